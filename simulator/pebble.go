@@ -1,0 +1,916 @@
+package simulator
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	pathpkg "path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// pebbleDir is $PEBBLE in a workload container (REFERENCE R1).
+const pebbleDir = spec.WorkloadSharedDir + "/pebble"
+
+// pebble is one run of Pebble as PID 1 of a workload container: from the
+// container's start to its death. A new run has a new boot id and reloads
+// its plan from $PEBBLE/layers only (R3.2).
+type pebble struct {
+	ctr      *container
+	bootID   string
+	alive    bool
+	layers   []*layer // file layers, then API layers (R4.5)
+	apiFrom  int      // index of the first API layer
+	plan     *plan
+	services map[string]*svc
+	checks   map[string]*chk
+	changes  map[string]*change
+	lastChg  int
+	notices  []*client.Notice
+}
+
+// change is a Pebble change: a start, stop, replan or check task set.
+type change struct {
+	p      *pebble
+	id     string
+	kind   string
+	status string
+	errs   []string
+	tasks  map[string]bool // service -> finished
+	spawn  time.Duration
+	ready  time.Duration
+	isDone bool
+}
+
+func (p *pebble) newChange(kind string, services []string) *change {
+	p.lastChg++
+	c := &change{p: p, id: strconv.Itoa(p.lastChg), kind: kind, status: "Doing", tasks: map[string]bool{}, spawn: p.now()}
+	for _, s := range services {
+		c.tasks[s] = false
+	}
+	p.changes[c.id] = c
+	c.maybeReady()
+	return c
+}
+
+func (c *change) done(service string) { c.tasks[service] = true; c.maybeReady() }
+
+func (c *change) fail(service, msg string) {
+	c.errs = append(c.errs, fmt.Sprintf("%s: %s", service, msg))
+	c.done(service)
+}
+
+func (c *change) maybeReady() {
+	if c.isDone {
+		return
+	}
+	for _, fin := range c.tasks {
+		if !fin {
+			return
+		}
+	}
+	c.isDone, c.ready = true, c.p.now()
+	c.status = "Done"
+	if len(c.errs) > 0 {
+		c.status = "Error"
+	}
+}
+
+func (c *change) info() *client.Change {
+	out := &client.Change{ID: c.id, Kind: c.kind, Summary: c.kind, Status: c.status, Ready: c.isDone}
+	if len(c.errs) > 0 {
+		sort.Strings(c.errs)
+		out.Err = "cannot perform the following tasks:\n- " + strings.Join(c.errs, "\n- ")
+	}
+	return out
+}
+
+// newPebble starts Pebble in ctr: PEBBLE_COPY_ONCE (R4.7), then the
+// layers in $PEBBLE/layers (R4.5); with --hold nothing starts (R3.2).
+func newPebble(ctr *container) (*pebble, error) {
+	p := &pebble{ctr: ctr, alive: true, services: map[string]*svc{}, checks: map[string]*chk{}, changes: map[string]*change{}}
+	p.bootID = ctr.pod.u.m.newUUID()
+	fs := ctr.fs
+	if len(fs.children(pebbleDir)) == 0 {
+		for _, f := range fs.children(spec.PebbleCopyOnceDir + "/layers") {
+			n := fs.get(f)
+			fs.mkdirAll(pebbleDir+"/layers", 0o755, 0, 0)
+			fs.put(pebbleDir+"/layers/"+pathpkg.Base(f), &fsNode{content: n.content, mode: n.mode})
+		}
+	}
+	fs.mkdirAll(pebbleDir, 0o755, 0, 0)
+	for _, f := range fs.children(pebbleDir + "/layers") {
+		order, label, err := parseLayerFileName(pathpkg.Base(f))
+		if err != nil {
+			return nil, err
+		}
+		l, err := parseLayer(order, label, []byte(fs.get(f).content))
+		if err != nil {
+			return nil, err
+		}
+		p.layers = append(p.layers, l)
+	}
+	p.apiFrom = len(p.layers)
+	pl, err := buildPlan(p.layers)
+	if err != nil {
+		return nil, err
+	}
+	p.plan = pl
+	p.planChanged()
+	return p, nil
+}
+
+func (p *pebble) now() time.Duration { return p.ctr.pod.u.m.Clock.Now() }
+
+// after schedules fn on the model's clock for as long as this Pebble lives.
+func (p *pebble) after(d time.Duration, fn func()) *Timer {
+	return p.ctr.pod.u.m.Clock.AfterFunc(d, func() {
+		if p.alive {
+			fn()
+		}
+	})
+}
+
+func (p *pebble) jitter(d time.Duration) time.Duration {
+	return time.Duration(p.ctr.pod.u.m.rng.Float64() * d.Seconds() * 0.1 * float64(time.Second))
+}
+
+// log records one of Pebble's own log lines, worded as Pebble words it.
+func (p *pebble) log(format string, args ...any) {
+	p.observe(spec.Record{Type: spec.RecLog, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *pebble) observe(r spec.Record) {
+	r.Container = p.ctr.name
+	p.ctr.pod.u.observe(r)
+}
+
+// shutdown is Pebble exiting with code (R5.3): the container dies.
+func (p *pebble) shutdown(code int) {
+	p.after(0, func() { p.ctr.die(fmt.Sprintf("pebble exited with code %d", code)) })
+}
+
+// kill ends this Pebble run: its processes die with the container.
+func (p *pebble) kill() {
+	p.alive = false
+	for _, c := range p.checks {
+		c.stop()
+	}
+}
+
+// --- plan -------------------------------------------------------------
+
+func (p *pebble) addLayer(label string, data []byte, combine bool) error {
+	l, err := parseLayer(0, label, data)
+	if err != nil {
+		return err
+	}
+	layers := append([]*layer(nil), p.layers...)
+	idx := -1
+	for i, old := range layers {
+		if old.Label == label {
+			idx = i
+		}
+	}
+	switch {
+	case idx >= 0 && !combine:
+		return fmt.Errorf("layer %q already exists", label)
+	case idx >= 0:
+		merged, err := combineLayers([]*layer{layers[idx], l})
+		if err != nil {
+			return err
+		}
+		merged.Order, merged.Label = layers[idx].Order, label
+		// Keep what each layer said, not defaults: combining twice must
+		// not turn a default into a set value.
+		merged.Services, merged.Checks = mergeRaw(layers[idx], l)
+		layers[idx] = merged
+	default:
+		order := 1
+		if len(layers) > 0 {
+			order = layers[len(layers)-1].Order + 1
+		}
+		l.Order = order
+		layers = append(layers, l)
+	}
+	pl, err := buildPlan(layers)
+	if err != nil {
+		return err
+	}
+	p.layers, p.plan = layers, pl
+	p.planChanged()
+	return nil
+}
+
+// mergeRaw combines two layers' definitions without applying defaults.
+func mergeRaw(a, b *layer) (map[string]*service, map[string]*check) {
+	svcs, chks := map[string]*service{}, map[string]*check{}
+	for n, s := range a.Services {
+		svcs[n] = s.copy()
+	}
+	for n, s := range b.Services {
+		if old, ok := svcs[n]; ok && s.Override == "merge" {
+			old.merge(s)
+		} else {
+			svcs[n] = s.copy()
+		}
+	}
+	for n, c := range a.Checks {
+		chks[n] = c.copy()
+	}
+	for n, c := range b.Checks {
+		if old, ok := chks[n]; ok && c.Override == "merge" {
+			old.merge(c)
+		} else {
+			chks[n] = c.copy()
+		}
+	}
+	return svcs, chks
+}
+
+// planChanged restarts checks whose definition changed (checkstate's
+// PlanChanged) and drops services no longer defined that are not running.
+func (p *pebble) planChanged() {
+	for name, c := range p.checks {
+		nc, ok := p.plan.Checks[name]
+		if !ok || yamlString(nc) != yamlString(c.cfg) {
+			c.stop()
+			delete(p.checks, name)
+		}
+	}
+	for _, name := range sortedKeys(p.plan.Checks) {
+		if _, ok := p.checks[name]; ok {
+			continue
+		}
+		cfg := p.plan.Checks[name]
+		c := &chk{p: p, cfg: cfg, status: "up", startup: cfg.Startup}
+		if c.startup == "" {
+			c.startup = "enabled"
+		}
+		p.checks[name] = c
+		if c.startup == "enabled" {
+			c.start()
+		}
+	}
+}
+
+func yamlString(v any) string {
+	b, _ := yaml.Marshal(v)
+	return string(b)
+}
+
+// service returns the state machine for a plan service, creating it in
+// its initial state; an existing one gets the plan's current config, as
+// serviceForStart does.
+func (p *pebble) service(name string) *svc {
+	s, ok := p.services[name]
+	if !ok {
+		s = &svc{p: p, state: stateInitial}
+		p.services[name] = s
+	}
+	s.cfg = p.plan.Services[name].copy()
+	return s
+}
+
+// startServices starts names in dependency order (R5.6).
+func (p *pebble) startServices(kind string, names []string) (string, error) {
+	order, err := p.plan.startOrder(names)
+	if err != nil {
+		return "", err
+	}
+	var todo []string
+	for _, n := range order {
+		if s, ok := p.services[n]; ok && (s.state == stateStarting || s.state == stateRunning) {
+			continue
+		}
+		todo = append(todo, n)
+	}
+	chg := p.newChange(kind, todo)
+	for _, n := range todo {
+		s := p.service(n)
+		switch s.state {
+		case stateBackoff, stateStopped, stateExited:
+			s.proc++ // cancel a pending backoff restart
+			s.backoffNum, s.backoffTime = 0, 0
+			s.state = stateInitial
+		}
+		s.start(chg)
+	}
+	return chg.id, nil
+}
+
+func (p *pebble) stopServices(kind string, names []string) (string, error) {
+	order, err := p.plan.stopOrder(names)
+	if err != nil {
+		return "", err
+	}
+	var todo []string
+	for _, n := range order {
+		if s, ok := p.services[n]; ok && s.state != stateStopped && s.state != stateInitial {
+			todo = append(todo, n)
+		}
+	}
+	chg := p.newChange(kind, todo)
+	for _, n := range todo {
+		p.services[n].stop(chg)
+	}
+	return chg.id, nil
+}
+
+// replan restarts changed services, stops removed ones and starts every
+// startup: enabled one (R5.6).
+func (p *pebble) replan() (string, error) {
+	var stop, start []string
+	for _, name := range sortedKeys(p.services) {
+		s := p.services[name]
+		active := s.state == stateStarting || s.state == stateRunning || s.state == stateBackoff
+		cfg, inPlan := p.plan.Services[name]
+		if active && (!inPlan || yamlString(cfg) != yamlString(s.cfg)) {
+			stop = append(stop, name)
+		}
+	}
+	for _, name := range sortedKeys(p.plan.Services) {
+		if p.plan.Services[name].Startup == "enabled" {
+			start = append(start, name)
+		}
+	}
+	// Stopping is immediate for processes that honour SIGTERM, so the
+	// start below finds them stopped; one that ignores it is started
+	// after its kill-delay, as the stop change blocks the start in Pebble.
+	var stopIDs []*change
+	for _, name := range stop {
+		chg := p.newChange("stop", []string{name})
+		p.services[name].stop(chg)
+		stopIDs = append(stopIDs, chg)
+	}
+	chg := p.newChange("replan", nil)
+	chg.isDone, chg.status = false, "Doing"
+	pendingStops := 0
+	for _, c := range stopIDs {
+		if !c.isDone {
+			pendingStops++
+		}
+	}
+	launch := func() {
+		order, err := p.plan.startOrder(start)
+		if err != nil {
+			chg.errs = append(chg.errs, err.Error())
+			chg.isDone, chg.status, chg.ready = true, "Error", p.now()
+			return
+		}
+		for _, n := range order {
+			if _, ok := p.plan.Services[n]; !ok {
+				continue
+			}
+			s := p.service(n)
+			if s.state == stateStarting || s.state == stateRunning {
+				continue
+			}
+			chg.tasks[n] = false
+			switch s.state {
+			case stateBackoff, stateStopped, stateExited:
+				s.proc++
+				s.backoffNum, s.backoffTime = 0, 0
+				s.state = stateInitial
+			}
+			s.start(chg)
+		}
+		chg.maybeReady()
+	}
+	if pendingStops == 0 {
+		p.after(0, launch)
+		// Run the launch now if nothing is running the clock, so a caller
+		// sees its services starting as soon as Replan returns.
+		return chg.id, nil
+	}
+	var wait func()
+	wait = func() {
+		for _, c := range stopIDs {
+			if !c.isDone {
+				p.after(10*time.Millisecond, wait)
+				return
+			}
+		}
+		launch()
+	}
+	p.after(0, wait)
+	return chg.id, nil
+}
+
+// --- checks (R6) -----------------------------------------------------
+
+type chk struct {
+	p         *pebble
+	cfg       *check
+	startup   string
+	status    string
+	failures  int
+	successes int
+	recover   bool
+	chgID     string
+	gen       int
+	running   bool
+}
+
+func (c *chk) start() {
+	c.running = true
+	c.gen++
+	c.newChange()
+	c.schedule()
+}
+
+func (c *chk) newChange() {
+	kind := "perform-check"
+	if c.recover {
+		kind = "recover-check"
+	}
+	c.chgID = c.p.newChange(kind, []string{c.cfg.Name}).id
+}
+
+func (c *chk) stop() {
+	c.running = false
+	c.gen++
+}
+
+func (c *chk) schedule() {
+	gen := c.gen
+	c.p.after(c.cfg.Period.Value, func() {
+		if c.gen != gen || !c.running {
+			return
+		}
+		c.run()
+		if c.gen == gen && c.running {
+			c.schedule()
+		}
+	})
+}
+
+// run performs the check once (checkstate's doPerformCheck / doRecoverCheck).
+func (c *chk) run() {
+	err := c.p.ctr.pod.probe(c.p.ctr, c.cfg)
+	name := c.cfg.Name
+	if err != nil {
+		c.failures++
+		c.p.log("Check %q failure %d/%d: %v", name, c.failures, c.cfg.Threshold, err)
+		if !c.recover && c.failures >= c.cfg.Threshold {
+			c.p.log("Check %q threshold %d hit, triggering action and recovering", name, c.cfg.Threshold)
+			c.setStatus("down")
+			c.p.changes[c.chgID].fail(name, err.Error())
+			for _, sname := range sortedKeys(c.p.services) {
+				s := c.p.services[sname]
+				if action, ok := s.cfg.OnCheckFailure[name]; ok {
+					s.checkFailed(action)
+				}
+			}
+			c.recover = true
+			c.newChange()
+			c.p.ctr.pod.checkEvent(c.p.ctr, spec.CheckFailed(c.p.ctr.name), name)
+		}
+		return
+	}
+	c.successes++
+	if c.recover {
+		c.p.changes[c.chgID].done(name)
+		c.failures = 0
+		c.setStatus("up")
+		c.recover = false
+		c.newChange()
+		c.p.ctr.pod.checkEvent(c.p.ctr, spec.CheckRecovered(c.p.ctr.name), name)
+		return
+	}
+	c.failures = 0
+}
+
+func (c *chk) setStatus(st string) {
+	if c.status != st {
+		c.status = st
+		c.p.observe(spec.Record{Type: spec.RecCheck, Check: c.cfg.Name, State: st})
+	}
+}
+
+// healthy answers GET /v1/health (R6.3): a down check of the level asked
+// makes it unhealthy; ready also counts alive checks.
+func (p *pebble) healthy(level string, names []string) bool {
+	for _, name := range sortedKeys(p.checks) {
+		c := p.checks[name]
+		if len(names) > 0 && !contains(names, name) {
+			continue
+		}
+		if c.status != "down" {
+			continue
+		}
+		switch level {
+		case "", "ready":
+			return false
+		case "alive":
+			if c.cfg.Level == "alive" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// --- the client API --------------------------------------------------
+
+// Client is the model's Pebble for one container of one unit, reached as
+// a charm reaches it: while the container is down, or the pod is gone, it
+// cannot connect (R2.6).
+type Client struct {
+	u         *Unit
+	container string
+}
+
+var (
+	_ spec.PebbleClient = (*Client)(nil)
+	_ spec.FileLister   = (*Client)(nil)
+	_ spec.Executor     = (*Client)(nil)
+)
+
+func (c *Client) pebble() (*pebble, error) {
+	if pod := c.u.pod; pod != nil {
+		if ctr, ok := pod.containers[c.container]; ok && ctr.up && ctr.pebble != nil {
+			return ctr.pebble, nil
+		}
+	}
+	return nil, &client.SocketNotFoundError{Path: spec.SocketPath(c.container), Err: fmt.Errorf("socket %q not found", spec.SocketPath(c.container))}
+}
+
+func apiError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*client.Error); ok {
+		return err
+	}
+	return &client.Error{Kind: "", Message: err.Error(), StatusCode: 400}
+}
+
+func (c *Client) AddLayer(opts *client.AddLayerOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	if opts.LayerData == nil {
+		return apiError(fmt.Errorf("no layer data"))
+	}
+	return apiError(p.addLayer(opts.Label, opts.LayerData, opts.Combine))
+}
+
+func (c *Client) Replan(opts *client.ServiceOptions) (string, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return "", err
+	}
+	id, err := p.replan()
+	return id, apiError(err)
+}
+
+func (c *Client) Start(opts *client.ServiceOptions) (string, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return "", err
+	}
+	id, err := p.startServices("start", opts.Names)
+	return id, apiError(err)
+}
+
+func (c *Client) Stop(opts *client.ServiceOptions) (string, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return "", err
+	}
+	id, err := p.stopServices("stop", opts.Names)
+	return id, apiError(err)
+}
+
+// Restart stops then starts names once they are stopped.
+func (c *Client) Restart(opts *client.ServiceOptions) (string, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return "", err
+	}
+	stopID, err := p.stopServices("stop", opts.Names)
+	if err != nil {
+		return "", apiError(err)
+	}
+	chg := p.newChange("restart", nil)
+	chg.isDone, chg.status = false, "Doing"
+	var wait func()
+	wait = func() {
+		if !p.changes[stopID].isDone {
+			p.after(10*time.Millisecond, wait)
+			return
+		}
+		startID, err := p.startServices("start", opts.Names)
+		if err != nil {
+			chg.errs = append(chg.errs, err.Error())
+			chg.isDone, chg.status, chg.ready = true, "Error", p.now()
+			return
+		}
+		var follow func()
+		follow = func() {
+			sc := p.changes[startID]
+			if !sc.isDone {
+				p.after(10*time.Millisecond, follow)
+				return
+			}
+			chg.errs = sc.errs
+			chg.isDone, chg.status, chg.ready = true, sc.status, p.now()
+		}
+		follow()
+	}
+	p.after(0, wait)
+	return chg.id, nil
+}
+
+// WaitChange lets virtual time pass until the change is ready. From inside
+// a model callback (a charm handler) time cannot pass, so it reports the
+// change as it stands.
+func (c *Client) WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	chg, ok := p.changes[id]
+	if !ok {
+		return nil, &client.Error{Kind: "not-found", Message: fmt.Sprintf("cannot find change with id %q", id), StatusCode: 404}
+	}
+	clock := c.u.m.Clock
+	limit := time.Hour
+	if opts != nil && opts.Timeout > 0 {
+		limit = opts.Timeout
+	}
+	deadline := clock.Now() + limit
+	for !chg.isDone && !clock.Dispatching() && clock.Now() < deadline && p.alive {
+		clock.RunUntil(min(clock.Now()+10*time.Millisecond, deadline))
+	}
+	if !chg.isDone && !p.alive {
+		return nil, &client.Error{Message: "cannot wait for change: pebble exited", StatusCode: 500}
+	}
+	if !chg.isDone && clock.Now() >= deadline {
+		return nil, &client.Error{Message: fmt.Sprintf("timeout waiting for change %s", id), StatusCode: 504}
+	}
+	return chg.info(), nil
+}
+
+func (c *Client) Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	var out []*client.ServiceInfo
+	for _, name := range sortedKeys(p.plan.Services) {
+		if opts != nil && len(opts.Names) > 0 && !contains(opts.Names, name) {
+			continue
+		}
+		startup := client.StartupDisabled
+		if p.plan.Services[name].Startup == "enabled" {
+			startup = client.StartupEnabled
+		}
+		info := &client.ServiceInfo{Name: name, Startup: startup, Current: client.StatusInactive}
+		if s, ok := p.services[name]; ok {
+			info.Current = client.ServiceStatus(statusOf(s.state))
+			info.CurrentSince = c.u.m.epoch.Add(s.since)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (c *Client) Checks(opts *client.ChecksOptions) ([]*client.CheckInfo, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	var out []*client.CheckInfo
+	for _, name := range sortedKeys(p.checks) {
+		ch := p.checks[name]
+		if opts != nil && len(opts.Names) > 0 && !contains(opts.Names, name) {
+			continue
+		}
+		if opts != nil && opts.Level != "" && string(opts.Level) != ch.cfg.Level {
+			continue
+		}
+		succ := ch.successes
+		status := client.CheckStatusUp
+		if ch.status == "down" {
+			status = client.CheckStatusDown
+		}
+		if !ch.running {
+			status = client.CheckStatusInactive
+		}
+		out = append(out, &client.CheckInfo{Name: name, Level: client.CheckLevel(ch.cfg.Level), Startup: client.CheckStartup(ch.startup),
+			Status: status, Failures: ch.failures, Threshold: ch.cfg.Threshold, ChangeID: ch.chgID, Successes: &succ})
+	}
+	return out, nil
+}
+
+func (c *Client) Health(opts *client.HealthOptions) (bool, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return false, err
+	}
+	return p.healthy(string(opts.Level), opts.Names), nil
+}
+
+func (c *Client) Push(opts *client.PushOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(opts.Source)
+	if err != nil {
+		return fmt.Errorf("cannot read push source: %w", err)
+	}
+	perms := ""
+	if opts.Permissions != 0 {
+		perms = fmt.Sprintf("%03o", opts.Permissions.Perm())
+	}
+	return p.ctr.fs.push(opts.Path, string(data), perms, opts.UserID, opts.User, opts.GroupID, opts.Group, opts.MakeDirs)
+}
+
+func (c *Client) Pull(opts *client.PullOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	content, err := p.ctr.fs.pull(opts.Path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(opts.Target, strings.NewReader(content))
+	return err
+}
+
+func (c *Client) MakeDir(opts *client.MakeDirOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	perms := ""
+	if opts.Permissions != 0 {
+		perms = fmt.Sprintf("%03o", opts.Permissions.Perm())
+	}
+	return p.ctr.fs.makeDir(opts.Path, opts.MakeParents, perms, opts.UserID, opts.User, opts.GroupID, opts.Group)
+}
+
+func (c *Client) RemovePath(opts *client.RemovePathOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	return p.ctr.fs.remove(opts.Path, opts.Recursive)
+}
+
+func (c *Client) ListFiles(opts *client.ListFilesOptions) ([]spec.FileEntry, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	return p.ctr.fs.list(opts.Path, opts.Pattern, opts.Itself)
+}
+
+// Run plays an exec of a command whose behaviour the model knows.
+func (c *Client) Run(command []string, timeout time.Duration) (spec.ExecResult, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return spec.ExecResult{}, err
+	}
+	if len(command) == 0 {
+		return spec.ExecResult{}, apiError(fmt.Errorf("must specify command"))
+	}
+	beh, err := spec.ResolveBehaviour(quoteCommand(command), p.ctr.spec.Programs)
+	if err != nil {
+		return spec.ExecResult{}, apiError(fmt.Errorf("cannot find executable %q", command[0]))
+	}
+	res := spec.ExecResult{Stdout: beh.Print, ExitCode: beh.ExitCode}
+	if beh.FailIfExists != "" {
+		res.ExitCode = 0
+		if p.ctr.fs.get(beh.FailIfExists) != nil {
+			res.ExitCode = 1
+		}
+	}
+	if !beh.Exits {
+		return res, apiError(fmt.Errorf("timed out after %v", timeout))
+	}
+	return res, nil
+}
+
+func quoteCommand(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + w + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// Notify records a custom notice (R2.2).
+func (c *Client) Notify(opts *client.NotifyOptions) (string, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return "", err
+	}
+	if opts.Type != client.CustomNotice {
+		return "", apiError(fmt.Errorf(`invalid type %q (can only add "custom" notices)`, opts.Type))
+	}
+	if !strings.Contains(opts.Key, "/") {
+		return "", apiError(fmt.Errorf(`cannot add custom notice with invalid key %q: must be in "example.com/path" format`, opts.Key))
+	}
+	at := c.u.m.epoch.Add(p.now())
+	for _, n := range p.notices {
+		if n.Type == opts.Type && n.Key == opts.Key {
+			n.Occurrences++
+			n.LastOccurred, n.LastRepeated, n.LastData = at, at, opts.Data
+			p.ctr.pod.noticeEvent(p.ctr, opts.Key)
+			return n.ID, nil
+		}
+	}
+	n := &client.Notice{ID: strconv.Itoa(len(p.notices) + 1), Type: opts.Type, Key: opts.Key,
+		FirstOccurred: at, LastOccurred: at, LastRepeated: at, Occurrences: 1, LastData: opts.Data}
+	p.notices = append(p.notices, n)
+	p.ctr.pod.noticeEvent(p.ctr, opts.Key)
+	return n.ID, nil
+}
+
+func (c *Client) Notices(opts *client.NoticesOptions) ([]*client.Notice, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	var out []*client.Notice
+	for _, n := range p.notices {
+		if opts != nil && len(opts.Keys) > 0 && !contains(opts.Keys, n.Key) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (c *Client) SysInfo() (*client.SysInfo, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	return &client.SysInfo{Version: "v1.26.0", BootID: p.bootID}, nil
+}
+
+// SendSignal sends a signal to running services, as Pebble does.
+func (c *Client) SendSignal(opts *client.SendSignalOptions) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	if _, ok := signalNumbers[opts.Signal]; !ok {
+		return apiError(fmt.Errorf("cannot send signal %q: invalid signal name", opts.Signal))
+	}
+	for _, name := range opts.Services {
+		s, ok := p.services[name]
+		if !ok || (s.state != stateStarting && s.state != stateRunning) {
+			return apiError(fmt.Errorf("cannot send signal to %q: service is not running", name))
+		}
+	}
+	for _, name := range opts.Services {
+		p.log("Sending %s to service %q", opts.Signal, name)
+		p.services[name].signal(opts.Signal)
+	}
+	return nil
+}
+
+func (c *Client) PlanBytes(_ *client.PlanOptions) ([]byte, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	return p.plan.yamlOf(), nil
+}
+
+// parseCheckURL splits an http check URL into port and path.
+func parseCheckURL(raw string) (int, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0, "", err
+	}
+	port := 80
+	if u.Port() != "" {
+		port, _ = strconv.Atoi(u.Port())
+	}
+	return port, u.Path, nil
+}

@@ -1,0 +1,488 @@
+package simulator
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Unit is one unit of the charm: what the controller remembers of it
+// (whether it was ever introduced, its storage, its events) and its
+// current pod, which the StatefulSet replaces when it is deleted (R3.6).
+type Unit struct {
+	m       *Model
+	id      spec.UnitID
+	pod     *pod
+	podGen  int
+	known   bool // the controller has seen this unit (install ran)
+	events  []spec.Event
+	storage map[string]*filesystem
+	// pinned is the node a local-path volume binds the unit to (R3.7).
+	pinned  string
+	pending bool // replacement waits for a node it can run on
+	// introducedGen is the pod generation last introduced to the controller.
+	introducedGen int
+}
+
+// ID is the unit's id.
+func (u *Unit) ID() spec.UnitID { return u.id }
+
+// Events returns the events the charm received, in order.
+func (u *Unit) Events() []spec.Event { return append([]spec.Event(nil), u.events...) }
+
+// Client is the charm's view of container's Pebble in this unit.
+func (u *Unit) Client(container string) *Client { return &Client{u: u, container: container} }
+
+func (u *Unit) observe(r spec.Record) {
+	r.Unit = u.id
+	u.m.record(spec.KindObservation, r)
+}
+
+// pod is one incarnation of the unit's pod (REFERENCE R1).
+type pod struct {
+	u          *Unit
+	gen        int
+	node       string
+	phase      string // Pending, Running, Terminating, Unknown
+	ready      bool
+	containers map[string]*container
+	charm      *charmAgent
+	// charmData is the pod's emptyDir: one tree per workload container,
+	// mounted at /charm/container there (subPath charm/containers/<name>).
+	charmData map[string]*filesystem
+}
+
+// container is one workload container of a pod, across its restarts.
+type container struct {
+	pod      *pod
+	name     string
+	spec     *spec.Container
+	up       bool
+	restarts int
+	crashes  int // restarts counted towards the back-off
+	started  time.Duration
+	fs       *filesystem
+	pebble   *pebble
+	gen      int
+	live     int // consecutive liveness probe failures
+	ready    bool
+}
+
+// charmAgent is the charm container's agent: it plays Juju's uniter for
+// this pod (R2): the lifecycle events, the boot-id poll, notices.
+type charmAgent struct {
+	pod      *pod
+	up       bool
+	gen      int
+	restarts int
+	crashes  int
+	started  time.Duration
+	lastBoot map[string]string
+}
+
+func (u *Unit) after(d time.Duration, fn func()) {
+	u.m.Clock.AfterFunc(d, fn)
+}
+
+// createPod makes a new pod for the unit and schedules it.
+func (u *Unit) createPod() {
+	u.podGen++
+	p := &pod{u: u, gen: u.podGen, phase: "Pending", containers: map[string]*container{}, charmData: map[string]*filesystem{}}
+	u.pod = p
+	node, ok := u.m.schedule(u)
+	if !ok {
+		u.pending = true
+		u.observe(spec.Record{Type: spec.RecPod, State: "Pending"})
+		return
+	}
+	u.pending = false
+	p.node = node
+	u.observe(spec.Record{Type: spec.RecPlacement, Node: node})
+	gen := p.gen
+	u.after(u.m.profile.PodStart, func() {
+		if u.pod == nil || u.pod.gen != gen || p.phase != "Pending" {
+			return
+		}
+		p.run()
+	})
+}
+
+// run starts the pod's containers once its init container has copied
+// Pebble into the shared volume (R1).
+func (p *pod) run() {
+	p.phase = "Running"
+	p.u.observe(spec.Record{Type: spec.RecPod, State: "Running"})
+	for _, name := range p.u.m.spec.ContainerNames() {
+		cs, _ := p.u.m.spec.Container(name)
+		p.charmData[name] = newFilesystem()
+		c := &container{pod: p, name: name, spec: cs}
+		p.containers[name] = c
+		c.start()
+	}
+	p.charm = &charmAgent{pod: p, lastBoot: map[string]string{}}
+	p.charm.start()
+}
+
+func (p *pod) alive(gen int) bool { return p.u.pod == p && p.gen == gen && p.phase == "Running" }
+
+// start starts the container: a fresh root from the image, the pod's
+// shared directory and storage mounted, Pebble as PID 1.
+func (c *container) start() {
+	c.gen++
+	c.fs = newFilesystem()
+	for path, content := range c.spec.Files {
+		c.fs.mkdirAll(parentDir(path), 0o755, 0, 0)
+		c.fs.put(path, &fsNode{content: content, mode: 0o644})
+	}
+	for name, content := range c.spec.Layers {
+		dir := spec.PebbleCopyOnceDir + "/layers"
+		c.fs.mkdirAll(dir, 0o755, 0, 0)
+		c.fs.put(dir+"/"+name, &fsNode{content: content, mode: 0o644})
+	}
+	c.fs.mount(spec.WorkloadSharedDir, c.pod.charmData[c.name])
+	for _, m := range c.spec.Mounts {
+		c.fs.mount(m.Location, c.pod.u.storageFor(m.Storage))
+	}
+	c.up, c.started, c.live, c.ready = true, c.pod.u.m.Clock.Now(), 0, true
+	pb, err := newPebble(c)
+	if err != nil {
+		// Pebble cannot load its plan and exits: the container dies.
+		c.pebble = nil
+		c.pod.u.observe(spec.Record{Type: spec.RecLog, Container: c.name, Message: "cannot start pebble: " + err.Error()})
+		gen := c.gen
+		c.pod.u.after(0, func() {
+			if c.gen == gen && c.up {
+				c.die("pebble exited with code 1")
+			}
+		})
+		return
+	}
+	c.pebble = pb
+	c.probeLoop()
+}
+
+// die is the container's death: Pebble and every process go; the kubelet
+// restarts it after its back-off (R3.2).
+func (c *container) die(reason string) {
+	if !c.up {
+		return
+	}
+	c.up = false
+	c.gen++
+	if c.pebble != nil {
+		c.pebble.kill()
+	}
+	c.pebble = nil
+	c.setReady(false)
+	p := c.pod
+	if p.phase != "Running" {
+		return
+	}
+	now := p.u.m.Clock.Now()
+	if now-c.started >= p.u.m.profile.RestartReset {
+		c.crashes = 0
+	}
+	c.crashes++
+	delay := p.u.m.profile.NextRestartDelay(c.crashes)
+	gen, pgen := c.gen, p.gen
+	p.u.after(delay, func() {
+		if !p.alive(pgen) || c.gen != gen {
+			return
+		}
+		c.restarts++
+		p.u.observe(spec.Record{Type: spec.RecRestart, Container: c.name, Count: c.restarts, Message: reason})
+		c.start()
+	})
+}
+
+// appendStartRecord is the workload tool's --record (DESIGN "What a
+// workload does"): a line per start, on the shared volume.
+func (c *container) appendStartRecord(name string) {
+	shared := c.pod.charmData[c.name]
+	path := "/tandem-starts/" + name
+	shared.mkdirAll("/tandem-starts", 0o755, 0, 0)
+	n := shared.get(path)
+	if n == nil {
+		n = &fsNode{mode: 0o644}
+		shared.put(path, n)
+	}
+	n.content += "start\n"
+}
+
+// portTaken reports whether another live process of the pod (which shares
+// one network namespace, R1.6) serves a port beh wants.
+func (c *container) portTaken(self *svc, beh spec.Behaviour) bool {
+	for _, want := range []int{beh.HTTPPort, beh.TCPPort} {
+		if want == 0 {
+			continue
+		}
+		if s := c.pod.server(want, self); s != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// server finds the live process of the pod listening on port.
+func (p *pod) server(port int, except *svc) *svc {
+	for _, name := range sortedKeys(p.containers) {
+		c := p.containers[name]
+		if !c.up || c.pebble == nil {
+			continue
+		}
+		for _, sname := range sortedKeys(c.pebble.services) {
+			s := c.pebble.services[sname]
+			if s == except || !s.alive {
+				continue
+			}
+			if s.beh.HTTPPort == port || s.beh.TCPPort == port {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// probe runs a Pebble check of container c (R4.2): http and tcp reach
+// the pod's processes on localhost; the workload tool's health switch is
+// a file in the serving process's own container.
+func (p *pod) probe(c *container, cfg *check) error {
+	switch {
+	case cfg.HTTP != nil:
+		port, path, err := parseCheckURL(cfg.HTTP.URL)
+		if err != nil {
+			return fmt.Errorf("cannot parse URL: %v", err)
+		}
+		s := p.server(port, nil)
+		if s == nil || s.beh.HTTPPort != port {
+			return fmt.Errorf("Get %q: dial tcp 127.0.0.1:%d: connect: connection refused", cfg.HTTP.URL, port)
+		}
+		if path == "/health" && s.p.ctr.fs.get(s.beh.HealthFile) != nil {
+			return fmt.Errorf("non-20x status code 500")
+		}
+		return nil
+	case cfg.TCP != nil:
+		if p.server(cfg.TCP.Port, nil) == nil {
+			return fmt.Errorf("dial tcp 127.0.0.1:%d: connect: connection refused", cfg.TCP.Port)
+		}
+		return nil
+	case cfg.Exec != nil:
+		res, err := p.u.Client(c.name).Run(mustSplit(cfg.Exec.Command), cfg.Timeout.Value)
+		if err != nil {
+			return err
+		}
+		if res.ExitCode != 0 {
+			return fmt.Errorf("exit status %d", res.ExitCode)
+		}
+	}
+	return nil
+}
+
+func mustSplit(cmd string) []string {
+	w, _ := spec.SplitCommand(cmd)
+	return w
+}
+
+// probeLoop plays the kubelet's liveness and readiness probes on the
+// container's Pebble port (R1.3, R3.3, R3.4), where the profile has them.
+func (c *container) probeLoop() {
+	if !c.pod.u.m.profile.Probes {
+		return
+	}
+	gen := c.gen
+	c.pod.u.after(5*time.Second, func() {
+		if c.gen != gen || !c.up || c.pebble == nil {
+			return
+		}
+		if c.pebble.healthy("alive", nil) {
+			c.live = 0
+		} else {
+			c.live++
+		}
+		c.setReady(c.pebble.healthy("ready", nil))
+		if c.live >= 3 {
+			c.pod.u.observe(spec.Record{Type: spec.RecLog, Container: c.name, Message: "Liveness probe failed: kubelet restarts the container"})
+			c.die("liveness probe failed")
+			return
+		}
+		c.probeLoop()
+	})
+}
+
+func (c *container) setReady(ready bool) {
+	if c.ready == ready {
+		return
+	}
+	c.ready = ready
+	c.pod.updateReady()
+}
+
+func (p *pod) updateReady() {
+	ready := p.phase == "Running"
+	for _, c := range p.containers {
+		ready = ready && c.up && c.ready
+	}
+	ready = ready && p.charm != nil && p.charm.up
+	if ready != p.ready {
+		p.ready = ready
+		state := "not-ready"
+		if ready {
+			state = "ready"
+		}
+		p.u.observe(spec.Record{Type: spec.RecPod, State: state})
+	}
+}
+
+// --- the charm agent (R2) --------------------------------------------
+
+func (a *charmAgent) start() {
+	a.gen++
+	gen := a.gen
+	a.started = a.pod.u.m.Clock.Now()
+	a.pod.u.after(a.pod.u.m.profile.AgentStart, func() {
+		if a.gen != gen || !a.pod.alive(a.pod.gen) {
+			return
+		}
+		a.up = true
+		a.pod.updateReady()
+		a.introduce()
+		a.poll()
+	})
+}
+
+// introduce runs the lifecycle the controller gives a pod it is told of (R2.5).
+func (a *charmAgent) introduce() {
+	u := a.pod.u
+	if u.known && a.pod.introduced() {
+		return // the charm container restarted: no lifecycle (R3.5)
+	}
+	if !u.known {
+		u.known = true
+		u.fire(spec.EventInstall, "")
+		if u.id.Index() == 0 {
+			u.fire(spec.EventLeaderElected, "")
+		}
+	} else {
+		u.fire(spec.EventUpgradeCharm, "")
+	}
+	u.introducedGen = a.pod.gen
+	u.fire(spec.EventConfigChanged, "")
+	u.fire(spec.EventStart, "")
+}
+
+func (p *pod) introduced() bool { return p.u.introducedGen == p.gen }
+
+// poll is the uniter's boot-id poll (R2.1): a changed boot id is a
+// pebble-ready event.
+func (a *charmAgent) poll() {
+	gen := a.gen
+	for _, name := range a.pod.u.m.spec.ContainerNames() {
+		info, err := a.pod.u.Client(name).SysInfo()
+		if err != nil {
+			continue
+		}
+		if a.lastBoot[name] != info.BootID {
+			a.lastBoot[name] = info.BootID
+			a.pod.u.fire(spec.PebbleReady(name), "")
+		}
+	}
+	a.pod.u.after(a.pod.u.m.profile.PollInterval, func() {
+		if a.gen == gen && a.up && a.pod.alive(a.pod.gen) {
+			a.poll()
+		}
+	})
+}
+
+// die is the charm container's death: the agent's memory of boot ids goes
+// with it, so every workload is pebble-ready again after (R3.5).
+func (a *charmAgent) die(reason string) {
+	if !a.up && a.gen == 0 {
+		return
+	}
+	a.up = false
+	a.gen++
+	a.pod.updateReady()
+	p := a.pod
+	now := p.u.m.Clock.Now()
+	if now-a.started >= p.u.m.profile.RestartReset {
+		a.crashes = 0
+	}
+	a.crashes++
+	delay := p.u.m.profile.NextRestartDelay(a.crashes)
+	gen, pgen := a.gen, p.gen
+	p.u.after(delay, func() {
+		if !p.alive(pgen) || a.gen != gen {
+			return
+		}
+		a.restarts++
+		p.u.observe(spec.Record{Type: spec.RecRestart, Container: spec.CharmContainer, Count: a.restarts, Message: reason})
+		a.lastBoot = map[string]string{}
+		a.start()
+	})
+}
+
+// noticeEvent and checkEvent deliver Pebble notices to the charm (R2.2,
+// R2.3): the agent long-polls notices, so the event follows at once, as a
+// separate hook, never inside the call that caused it.
+func (p *pod) noticeEvent(c *container, key string) {
+	p.deliver(spec.CustomNotice(c.name), key)
+}
+
+func (p *pod) checkEvent(c *container, event, check string) {
+	p.deliver(event, check)
+}
+
+func (p *pod) deliver(event, key string) {
+	gen := p.gen
+	p.u.after(0, func() {
+		if p.alive(gen) && p.charm != nil && p.charm.up {
+			p.u.fire(event, key)
+		}
+	})
+}
+
+// fire records an event and runs the charm's handlers for it, in the
+// charm container, through each workload's socket.
+func (u *Unit) fire(name, key string) {
+	ev := spec.Event{At: u.m.Clock.Now(), Unit: u.id, Name: name, Key: key}
+	u.observe(spec.Record{Type: spec.RecEvent, Message: name, Key: key})
+	for _, h := range u.m.spec.HandlersFor(name) {
+		for _, a := range h.Actions {
+			if err := u.do(spec.SourceCharm, a); err != nil {
+				ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %v", a, err))
+			}
+		}
+	}
+	u.events = append(u.events, ev)
+}
+
+// do performs a Pebble action on the unit, recording it.
+func (u *Unit) do(source string, a spec.Action) error {
+	act := a
+	u.m.record(spec.KindAction, spec.Record{Type: spec.RecPebble, Source: source, Unit: u.id, Container: a.Container, Action: &act})
+	return spec.Perform(u.Client(a.Container), u.Client(a.Container), a)
+}
+
+// storageFor returns the unit's volume for a storage name, which outlives
+// its pods.
+func (u *Unit) storageFor(name string) *filesystem {
+	if u.storage == nil {
+		u.storage = map[string]*filesystem{}
+	}
+	fs, ok := u.storage[name]
+	if !ok {
+		fs = newFilesystem()
+		u.storage[name] = fs
+	}
+	return fs
+}
+
+func parentDir(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}

@@ -1,0 +1,38 @@
+package spec
+
+// Capability is something a substrate can do that not every substrate can.
+// A scenario tags what it needs (@needs-nodes); a substrate without it
+// reports the scenario skipped, naming the substrates that can run it.
+type Capability string
+
+const (
+	// CapNodes: more than one node, node failure and scheduling.
+	CapNodes Capability = "nodes"
+	// CapProber: kubelet probes on Pebble's health endpoints.
+	CapProber Capability = "prober"
+	// CapContainerRestart: a dead workload container is restarted.
+	CapContainerRestart Capability = "container-restart"
+	// CapPodDelete: a deleted pod is recreated with the same name.
+	CapPodDelete Capability = "pod-delete"
+	// CapStorage: storage that outlives the pod.
+	CapStorage Capability = "storage"
+	// CapLongWaits: waits of minutes cost nothing (virtual time).
+	CapLongWaits Capability = "long-waits"
+	// CapRealPebble: the Pebble is the real binary.
+	CapRealPebble Capability = "real-pebble"
+)
+
+// AllCapabilities lists every capability, for tag checking and help.
+var AllCapabilities = []Capability{
+	CapNodes, CapProber, CapContainerRestart, CapPodDelete, CapStorage, CapLongWaits, CapRealPebble,
+}
+
+// ParseCapability returns the capability named by s, if it is one.
+func ParseCapability(s string) (Capability, bool) {
+	for _, c := range AllCapabilities {
+		if string(c) == s {
+			return c, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,181 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// CharmSpec is what a scenario says about the charm under test: its
+// application name, its workload containers, its storage, and what the
+// charm does when each event fires.
+type CharmSpec struct {
+	App        string      `json:"app"`
+	Containers []Container `json:"containers"`
+	Storage    []Storage   `json:"storage,omitempty"`
+	Handlers   []Handler   `json:"handlers,omitempty"`
+}
+
+// Container is one workload container of the charm.
+type Container struct {
+	Name  string `json:"name"`
+	Image string `json:"image,omitempty"`
+	// Layers are the layer files the image ships in PebbleCopyOnceDir/layers,
+	// keyed by file name ("001-base.yaml"); PEBBLE_COPY_ONCE copies them
+	// into $PEBBLE on the container's first start (R4.7).
+	Layers map[string]string `json:"layers,omitempty"`
+	// Programs declares, for the model, what a program other than the
+	// workload tool does, keyed by its path (a Redis server, say). The
+	// real substrates ignore it: there the program runs.
+	Programs map[string]Behaviour `json:"programs,omitempty"`
+	// Mounts names storage mounted in this container.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Files are the image's own files (path -> content), visible before
+	// anything is pushed.
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// Storage is a filesystem storage definition, realised as a volume claim
+// template of the StatefulSet.
+type Storage struct {
+	Name string `json:"name"`
+	// Size is a Kubernetes quantity ("1Gi").
+	Size string `json:"size,omitempty"`
+}
+
+// Mount places storage in a container.
+type Mount struct {
+	Storage  string `json:"storage"`
+	Location string `json:"location"`
+}
+
+// Handler is the charm's reaction to one event: when Event fires, the
+// charm runs Actions in order, inside the charm container.
+type Handler struct {
+	Event   string   `json:"event"`
+	Actions []Action `json:"actions"`
+}
+
+// ActionKind names what an Action does through Pebble.
+type ActionKind string
+
+const (
+	ActAddLayer ActionKind = "add-layer"
+	ActReplan   ActionKind = "replan"
+	ActStart    ActionKind = "start"
+	ActStop     ActionKind = "stop"
+	ActRestart  ActionKind = "restart"
+	ActPush     ActionKind = "push"
+	ActMakeDir  ActionKind = "make-dir"
+	ActRemove   ActionKind = "remove"
+	ActExec     ActionKind = "exec"
+	ActNotify   ActionKind = "notify"
+	ActSignal   ActionKind = "signal"
+)
+
+// Action is one Pebble call the charm (or a scenario acting as the charm)
+// makes on a container. Only the fields its Kind needs are set.
+type Action struct {
+	Kind      ActionKind `json:"kind"`
+	Container string     `json:"container"`
+	// add-layer
+	Label   string `json:"label,omitempty"`
+	Layer   string `json:"layer,omitempty"`
+	Combine bool   `json:"combine,omitempty"`
+	// start, stop, restart, signal
+	Services []string `json:"services,omitempty"`
+	Signal   string   `json:"signal,omitempty"`
+	// push, make-dir, remove
+	Path        string `json:"path,omitempty"`
+	Content     string `json:"content,omitempty"`
+	Permissions string `json:"permissions,omitempty"`
+	User        string `json:"user,omitempty"`
+	Group       string `json:"group,omitempty"`
+	MakeDirs    bool   `json:"make-dirs,omitempty"`
+	Recursive   bool   `json:"recursive,omitempty"`
+	// exec
+	Command []string `json:"command,omitempty"`
+	// notify: a custom notice key
+	Key string `json:"key,omitempty"`
+}
+
+func (a Action) String() string {
+	switch a.Kind {
+	case ActAddLayer:
+		return fmt.Sprintf("add layer %q to %s", a.Label, a.Container)
+	case ActPush, ActMakeDir, ActRemove:
+		return fmt.Sprintf("%s %s in %s", a.Kind, a.Path, a.Container)
+	case ActExec:
+		return fmt.Sprintf("exec %q in %s", a.Command, a.Container)
+	case ActNotify:
+		return fmt.Sprintf("notify %q in %s", a.Key, a.Container)
+	case ActSignal:
+		return fmt.Sprintf("send %s to %v in %s", a.Signal, a.Services, a.Container)
+	}
+	if len(a.Services) > 0 {
+		return fmt.Sprintf("%s %v in %s", a.Kind, a.Services, a.Container)
+	}
+	return fmt.Sprintf("%s in %s", a.Kind, a.Container)
+}
+
+// ContainerNames returns the workload container names sorted, as Juju
+// orders them (JUJU_CONTAINER_NAMES, the Pebble ports).
+func (c *CharmSpec) ContainerNames() []string {
+	names := make([]string, 0, len(c.Containers))
+	for _, ct := range c.Containers {
+		names = append(names, ct.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Container returns the named workload container.
+func (c *CharmSpec) Container(name string) (*Container, bool) {
+	for i := range c.Containers {
+		if c.Containers[i].Name == name {
+			return &c.Containers[i], true
+		}
+	}
+	return nil, false
+}
+
+// HandlersFor returns the handlers for event, in the order declared.
+func (c *CharmSpec) HandlersFor(event string) []Handler {
+	var hs []Handler
+	for _, h := range c.Handlers {
+		if h.Event == event {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+// Events a charm can receive (REFERENCE R2).
+const (
+	EventInstall       = "install"
+	EventLeaderElected = "leader-elected"
+	EventConfigChanged = "config-changed"
+	EventStart         = "start"
+	EventUpgradeCharm  = "upgrade-charm"
+)
+
+// PebbleReady is the event fired when container's Pebble is (re)started (R2.1).
+func PebbleReady(container string) string { return container + "-pebble-ready" }
+
+// CustomNotice is the event fired for a custom Pebble notice (R2.2).
+func CustomNotice(container string) string { return container + "-pebble-custom-notice" }
+
+// CheckFailed and CheckRecovered are fired for check changes (R2.3).
+func CheckFailed(container string) string    { return container + "-pebble-check-failed" }
+func CheckRecovered(container string) string { return container + "-pebble-check-recovered" }
+
+// Event is one event the charm received, with what its handlers did.
+type Event struct {
+	At   time.Duration `json:"at"`
+	Unit UnitID        `json:"unit"`
+	Name string        `json:"name"`
+	// Key is the notice key or check name, where the event has one.
+	Key string `json:"key,omitempty"`
+	// Errors holds, for each handler action that failed, its message.
+	Errors []string `json:"errors,omitempty"`
+}

@@ -1,0 +1,124 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/canonical/pebble/client"
+)
+
+// PebbleClient holds the Pebble calls a charm makes (REFERENCE §8), with
+// the signatures of github.com/canonical/pebble/client, so a real
+// *client.Client is one and the model implements the same calls in virtual
+// time. ListFiles and Exec are not here: their results (client.FileInfo,
+// client.ExecProcess) cannot be built outside the client package, so they
+// have interfaces of their own below, FileLister and Executor, with
+// adapters over a real client.
+type PebbleClient interface {
+	AddLayer(opts *client.AddLayerOptions) error
+	Replan(opts *client.ServiceOptions) (changeID string, err error)
+	Start(opts *client.ServiceOptions) (changeID string, err error)
+	Stop(opts *client.ServiceOptions) (changeID string, err error)
+	Restart(opts *client.ServiceOptions) (changeID string, err error)
+	WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error)
+	Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error)
+	Checks(opts *client.ChecksOptions) ([]*client.CheckInfo, error)
+	Health(opts *client.HealthOptions) (bool, error)
+	Push(opts *client.PushOptions) error
+	Pull(opts *client.PullOptions) error
+	MakeDir(opts *client.MakeDirOptions) error
+	RemovePath(opts *client.RemovePathOptions) error
+	Notify(opts *client.NotifyOptions) (string, error)
+	Notices(opts *client.NoticesOptions) ([]*client.Notice, error)
+	SysInfo() (*client.SysInfo, error)
+	SendSignal(opts *client.SendSignalOptions) error
+	PlanBytes(opts *client.PlanOptions) ([]byte, error)
+}
+
+var _ PebbleClient = (*client.Client)(nil)
+
+// FileEntry is one entry of a directory listing.
+type FileEntry struct {
+	Path  string      `json:"path"`
+	Mode  os.FileMode `json:"mode"`
+	Size  int64       `json:"size"`
+	User  string      `json:"user,omitempty"`
+	Group string      `json:"group,omitempty"`
+}
+
+// FileLister lists files as Pebble's ListFiles does.
+type FileLister interface {
+	ListFiles(opts *client.ListFilesOptions) ([]FileEntry, error)
+}
+
+// ExecResult is what a finished exec gave.
+type ExecResult struct {
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+	ExitCode int    `json:"exit-code"`
+}
+
+// Executor runs a command to completion in a container, as Pebble's Exec
+// followed by Wait does.
+type Executor interface {
+	Run(command []string, timeout time.Duration) (ExecResult, error)
+}
+
+// RealFiles adapts a real client to FileLister.
+type RealFiles struct{ *client.Client }
+
+func (r RealFiles) ListFiles(opts *client.ListFilesOptions) ([]FileEntry, error) {
+	infos, err := r.Client.ListFiles(opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FileEntry, 0, len(infos))
+	for _, fi := range infos {
+		out = append(out, FileEntry{Path: fi.Path(), Mode: fi.Mode(), Size: fi.Size(), User: fi.User(), Group: fi.Group()})
+	}
+	return out, nil
+}
+
+// RealExec adapts a real client to Executor.
+type RealExec struct{ *client.Client }
+
+func (r RealExec) Run(command []string, timeout time.Duration) (ExecResult, error) {
+	var stdout, stderr bytes.Buffer
+	proc, err := r.Client.Exec(&client.ExecOptions{Command: command, Timeout: timeout, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		return ExecResult{}, err
+	}
+	err = proc.Wait()
+	res := ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exitErr *client.ExitError
+	if errors.As(err, &exitErr) {
+		res.ExitCode = exitErr.ExitCode()
+		return res, nil
+	}
+	return res, err
+}
+
+// ParsePermissions reads Pebble's three-octal-digit permissions ("644").
+func ParsePermissions(s string) (os.FileMode, error) {
+	if len(s) != 3 {
+		return 0, fmt.Errorf("permissions must be 3 octal digits, not %q", s)
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil {
+		return 0, fmt.Errorf("permissions must be 3 octal digits, not %q", s)
+	}
+	return os.FileMode(n), nil
+}
+
+// ReadAll pulls a whole file through a PebbleClient.
+func ReadAll(c PebbleClient, path string) (string, error) {
+	var buf bytes.Buffer
+	if err := c.Pull(&client.PullOptions{Path: path, Target: &buf}); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
