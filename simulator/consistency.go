@@ -181,4 +181,3 @@ func servicesOf(cs *spec.CharmSpec, container string, earlier []spec.Action) map
 	}
 	return out
 }
-

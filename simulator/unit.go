@@ -132,6 +132,12 @@ func (p *pod) alive(gen int) bool { return p.u.pod == p && p.gen == gen && p.pha
 func (c *container) start() {
 	c.gen++
 	c.fs = newFilesystem()
+	for _, dir := range spec.BaseImageDirs {
+		c.fs.mkdirAll(dir, 0o755, 0, 0)
+	}
+	for path, content := range spec.BaseImageFiles {
+		c.fs.put(path, &fsNode{content: content, mode: 0o644})
+	}
 	for path, content := range c.spec.Files {
 		c.fs.mkdirAll(parentDir(path), 0o755, 0, 0)
 		c.fs.put(path, &fsNode{content: content, mode: 0o644})

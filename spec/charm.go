@@ -179,3 +179,15 @@ type Event struct {
 	// Errors holds, for each handler action that failed, its message.
 	Errors []string `json:"errors,omitempty"`
 }
+
+// BaseImageFiles is what every workload image tandem builds holds besides
+// the workload tool: the user and group databases Pebble looks names up
+// in. A container's Files are laid over it. Directories listed in
+// BaseImageDirs exist too.
+var BaseImageFiles = map[string]string{
+	"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
+	"/etc/group":  "root:x:0:\n",
+}
+
+// BaseImageDirs are the directories every tandem workload image has.
+var BaseImageDirs = []string{"/etc", "/tmp", "/usr/bin", "/var/lib"}

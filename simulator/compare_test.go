@@ -1,0 +1,149 @@
+package simulator
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// referenceRun is a scenario touching every comparison rule: a failing
+// service backing off, a pushed file read back, a killed container.
+func referenceRun(t testing.TB) *spec.Trace {
+	m, err := New(spec.Profiles["sim"], 42)
+	require.NoError(t, err)
+	cs := readyCharm("app")
+	cs.Handlers[0].Actions[0].Layer = svcLayer("srv", tool+" --exit-after=1100ms --exit-code=1 --record=srv")
+	require.NoError(t, m.Deploy(cs, 1, 1))
+	m.Clock.Sleep(10 * time.Second)
+	require.NoError(t, m.Do("demo/0", spec.Action{Kind: spec.ActPush, Container: "app", Path: "/etc/app.conf", Content: "x=1\n", Permissions: "640"}))
+	_, err = m.ReadFile("demo/0", "app", "/etc/app.conf")
+	require.NoError(t, err)
+	require.NoError(t, m.KillContainer("demo/0", "app"))
+	m.Clock.Sleep(20 * time.Second)
+	m.End()
+	return m.Trace()
+}
+
+func TestModelTraceReplaysToItself(t *testing.T) {
+	orig := referenceRun(t)
+	var buf bytes.Buffer
+	require.NoError(t, spec.WriteTrace(&buf, orig))
+	read, err := spec.ReadTrace(&buf, "ref.trace")
+	require.NoError(t, err)
+	replayed, err := Replay(read)
+	require.NoError(t, err)
+	require.Empty(t, Compare(read, replayed))
+	require.Equal(t, len(orig.Records), len(replayed.Records), "the same records, one for one")
+	for i := range orig.Records {
+		require.Equal(t, orig.Records[i].At, replayed.Records[i].At, "record %d: %s", i, Describe(orig.Records[i]))
+		require.Equal(t, orig.Records[i].Type, replayed.Records[i].Type, "record %d", i)
+	}
+}
+
+// mutate returns a copy of t with f applied to its records.
+func mutate(t *spec.Trace, f func([]spec.Record) []spec.Record) *spec.Trace {
+	recs := append([]spec.Record(nil), t.Records...)
+	for i := range recs {
+		if recs[i].File != nil {
+			f := *recs[i].File
+			recs[i].File = &f
+		}
+	}
+	return &spec.Trace{Header: t.Header, Records: f(recs)}
+}
+
+func find(recs []spec.Record, pred func(spec.Record) bool) int {
+	for i, r := range recs {
+		if pred(r) {
+			return i
+		}
+	}
+	panic("no such record")
+}
+
+func TestComparatorFailsWrongTraces(t *testing.T) {
+	orig := referenceRun(t)
+	model, err := Replay(orig)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		rule string
+		f    func([]spec.Record) []spec.Record
+	}{
+		{"a restart delay off", "restart interval", func(r []spec.Record) []spec.Record {
+			// The second start comes 40% late: outside [X, 1.1X) + allowance.
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart && x.Count == 2 })
+			b := find(r, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 1)") })
+			r[i].At = r[b].At + 700*time.Millisecond
+			return r
+		}},
+		{"a nominal delay off", "back-off", func(r []spec.Record) []spec.Record {
+			b := find(r, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 2)") })
+			r[b].Message = strings.Replace(r[b].Message, "~1s", "~2s", 1)
+			return r
+		}},
+		{"an event missing", "events", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecEvent && x.Message == "config-changed" })
+			return append(r[:i], r[i+1:]...)
+		}},
+		{"an extra restart", "container restarts", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecRestart })
+			extra := r[i]
+			extra.At += time.Second
+			extra.Count++
+			return append(r[:i+1], append([]spec.Record{extra}, r[i+1:]...)...)
+		}},
+		{"a wrong mode", "files", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecFile })
+			r[i].File.Mode = "644"
+			return r
+		}},
+		{"a wrong service state", "service states", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecService && x.State == "backoff" })
+			r[i].State = "error"
+			return r
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wrong := mutate(orig, tt.f)
+			diffs := Compare(wrong, model)
+			require.NotEmpty(t, diffs, "the comparator passed a wrong trace")
+			var rulesHit []string
+			for _, d := range diffs {
+				rulesHit = append(rulesHit, d.Rule)
+			}
+			require.Contains(t, rulesHit, tt.rule, "%v", diffs)
+			out := SideBySide(wrong, model)
+			require.Contains(t, out, "| ")
+		})
+	}
+}
+
+func TestAllowanceWidensTheBound(t *testing.T) {
+	orig := referenceRun(t)
+	model, _ := Replay(orig)
+	late := mutate(orig, func(r []spec.Record) []spec.Record {
+		i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart && x.Count == 2 })
+		b := find(r, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 1)") })
+		r[i].At = r[b].At + 600*time.Millisecond // 500ms nominal: 20% late
+		return r
+	})
+	require.NotEmpty(t, Compare(late, model))
+	late.Header.Profile.Allowance = 100 * time.Millisecond
+	require.Empty(t, Compare(late, model), "within [X, 1.1X) + allowance")
+}
+
+func TestTraceReaderErrors(t *testing.T) {
+	_, err := spec.ReadTrace(strings.NewReader(`{"format":"tandem-trace","version":9}`+"\n"), "x.trace")
+	require.EqualError(t, err, "x.trace:1: cannot read trace version 9: this tandem reads version 1")
+	_, err = spec.ReadTrace(strings.NewReader(`{"format":"tandem-trace","version":1}`+"\n{bad\n"), "x.trace")
+	require.ErrorContains(t, err, "x.trace:2: cannot read trace record")
+	_, err = spec.ReadTrace(strings.NewReader(""), "x.trace")
+	require.ErrorContains(t, err, "empty trace")
+}

@@ -1,0 +1,68 @@
+package simulator
+
+import (
+	"fmt"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Replay gives the model's prediction for a trace: the scenario's actions
+// (not the charm's: the model runs its own handlers) applied at the same
+// offsets, under the trace's timing profile and seed. A trace the model
+// wrote replays to itself.
+func Replay(t *spec.Trace) (*spec.Trace, error) {
+	m, err := New(t.Header.Profile, t.Header.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("cannot replay trace: %w", err)
+	}
+	for i, r := range t.Records {
+		if r.Kind != spec.KindAction || r.Source == spec.SourceCharm {
+			continue
+		}
+		m.Clock.RunUntil(r.At)
+		if err := m.apply(r); err != nil && r.Type == spec.RecDeploy {
+			return nil, fmt.Errorf("cannot replay trace: record %d: %w", i+1, err)
+		}
+	}
+	out := m.Trace()
+	out.Header.Substrate = t.Header.Substrate
+	out.Header.Scenario = t.Header.Scenario
+	return out, nil
+}
+
+// apply performs one recorded scenario action. Errors other than a failed
+// deploy are part of what is being compared (a real run's action failed
+// too, or the model's will show where they differ), so Replay goes on.
+func (m *Model) apply(r spec.Record) error {
+	switch r.Type {
+	case spec.RecDeploy:
+		if r.Spec == nil {
+			return fmt.Errorf("deploy record has no charm spec")
+		}
+		return m.Deploy(r.Spec, r.Count, r.Nodes)
+	case spec.RecPebble:
+		if r.Action == nil {
+			return fmt.Errorf("pebble record has no action")
+		}
+		return m.Do(r.Unit, *r.Action)
+	case spec.RecKillService:
+		return m.KillService(r.Unit, r.Container, r.Service, r.Message)
+	case spec.RecKillContainer:
+		return m.KillContainer(r.Unit, r.Container)
+	case spec.RecDeletePod:
+		return m.DeletePod(r.Unit)
+	case spec.RecFailNode:
+		return m.FailNode(r.Node)
+	case spec.RecForceDelete:
+		return m.ForceDelete(r.Unit)
+	case spec.RecHealth:
+		return m.SetHealth(r.Unit, r.Container, r.Path, r.State == "up")
+	case spec.RecReadFile:
+		_, err := m.ReadFile(r.Unit, r.Container, r.Path)
+		return err
+	case spec.RecEnd:
+		m.End()
+		return nil
+	}
+	return fmt.Errorf("unknown action record type %q", r.Type)
+}
