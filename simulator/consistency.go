@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -95,6 +94,15 @@ func checkEventName(cs *spec.CharmSpec, event string) error {
 	return fmt.Errorf("unknown event %q: want install, leader-elected, config-changed, start, upgrade-charm or <container>-pebble-ready, -pebble-custom-notice, -pebble-check-failed, -pebble-check-recovered", event)
 }
 
+// PebbleRefuses is a consistency error that real Pebble would also give
+// the action (an invalid layer, a service in no layer). In a handler it is
+// a charm bug; as a scenario's own action it may be the point of the
+// scenario, which then checks Pebble's answer.
+type PebbleRefuses struct{ Err error }
+
+func (e *PebbleRefuses) Error() string { return e.Err.Error() }
+func (e *PebbleRefuses) Unwrap() error { return e.Err }
+
 // CheckAction rejects an action no unit of cs could take: an unknown
 // container, an invalid layer, a service command the model cannot know, a
 // service no layer defines, in the spec or in earlier, the actions a
@@ -108,10 +116,10 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 	case spec.ActAddLayer:
 		l, err := parseLayer(0, a.Label, []byte(a.Layer))
 		if err != nil {
-			return fmt.Errorf("%s: %v", a, err)
+			return &PebbleRefuses{fmt.Errorf("%s: %v", a, err)}
 		}
-		if !layerLabelRE.MatchString(a.Label) {
-			return fmt.Errorf("%s: invalid layer label %q (must look like \"some-label\")", a, a.Label)
+		if a.Label == "" {
+			return fmt.Errorf("%s: label must be set", a)
 		}
 		for _, name := range sortedKeys(l.Services) {
 			if l.Services[name].Command == "" {
@@ -125,7 +133,7 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 		known := servicesOf(cs, a.Container, earlier)
 		for _, s := range a.Services {
 			if !known[s] {
-				return fmt.Errorf("%s: service %q is in no layer of container %q", a, s, a.Container)
+				return &PebbleRefuses{fmt.Errorf("%s: service %q is in no layer of container %q", a, s, a.Container)}
 			}
 		}
 	case spec.ActPush, spec.ActMakeDir, spec.ActRemove:
@@ -153,9 +161,6 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 	return nil
 }
 
-// layerLabelRE is the label part of Pebble's layer file name rule (R4.5).
-var layerLabelRE = regexp.MustCompile(`^[a-z](?:-?[a-z0-9]){2,}$`)
-
 // servicesOf lists every service any layer of the spec defines for a
 // container: shipped in the image or added by a handler.
 func servicesOf(cs *spec.CharmSpec, container string, earlier []spec.Action) map[string]bool {
@@ -172,11 +177,13 @@ func servicesOf(cs *spec.CharmSpec, container string, earlier []spec.Action) map
 			add("image", data)
 		}
 	}
+	actions := append([]spec.Action(nil), earlier...)
 	for _, h := range cs.Handlers {
-		for _, a := range h.Actions {
-			if a.Kind == spec.ActAddLayer && a.Container == container {
-				add(a.Label, a.Layer)
-			}
+		actions = append(actions, h.Actions...)
+	}
+	for _, a := range actions {
+		if a.Kind == spec.ActAddLayer && a.Container == container {
+			add(a.Label, a.Layer)
 		}
 	}
 	return out

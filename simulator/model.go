@@ -165,6 +165,18 @@ func (m *Model) Do(id spec.UnitID, a spec.Action) error {
 	return u.do(spec.SourceScenario, a)
 }
 
+// Exec runs a command in a container through its Pebble as the scenario,
+// recording it.
+func (m *Model) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
+	u, err := m.Unit(id)
+	if err != nil {
+		return spec.ExecResult{}, err
+	}
+	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
+	m.record(spec.KindAction, spec.Record{Type: spec.RecPebble, Source: spec.SourceScenario, Unit: id, Container: container, Action: &a})
+	return u.Client(container).Run(command, 0)
+}
+
 // KillService kills a service's process with a signal, behind Pebble's
 // back, as a crash would (R3.1).
 func (m *Model) KillService(id spec.UnitID, container, service, signal string) error {

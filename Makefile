@@ -1,0 +1,17 @@
+# The same commands the README and CI run.
+.PHONY: suite test bench steps-doc build
+
+suite:      ## the conformance suite on the default substrate (sim)
+	go run ./cmd/tandem run features/
+
+test:       ## every test, every substrate this machine can run
+	./scripts/test
+
+bench:      ## the benchmarks the README reports
+	go test -run XXX -bench . -benchmem ./simulator/ ./cmd/tandem/
+
+steps-doc:  ## regenerate docs/steps.md
+	go run ./cmd/tandem steps --markdown > docs/steps.md
+
+build:
+	CGO_ENABLED=0 go build -o bin/tandem ./cmd/tandem

@@ -1,0 +1,50 @@
+// Command tandem runs Gherkin scenarios about Juju sidecar charms on a
+// substrate (the model, real Pebble, Docker or a kind cluster) and checks
+// every real run against the reference model.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `tandem tests and simulates Juju sidecar charms.
+
+Usage:
+  tandem run [flags] [PATH...]   run feature files (default: features/)
+  tandem steps [--markdown]      list every step phrase with an example
+  tandem help                    this text
+
+Run "tandem run --help" for run's flags.
+`
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes: 0 every scenario that ran passed; 1 one failed, or none
+// ran; 2 bad usage or a malformed file.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(args[1:], stdout, stderr)
+	case "steps":
+		return stepsCommand(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run or steps (tandem help)\n", args[0])
+	return exitUsage
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+	"github.com/tandem-harness/tandem/substrate/sim"
+)
+
+func init() {
+	// "nodeless" exercises the skip mechanism: the model, declaring every
+	// capability but nodes. It stands in for no real substrate.
+	var caps []spec.Capability
+	for _, c := range spec.AllCapabilities {
+		if c != spec.CapNodes {
+			caps = append(caps, c)
+		}
+	}
+	substrate.Declared["nodeless"] = caps
+	substrate.Register("nodeless", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
+		return sim.New(opts)
+	})
+}
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUndefinedStepFails(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "testdata/undefined.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, out, "undefined")
+}
+
+func TestMalformedFeatureExits2NamingFileAndLine(t *testing.T) {
+	code, _, errOut := run(t, "run", "testdata/malformed.feature")
+	require.Equal(t, exitUsage, code)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	require.Len(t, lines, 1, "one line: %q", errOut)
+	require.Contains(t, lines[0], "testdata/malformed.feature:4:")
+}
+
+func TestUnknownCapabilityTagExits2(t *testing.T) {
+	code, _, errOut := run(t, "run", "testdata/bad-tag.feature")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errOut, "testdata/bad-tag.feature:3: unknown capability tag @needs-wings")
+}
+
+func TestUnknownContainerFailsWithTheConsistencyCheck(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "testdata/unknown-container.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, out, `charm spec "demo" handler on "app-pebble-ready", action 1: replan in ghost: unknown container "ghost" (the charm has app)`)
+}
+
+func TestNothingRanExits1(t *testing.T) {
+	code, _, errOut := run(t, "run", "--tags", "@no-such-tag", "testdata/passing.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, errOut, "no scenario ran")
+}
+
+func TestSkipReasonsInEveryFormat(t *testing.T) {
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	code, out, _ := run(t, "run", "--substrate", "nodeless", "--format", "progress,junit:"+junit, "testdata/needs-nodes.feature", "testdata/passing.feature")
+	require.Equal(t, exitOK, code, out)
+	reason := "needs nodes, which nodeless lacks; runs on sim, kind"
+	require.Contains(t, out, reason)
+	xml, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	require.Contains(t, string(xml), `<skipped message="`+reason+`">`)
+	code, out, _ = run(t, "run", "--substrate", "nodeless", "--format", "pretty", "testdata/needs-nodes.feature", "testdata/passing.feature")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, reason)
+}
+
+func TestOnlySkippedExits1(t *testing.T) {
+	code, out, errOut := run(t, "run", "--substrate", "nodeless", "testdata/needs-nodes.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, out, "needs nodes")
+	require.Contains(t, errOut, "no scenario ran")
+}
+
+func TestAnUncheckedActionErrorFails(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "testdata/unchecked-error.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, out, "no step checked it")
+}
+
+func TestArtifactsKeepTraces(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := run(t, "run", "--artifacts", dir, "--format", "progress", "testdata/passing.feature")
+	require.Equal(t, exitOK, code)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.trace.jsonl"))
+	require.Len(t, files, 1)
+	tr, err := spec.ReadTraceFile(files[0])
+	require.NoError(t, err)
+	require.Equal(t, "sim", tr.Header.Substrate)
+	require.NotEmpty(t, tr.Records)
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--substrate", "mars", "testdata/passing.feature"},
+		{"run", "--format", "fancy", "testdata/passing.feature"},
+		{"run", "--format", "junit", "testdata/passing.feature"},
+		{"run", "testdata/no-such-dir"},
+		{"frobnicate"},
+	} {
+		code, _, errOut := run(t, args...)
+		require.Equal(t, exitUsage, code, "%v", args)
+		require.NotEmpty(t, errOut, "%v", args)
+	}
+}
+
+func TestTheSuitePassesOnSim(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "--format", "progress", "../../features")
+	require.Equal(t, exitOK, code, out)
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/tandem-harness/tandem/steps"
+	"github.com/tandem-harness/tandem/substrate"
+	_ "github.com/tandem-harness/tandem/substrate/sim"
+)
+
+// defaultArtifacts is where a failed scenario's trace goes when --artifacts
+// is not given: a failure always leaves its evidence.
+const defaultArtifacts = "tandem-artifacts"
+
+type runFlags struct {
+	substrate   string
+	tags        string
+	format      string
+	concurrency int
+	seed        int64
+	artifacts   string
+	reference   bool
+	paths       []string
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
+	f := &runFlags{}
+	fs := flag.NewFlagSet("tandem run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.substrate, "substrate", "sim", "where scenarios run: "+strings.Join(substrate.Names(), ", "))
+	fs.StringVar(&f.tags, "tags", "", "run only scenarios matching this tag expression (\"@R5.4 && ~@needs-nodes\")")
+	fs.StringVar(&f.format, "format", "pretty", "comma-separated: pretty, progress, junit:FILE, cucumber:FILE")
+	fs.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
+	fs.Int64Var(&f.seed, "seed", 1, "seed for the model's random choices (back-off jitter, boot ids)")
+	fs.StringVar(&f.artifacts, "artifacts", "", "keep every scenario's trace in this directory (failed ones are always kept, in "+defaultArtifacts+"/ by default)")
+	fs.BoolVar(&f.reference, "reference", true, "diff each real run against the model")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	f.paths = fs.Args()
+	if len(f.paths) == 0 {
+		f.paths = []string{"features"}
+	}
+	if f.concurrency < 1 {
+		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	found := false
+	for _, n := range substrate.Names() {
+		found = found || n == f.substrate
+	}
+	if !found {
+		return nil, fmt.Errorf("unknown substrate %q: want one of %s", f.substrate, strings.Join(substrate.Names(), ", "))
+	}
+	for _, part := range strings.Split(f.format, ",") {
+		name, file, _ := strings.Cut(part, ":")
+		switch name {
+		case "pretty", "progress":
+			if file != "" {
+				return nil, fmt.Errorf("--format %s writes to the terminal; only junit and cucumber take a file", name)
+			}
+		case "junit", "cucumber":
+			if file == "" {
+				return nil, fmt.Errorf("--format %s needs a file: %s:report.xml", name, name)
+			}
+		default:
+			return nil, fmt.Errorf("unknown format %q: want pretty, progress, junit:FILE or cucumber:FILE", name)
+		}
+	}
+	return f, nil
+}
+
+// results gathers scenario outcomes from concurrent scenarios.
+type results struct {
+	mu   sync.Mutex
+	list []steps.Result
+}
+
+func (r *results) add(res steps.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, res)
+}
+
+func (r *results) snapshot() []steps.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]steps.Result(nil), r.list...)
+}
+
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	f, err := parseRunFlags(args, stderr)
+	if err != nil {
+		if err != flag.ErrHelp {
+			fmt.Fprintln(stderr, "tandem run:", err)
+		}
+		return exitUsage
+	}
+	files, err := featureFiles(f.paths)
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no .feature files in %s", strings.Join(f.paths, ", "))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tandem run:", err)
+		return exitUsage
+	}
+	if _, err := checkFeatures(files); err != nil {
+		fmt.Fprintln(stderr, "tandem run:", err)
+		return exitUsage
+	}
+	artifacts, keepAll := f.artifacts, true
+	if artifacts == "" {
+		artifacts, keepAll = defaultArtifacts, false
+	}
+	var res results
+	cfg := steps.Config{
+		Substrate: f.substrate, Seed: f.seed, RunID: newRunID(), Reference: f.reference,
+		Artifacts: artifacts, KeepAll: keepAll, OnResult: res.add,
+	}
+	suite := godog.TestSuite{
+		Name:                "tandem",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
+		Options: &godog.Options{
+			Format:      f.format,
+			Paths:       files,
+			Tags:        f.tags,
+			Concurrency: f.concurrency,
+			Strict:      true,
+			NoColors:    !isTerminal(stdout),
+			Output:      stdout,
+		},
+	}
+	stop := progressLine(stderr, &res)
+	code := suite.Run()
+	stop()
+	all := res.snapshot()
+	report(stdout, all)
+	for _, part := range strings.Split(f.format, ",") {
+		if name, file, _ := strings.Cut(part, ":"); name == "junit" {
+			if err := addSkipReasons(file, all); err != nil {
+				fmt.Fprintln(stderr, "tandem run:", err)
+			}
+		}
+	}
+	ran := 0
+	for _, r := range all {
+		if r.Status != "skipped" {
+			ran++
+		}
+	}
+	switch {
+	case code == 2:
+		return exitUsage
+	case ran == 0:
+		fmt.Fprintln(stderr, "tandem run: no scenario ran: every scenario was skipped or none matched --tags")
+		return exitFailed
+	case code != 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// report prints why scenarios were skipped and where failed ones' traces are.
+func report(w io.Writer, all []steps.Result) {
+	sort.Slice(all, func(i, j int) bool { return all[i].URI+all[i].Name < all[j].URI+all[j].Name })
+	var skipped, failed []string
+	for _, r := range all {
+		switch r.Status {
+		case "skipped":
+			skipped = append(skipped, fmt.Sprintf("  %s: %q: %s", r.URI, r.Name, r.Reason))
+		case "failed":
+			line := fmt.Sprintf("  %s: %q", r.URI, r.Name)
+			if r.Trace != "" {
+				line += ": trace in " + r.Trace
+			}
+			failed = append(failed, line)
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "\nSkipped, with the reason:\n%s\n", strings.Join(skipped, "\n"))
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "\nFailed:\n%s\n", strings.Join(failed, "\n"))
+	}
+}
+
+// progressLine prints a line every 10 s on long runs, so a CI log shows
+// the run is alive.
+func progressLine(w io.Writer, res *results) (stop func()) {
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				counts := map[string]int{}
+				for _, r := range res.snapshot() {
+					counts[r.Status]++
+				}
+				fmt.Fprintf(w, "tandem: %s: %d passed, %d failed, %d skipped so far\n",
+					time.Since(start).Round(time.Second), counts["passed"], counts["failed"], counts["skipped"])
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,35 @@
+Feature: A sidecar unit is one pod
+  The charm and its workloads share a pod: one node, one network
+  namespace, one charm-data volume.
+
+  @R1.6 @needs-nodes
+  Scenario: each unit's containers are on one node; units spread
+    Given a charm "demo" with workload containers "web" and "db"
+    When the charm is deployed as 3 units on 2 nodes
+    Then the charm received "web-pebble-ready" within 20s
+    And every unit's containers run on one node
+    And the units run on 2 different nodes
+
+  @R1.6
+  Scenario: containers of a pod share a network namespace
+    Given a charm "demo" with workload containers "web" and "db"
+    And on "db-pebble-ready", the charm adds layer "db" to "db":
+      """
+      services:
+        db: {override: replace, startup: enabled, command: /usr/bin/workload --tcp=5432}
+      """
+    And on "db-pebble-ready", the charm replans "db"
+    And on "web-pebble-ready", the charm adds layer "web" to "web":
+      """
+      checks:
+        db-reachable:
+          override: replace
+          period: 500ms
+          threshold: 1
+          tcp: {port: 5432}
+      """
+    When the charm is deployed
+    Then service "db" in "db" is active within 20s
+    And check "db-reachable" in "web" is up within 5s
+    When the charm stops "db" in "db"
+    Then check "db-reachable" in "web" is down within 5s

@@ -1,0 +1,75 @@
+Feature: Services under Pebble: replan, ordering, signals
+
+  Background:
+    Given a charm "demo" with workload container "app"
+    And on "app-pebble-ready", the charm adds layer "web" to "app":
+      """
+      services:
+        web:
+          override: replace
+          startup: enabled
+          command: /usr/bin/workload --http=8080
+          requires: [db]
+          after: [db]
+        db:
+          override: replace
+          command: /usr/bin/workload --tcp=5432
+        spare:
+          override: replace
+          command: /usr/bin/workload
+      """
+    And on "app-pebble-ready", the charm replans "app"
+
+  @R5.6 @R5.2
+  Scenario: replan starts enabled services and what they require, in order
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    And service "db" in "app" is active
+    And service "spare" in "app" is inactive
+    And service "db" in "app" was started 1 time
+
+  @R5.6
+  Scenario: replan restarts a service whose configuration changed, and only it
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the charm combines layer "web" into "app":
+      """
+      services:
+        web:
+          override: merge
+          environment: {MODE: fast}
+      """
+    And the charm replans "app"
+    Then service "web" in "app" was started 2 times within 5s
+    And service "db" in "app" was started 1 time
+
+  @R3.1 @R5.4
+  Scenario: a killed service process is restarted by Pebble
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the process of "web" in "app" is killed with SIGKILL
+    Then Pebble in "app" logged 'Service "web" stopped unexpectedly with code 137' within 3s
+    And Pebble in "app" logged 'waiting ~500ms before restart (backoff 1)'
+    And service "web" in "app" was started 2 times within 3s
+    And service "web" in "app" is active
+
+  @R5.1
+  Scenario: a signal through Pebble reaches the process
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the charm sends SIGTERM to "web" in "app"
+    Then Pebble in "app" logged 'Service "web" stopped unexpectedly with code 143' within 3s
+    And service "web" in "app" is backoff
+
+  @R5.6
+  Scenario: a service whose requirement does not exist cannot start
+    Given on "start", the charm adds layer "broken" to "app":
+      """
+      services:
+        lonely:
+          override: replace
+          command: /usr/bin/workload
+          requires: [ghost]
+      """
+    When the charm is deployed
+    Then the charm's "start" handler failed with 'service "ghost" does not exist'

@@ -1,0 +1,446 @@
+package steps
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/canonical/pebble/client"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+const within = `(?: within (\S+))?`
+
+func checkPhrases() []Phrase {
+	g := "Checks"
+	return []Phrase{
+		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" is (active|inactive|backoff|error)` + within + `$`,
+			Example: `Then service "redis" in "redis" is active within 3s`,
+			Help:    "A service's status as Pebble reports it (R5.1).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[3], func() error {
+					pc, err := s.sub.Pebble(s.unit, a[1])
+					if err != nil {
+						return err
+					}
+					infos, err := pc.Services(&client.ServicesOptions{Names: []string{a[0]}})
+					if err != nil {
+						return fmt.Errorf("cannot read services of %s: %v", a[1], err)
+					}
+					if len(infos) == 0 {
+						return fmt.Errorf("service %q is not in the plan of %s", a[0], a[1])
+					}
+					if got := string(infos[0].Current); got != a[2] {
+						return fmt.Errorf("service %q in %s of %s is %s, want %s", a[0], a[1], s.unit, got, a[2])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" was started (\d+) times?` + within + `$`,
+			Example: `Then service "redis" in "redis" was started 3 times within 10s`,
+			Help:    "How many times Pebble started the service's process in this scenario, from Pebble's own \"Service ... starting\" records.",
+			run: func(s *scenario, a []string, _ string) error {
+				want, _ := strconv.Atoi(a[2])
+				return s.check(a[3], func() error {
+					got := 0
+					for _, r := range s.sub.Trace().Records {
+						if r.Type == spec.RecStart && r.Unit == s.unit && r.Container == a[1] && r.Service == a[0] {
+							got++
+						}
+					}
+					if got != want {
+						return fmt.Errorf("service %q in %s of %s was started %d times, want %d", a[0], a[1], s.unit, got, want)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the workload recorded (\d+) starts? of "([^"]*)" in "([^"]*)"` + within + `$`,
+			Example: `Then the workload recorded 2 starts of "redis" in "redis"`,
+			Help:    "Counts the workload tool's --record=NAME start records on the pod's shared volume: they span container restarts, not pod deletions.",
+			run: func(s *scenario, a []string, _ string) error {
+				want, _ := strconv.Atoi(a[0])
+				return s.check(a[3], func() error {
+					got, err := s.sub.StartCount(s.unit, a[2], a[1])
+					if err != nil {
+						return err
+					}
+					if got != want {
+						return fmt.Errorf("the workload recorded %d starts of %q in %s, want %d", got, a[1], a[2], want)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^container "([^"]*)" has restarted (\d+) times?` + within + `$`,
+			Example: `Then container "redis" has restarted 1 time within 15s`,
+			Help:    "The container's restart count in its pod (\"charm\" for the charm container).",
+			run: func(s *scenario, a []string, _ string) error {
+				want, _ := strconv.Atoi(a[1])
+				return s.check(a[2], func() error {
+					p, err := s.pod()
+					if err != nil {
+						return err
+					}
+					if got := p.Restarts[a[0]]; got != want {
+						return fmt.Errorf("container %s of %s has restarted %d times, want %d", a[0], s.unit, got, want)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" (contains|has permissions|is owned by) "([^"]*)"` + within + `$`,
+			Example: `Then file "/etc/redis.conf" in "redis" has permissions "600"`,
+			Help:    "A file as seen from inside the workload container, not through Pebble: its content (a substring), its permissions, or its owner as \"user\" or \"user:group\" (R7).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[4], func() error {
+					st, err := s.sub.ReadFile(s.unit, a[1], a[0])
+					if err != nil {
+						return err
+					}
+					if st.Error != "" {
+						return fmt.Errorf("file %s in %s of %s: %s", a[0], a[1], s.unit, st.Error)
+					}
+					switch a[2] {
+					case "contains":
+						if !strings.Contains(st.Content, a[3]) {
+							return fmt.Errorf("file %s in %s holds %q, want it to contain %q", a[0], a[1], st.Content, a[3])
+						}
+					case "has permissions":
+						if st.Mode != a[3] {
+							return fmt.Errorf("file %s in %s has permissions %s, want %s", a[0], a[1], st.Mode, a[3])
+						}
+					default:
+						got := st.User
+						if strings.Contains(a[3], ":") {
+							got += ":" + st.Group
+						}
+						if got != a[3] {
+							return fmt.Errorf("file %s in %s is owned by %s, want %s", a[0], a[1], got, a[3])
+						}
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" reads:$`,
+			Example: "Then file \"/etc/redis.conf\" in \"redis\" reads:\n  \"\"\"\n  port 6379\n  \"\"\"",
+			Help:    "A file's whole content, seen from inside the container.",
+			run: func(s *scenario, a []string, doc string) error {
+				st, err := s.sub.ReadFile(s.unit, a[1], a[0])
+				if err != nil {
+					return err
+				}
+				if st.Error != "" {
+					return fmt.Errorf("file %s in %s: %s", a[0], a[1], st.Error)
+				}
+				if strings.TrimSuffix(st.Content, "\n") != strings.TrimSuffix(doc, "\n") {
+					return fmt.Errorf("file %s in %s reads %q, want %q", a[0], a[1], st.Content, doc)
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" does not exist` + within + `$`,
+			Example: `Then file "/etc/redis.conf" in "redis" does not exist`,
+			Help:    "No such file inside the container (after a restart, say: R3.2).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[2], func() error {
+					st, err := s.sub.ReadFile(s.unit, a[1], a[0])
+					if err != nil {
+						return err
+					}
+					if st.Error != client.ErrorKindNotFound {
+						return fmt.Errorf("file %s exists in %s", a[0], a[1])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^check "([^"]*)" in "([^"]*)" is (up|down)` + within + `$`,
+			Example: `Then check "alive" in "redis" is down within 10s`,
+			Help:    "A Pebble check's status (R6.1).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[3], func() error {
+					pc, err := s.sub.Pebble(s.unit, a[1])
+					if err != nil {
+						return err
+					}
+					infos, err := pc.Checks(&client.ChecksOptions{Names: []string{a[0]}})
+					if err != nil {
+						return err
+					}
+					if len(infos) == 0 {
+						return fmt.Errorf("check %q is not in the plan of %s", a[0], a[1])
+					}
+					if got := string(infos[0].Status); got != a[2] {
+						return fmt.Errorf("check %q in %s is %s (%d failures), want %s", a[0], a[1], got, infos[0].Failures, a[2])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^Pebble in "([^"]*)" is (healthy|unhealthy) at level (alive|ready)` + within + `$`,
+			Example: `Then Pebble in "redis" is unhealthy at level ready`,
+			Help:    "Pebble's /v1/health at a level: 200 or 502 (R6.3).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[3], func() error {
+					pc, err := s.sub.Pebble(s.unit, a[0])
+					if err != nil {
+						return err
+					}
+					ok, err := pc.Health(&client.HealthOptions{Level: client.CheckLevel(a[2])})
+					if err != nil {
+						return err
+					}
+					if ok != (a[1] == "healthy") {
+						return fmt.Errorf("Pebble in %s is healthy=%v at level %s, want %s", a[0], ok, a[2], a[1])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^Pebble in "([^"]*)" (logged|has not logged) '([^']*)'` + within + `$`,
+			Example: `Then Pebble in "redis" logged 'waiting ~500ms before restart (backoff 1)' within 5s`,
+			Help:    "Whether one of Pebble's own log lines contains the text (single-quoted, as the lines hold double quotes). \"has not logged\" is checked at once.",
+			run: func(s *scenario, a []string, _ string) error {
+				if a[1] == "has not logged" && a[3] != "" {
+					return fmt.Errorf("\"has not logged\" is checked at once: let time pass first (When 1s passes), then check")
+				}
+				return s.check(a[3], func() error {
+					logged := false
+					for _, r := range s.sub.Trace().Records {
+						if r.Type == spec.RecLog && r.Unit == s.unit && r.Container == a[0] && strings.Contains(r.Message, a[2]) {
+							logged = true
+							break
+						}
+					}
+					if logged != (a[1] == "logged") {
+						return fmt.Errorf("Pebble in %s of %s: logged %q is %v", a[0], s.unit, a[2], logged)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the pod is (Running|Pending|Terminating|Unknown|ready|not ready)` + within + `$`,
+			Example: `Then the pod is not ready within 10s`,
+			Help:    "The unit's pod phase, or its readiness (R3.4, R3.7).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[1], func() error {
+					p, err := s.pod()
+					if err != nil {
+						return err
+					}
+					switch a[0] {
+					case "ready", "not ready":
+						if p.Ready != (a[0] == "ready") {
+							return fmt.Errorf("the pod of %s is ready=%v, want %s", s.unit, p.Ready, a[0])
+						}
+					default:
+						if p.Phase != a[0] {
+							return fmt.Errorf("the pod of %s is %s, want %s", s.unit, p.Phase, a[0])
+						}
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the pod (runs on another node|is still on the failed node)` + within + `$`,
+			Example: `Then the pod runs on another node within 30s`,
+			Help:    "Where the unit's pod is, against the node it ran on when a node failed or the pod was force-deleted (R3.7).",
+			run: func(s *scenario, a []string, _ string) error {
+				if s.nodeBefore == "" {
+					return fmt.Errorf("no node failed and no pod was force-deleted in this scenario")
+				}
+				return s.check(a[1], func() error {
+					p, err := s.pod()
+					if err != nil {
+						return err
+					}
+					moved := p.Node != "" && p.Node != s.nodeBefore && p.Phase == "Running"
+					if (a[0] == "runs on another node") != moved {
+						return fmt.Errorf("the pod of %s is %s on node %q (was on %q)", s.unit, p.Phase, p.Node, s.nodeBefore)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^every unit's containers run on one node$`,
+			Example: `Then every unit's containers run on one node`,
+			Help:    "Co-location (R1.6): each unit's pod, with its charm and every workload, is on one node.",
+			run: func(s *scenario, _ []string, _ string) error {
+				pods, err := s.sub.Pods()
+				if err != nil {
+					return err
+				}
+				if len(pods) == 0 {
+					return fmt.Errorf("no pods")
+				}
+				for _, p := range pods {
+					if p.Node == "" || p.Phase != "Running" {
+						return fmt.Errorf("the pod of %s is %s on node %q", p.Unit, p.Phase, p.Node)
+					}
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^the units run on (\d+) different nodes$`,
+			Example: `Then the units run on 2 different nodes`,
+			Help:    "How many nodes the units' pods are spread over.",
+			run: func(s *scenario, a []string, _ string) error {
+				pods, err := s.sub.Pods()
+				if err != nil {
+					return err
+				}
+				nodes := map[string]bool{}
+				for _, p := range pods {
+					nodes[p.Node] = true
+				}
+				want, _ := strconv.Atoi(a[0])
+				if len(nodes) != want {
+					return fmt.Errorf("the units run on %d nodes, want %d", len(nodes), want)
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^the charm received these events` + within + `:$`,
+			Example: "Then the charm received these events:\n  \"\"\"\n  install\n  leader-elected\n  config-changed\n  start\n  redis-pebble-ready\n  \"\"\"",
+			Help:    "Every event the unit's charm received, in order, one per line (R2).",
+			run: func(s *scenario, a []string, doc string) error {
+				var want []string
+				for _, l := range strings.Split(doc, "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						want = append(want, l)
+					}
+				}
+				return s.check(a[0], func() error {
+					got, err := s.eventNames()
+					if err != nil {
+						return err
+					}
+					if strings.Join(got, "\n") != strings.Join(want, "\n") {
+						return fmt.Errorf("the charm of %s received [%s], want [%s]", s.unit, strings.Join(got, " "), strings.Join(want, " "))
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm received "([^"]*)"(?: (\d+) times?)?` + within + `$`,
+			Example: `Then the charm received "redis-pebble-ready" 2 times within 15s`,
+			Help:    "An event was received (exactly n times, if said).",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.check(a[2], func() error {
+					got, err := s.eventNames()
+					if err != nil {
+						return err
+					}
+					n := 0
+					for _, e := range got {
+						if e == a[0] {
+							n++
+						}
+					}
+					if a[1] == "" && n == 0 {
+						return fmt.Errorf("the charm of %s has not received %s (it received %s)", s.unit, a[0], strings.Join(got, " "))
+					}
+					if want, _ := strconv.Atoi(a[1]); a[1] != "" && n != want {
+						return fmt.Errorf("the charm of %s received %s %d times, want %d", s.unit, a[0], n, want)
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm's "([^"]*)" handler (succeeded|failed with (?:"([^"]*)"|'([^']*)'))$`,
+			Example: `Then the charm's "config-changed" handler failed with "not found"`,
+			Help:    "How the charm's handler for the last such event went (a handler acting before Pebble answers cannot connect: R2.6).",
+			run: func(s *scenario, a []string, _ string) error {
+				events, err := s.sub.Events(s.unit)
+				if err != nil {
+					return err
+				}
+				for i := len(events) - 1; i >= 0; i-- {
+					e := events[i]
+					if e.Name != a[0] {
+						continue
+					}
+					if a[1] == "succeeded" {
+						if len(e.Errors) > 0 {
+							return fmt.Errorf("the %s handler failed: %s", a[0], strings.Join(e.Errors, "; "))
+						}
+						return nil
+					}
+					want := a[2] + a[3]
+					for _, msg := range e.Errors {
+						if strings.Contains(msg, want) {
+							return nil
+						}
+					}
+					return fmt.Errorf("the %s handler did not fail with %q (errors: %v)", a[0], want, e.Errors)
+				}
+				return fmt.Errorf("the charm of %s has not received %s", s.unit, a[0])
+			}},
+		{Group: g, Pattern: `^the charm (can|cannot) connect to "([^"]*)"` + within + `$`,
+			Example: `Then the charm cannot connect to "redis"`,
+			Help:    "ops' can_connect(): whether the workload's Pebble answers on its socket (R2.6).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				return s.check(a[2], func() error {
+					connected := false
+					if pc, err := s.sub.Pebble(s.unit, a[1]); err == nil {
+						_, err = pc.SysInfo()
+						connected = err == nil
+					}
+					if connected != (a[0] == "can") {
+						return fmt.Errorf("the charm of %s can connect to %s: %v, want %v", s.unit, a[1], connected, a[0] == "can")
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm's last action (succeeded|failed with (?:"([^"]*)"|'([^']*)'))$`,
+			Example: `Then the charm's last action failed with "not-found"`,
+			Help:    "How the last action step went: its error kind (not-found, permission-denied, generic-file-error) or a part of its message; single quotes for a message holding double quotes.",
+			run: func(s *scenario, a []string, _ string) error {
+				s.checked = true
+				if a[0] == "succeeded" {
+					if s.lastErr != nil {
+						return fmt.Errorf("the last action failed: %v", s.lastErr)
+					}
+					return nil
+				}
+				want := a[1] + a[2]
+				if s.lastErr == nil {
+					return fmt.Errorf("the last action succeeded, want it to fail with %q", want)
+				}
+				if errorKind(s.lastErr) == want || strings.Contains(s.lastErr.Error(), want) {
+					return nil
+				}
+				return fmt.Errorf("the last action failed with %q (kind %q), want %q", s.lastErr, errorKind(s.lastErr), want)
+			}},
+		{Group: g, Pattern: `^the command (printed "([^"]*)"|exited with (\d+))$`,
+			Example: `Then the command printed "pong"`,
+			Help:    "What the last command the charm ran printed, or its exit code.",
+			run: func(s *scenario, a []string, _ string) error {
+				if s.exec == nil {
+					return fmt.Errorf("no command ran: use \"When the charm runs \\\"...\\\" in \\\"<container>\\\"\" first")
+				}
+				if a[1] != "" || strings.HasPrefix(a[0], "printed") {
+					if strings.TrimSuffix(s.exec.Stdout, "\n") != a[1] {
+						return fmt.Errorf("the command printed %q, want %q", s.exec.Stdout, a[1])
+					}
+					return nil
+				}
+				want, _ := strconv.Atoi(a[2])
+				if s.exec.ExitCode != want {
+					return fmt.Errorf("the command exited with %d, want %d", s.exec.ExitCode, want)
+				}
+				return nil
+			}},
+	}
+}
+
+// check runs cond under an optional "within".
+func (s *scenario) check(withinArg string, cond func() error) error {
+	if err := s.afterDeploy(); err != nil {
+		return err
+	}
+	return s.eventually(withinArg, cond)
+}
+
+func (s *scenario) eventNames() ([]string, error) {
+	events, err := s.sub.Events(s.unit)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Name)
+	}
+	return out, nil
+}

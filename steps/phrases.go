@@ -1,0 +1,444 @@
+package steps
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+)
+
+func charmPhrases() []Phrase {
+	g := "The charm"
+	return []Phrase{
+		{Group: g, Pattern: `^a charm "([^"]*)" with (?:a )?workload containers? (.+)$`,
+			Example: `Given a charm "snappass" with workload containers "redis" and "snappass"`,
+			Help:    "Starts the charm spec: its application name and its workload containers (each a quoted name).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.beforeDeploy("declare the charm"); err != nil {
+					return err
+				}
+				if s.charm.App != "" {
+					return fmt.Errorf("the scenario already declared charm %q", s.charm.App)
+				}
+				names := quoted(a[1])
+				if len(names) == 0 {
+					return fmt.Errorf("no container names: quote each, as in: with workload containers \"redis\" and \"web\"")
+				}
+				s.charm.App = a[0]
+				for _, n := range names {
+					s.charm.Containers = append(s.charm.Containers, spec.Container{Name: n})
+				}
+				s.unit = spec.NewUnitID(a[0], 0)
+				return nil
+			}},
+		{Group: g, Pattern: `^container "([^"]*)" runs image "([^"]*)"$`,
+			Example: `And container "redis" runs image "tandem/redis:3f2a9c"`,
+			Help:    "Names the image of a workload container (real substrates; the model ignores it). Without it, tandem's workload image is used.",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.specContainer(a[0])
+				if err != nil {
+					return err
+				}
+				c.Image = a[1]
+				return nil
+			}},
+		{Group: g, Pattern: `^container "([^"]*)" ships layer file "([^"]*)":$`,
+			Example: "And container \"redis\" ships layer file \"001-redis.yaml\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
+			Help:    "A layer the image ships in /var/lib/pebble/default/layers; PEBBLE_COPY_ONCE copies it into $PEBBLE at the first start (R4.7).",
+			run: func(s *scenario, a []string, doc string) error {
+				c, err := s.specContainer(a[0])
+				if err != nil {
+					return err
+				}
+				if c.Layers == nil {
+					c.Layers = map[string]string{}
+				}
+				c.Layers[a[1]] = doc
+				return nil
+			}},
+		{Group: g, Pattern: `^container "([^"]*)" has file "([^"]*)":$`,
+			Example: "And container \"web\" has file \"/etc/passwd\":\n  \"\"\"\n  root:x:0:0:root:/root:/bin/sh\n  alice:x:1000:1000::/home/alice:/bin/sh\n  \"\"\"",
+			Help:    "A file the image holds (an /etc/passwd with the users a scenario names, say).",
+			run: func(s *scenario, a []string, doc string) error {
+				c, err := s.specContainer(a[0])
+				if err != nil {
+					return err
+				}
+				if c.Files == nil {
+					c.Files = map[string]string{}
+				}
+				c.Files[a[1]] = doc
+				return nil
+			}},
+		{Group: g, Pattern: `^program "([^"]*)" in container "([^"]*)" behaves like the workload tool with "([^"]*)"$`,
+			Example: `And program "/usr/bin/redis-server" in container "redis" behaves like the workload tool with "--tcp=6379"`,
+			Help:    "Tells the model what a program other than the workload tool does, in the workload tool's flags. Real substrates run the program itself.",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.specContainer(a[1])
+				if err != nil {
+					return err
+				}
+				words, err := spec.SplitCommand(a[2])
+				if err != nil {
+					return err
+				}
+				b, err := spec.ParseWorkloadArgs(words)
+				if err != nil {
+					return err
+				}
+				if c.Programs == nil {
+					c.Programs = map[string]spec.Behaviour{}
+				}
+				c.Programs[a[0]] = b
+				return nil
+			}},
+		{Group: g, Pattern: `^the charm has storage "([^"]*)" mounted in "([^"]*)" at "([^"]*)"$`,
+			Example: `And the charm has storage "data" mounted in "redis" at "/var/lib/redis"`,
+			Help:    "Filesystem storage: a volume claim per unit that outlives its pods (and, on kind's local-path, pins the unit to a node).",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.specContainer(a[1])
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, st := range s.charm.Storage {
+					found = found || st.Name == a[0]
+				}
+				if !found {
+					s.charm.Storage = append(s.charm.Storage, spec.Storage{Name: a[0], Size: "1Gi"})
+				}
+				c.Mounts = append(c.Mounts, spec.Mount{Storage: a[0], Location: a[2]})
+				return nil
+			}},
+		{Group: g, Pattern: `^the steps act on unit "([^"]*)"$`,
+			Example: `Given the steps act on unit "snappass/1"`,
+			Help:    "Makes later steps act on and check this unit instead of <app>/0.",
+			run: func(s *scenario, a []string, _ string) error {
+				u, err := spec.ParseUnitID(a[0])
+				if err != nil {
+					return err
+				}
+				if s.charm.App != "" && u.App() != s.charm.App {
+					return fmt.Errorf("unit %q is not of charm %q", a[0], s.charm.App)
+				}
+				s.unit = u
+				return nil
+			}},
+	}
+}
+
+func (s *scenario) specContainer(name string) (*spec.Container, error) {
+	if err := s.beforeDeploy("change the charm"); err != nil {
+		return nil, err
+	}
+	if s.charm.App == "" {
+		return nil, fmt.Errorf("declare the charm first: Given a charm \"<app>\" with workload containers \"<name>\"")
+	}
+	return s.container(name)
+}
+
+// action is a charm action phrase, usable as a handler ("on <event>, the
+// charm ...") and as a step of its own ("the charm ...").
+type action struct {
+	pattern, example, help string
+	build                  func(a []string, doc string) (spec.Action, error)
+}
+
+func actions() []action {
+	return []action{
+		{`adds layer "([^"]*)" to "([^"]*)":`, "adds layer \"redis\" to \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      startup: enabled\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
+			"Adds a layer through Pebble's API (R4.5): appended after the last; an existing label is an error.",
+			func(a []string, doc string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActAddLayer, Label: a[0], Container: a[1], Layer: doc}, nil
+			}},
+		{`combines layer "([^"]*)" into "([^"]*)":`, "combines layer \"redis\" into \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: merge\n      environment: {MODE: fast}\n  \"\"\"",
+			"Adds a layer with combine set: an existing label is merged into.",
+			func(a []string, doc string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActAddLayer, Label: a[0], Container: a[1], Layer: doc, Combine: true}, nil
+			}},
+		{`replans "([^"]*)"`, `replans "redis"`, "Replans the container's Pebble (R5.6).",
+			func(a []string, _ string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActReplan, Container: a[0]}, nil
+			}},
+		{`(starts|stops|restarts) (.+) in "([^"]*)"`, `starts "redis" in "redis"`, "Starts, stops or restarts the quoted services.",
+			func(a []string, _ string) (spec.Action, error) {
+				kind := map[string]spec.ActionKind{"starts": spec.ActStart, "stops": spec.ActStop, "restarts": spec.ActRestart}[a[0]]
+				names := quoted(a[1])
+				if len(names) == 0 {
+					return spec.Action{}, fmt.Errorf("no service names: quote each, as in: starts \"redis\" in \"redis\"")
+				}
+				return spec.Action{Kind: kind, Services: names, Container: a[2]}, nil
+			}},
+		{`pushes "([^"]*)" to "([^"]*)"(?: with permissions (\d+))?(?: owned by "([^"]*)"(?: and group "([^"]*)")?)?( making parent directories)?:`,
+			"pushes \"/etc/redis.conf\" to \"redis\" with permissions 600 owned by \"alice\" making parent directories:\n  \"\"\"\n  port 6379\n  \"\"\"",
+			"Pushes a file (R7.1): default mode 644; parents made 755 and owned by the user when asked.",
+			func(a []string, doc string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActPush, Path: a[0], Container: a[1], Permissions: a[2], User: a[3], Group: a[4], MakeDirs: a[5] != "", Content: doc}, nil
+			}},
+		{`makes directory "([^"]*)" in "([^"]*)"(?: with permissions (\d+))?(?: owned by "([^"]*)")?( making parent directories)?`,
+			`makes directory "/srv/data/cache" in "redis" with permissions 700 making parent directories`,
+			"Makes a directory (R7.2).",
+			func(a []string, _ string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActMakeDir, Path: a[0], Container: a[1], Permissions: a[2], User: a[3], MakeDirs: a[4] != ""}, nil
+			}},
+		{`removes "([^"]*)" from "([^"]*)"( recursively)?`, `removes "/srv/data" from "redis" recursively`, "Removes a path (R7.2).",
+			func(a []string, _ string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActRemove, Path: a[0], Container: a[1], Recursive: a[2] != ""}, nil
+			}},
+		{`runs "([^"]*)" in "([^"]*)"`, `runs "/usr/bin/workload --exit-after=0s --print=pong" in "redis"`,
+			"Runs a command with Pebble's exec and waits for it; a non-zero exit is the action's error.",
+			func(a []string, _ string) (spec.Action, error) {
+				words, err := spec.SplitCommand(a[0])
+				if err != nil {
+					return spec.Action{}, err
+				}
+				return spec.Action{Kind: spec.ActExec, Command: words, Container: a[1]}, nil
+			}},
+		{`records custom notice "([^"]*)" in "([^"]*)"`, `records custom notice "example.com/backup-done" in "redis"`,
+			"Records a custom Pebble notice; the charm gets <container>-pebble-custom-notice (R2.2).",
+			func(a []string, _ string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActNotify, Key: a[0], Container: a[1]}, nil
+			}},
+		{`sends (SIG[A-Z0-9]+) to "([^"]*)" in "([^"]*)"`, `sends SIGHUP to "redis" in "redis"`,
+			"Sends a signal to a running service through Pebble.",
+			func(a []string, _ string) (spec.Action, error) {
+				return spec.Action{Kind: spec.ActSignal, Signal: a[0], Services: []string{a[1]}, Container: a[2]}, nil
+			}},
+	}
+}
+
+func actionPhrases() []Phrase {
+	g := "The charm's handlers and actions"
+	var out []Phrase
+	for _, act := range actions() {
+		act := act
+		first, rest, _ := strings.Cut(act.example, "\n")
+		if rest != "" {
+			rest = "\n" + rest
+		}
+		out = append(out, Phrase{Group: g, Pattern: `^on "([^"]*)",? the charm ` + act.pattern + `$`,
+			Example: `And on "redis-pebble-ready", the charm ` + first + rest,
+			Help:    "Handler: when the event fires, the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". Handlers of one event run in the order written.",
+			run: func(s *scenario, a []string, doc string) error {
+				if err := s.beforeDeploy("add a handler"); err != nil {
+					return err
+				}
+				if s.charm.App == "" {
+					return fmt.Errorf("declare the charm first: Given a charm \"<app>\" with workload containers \"<name>\"")
+				}
+				built, err := act.build(a[1:], doc)
+				if err != nil {
+					return err
+				}
+				for i := range s.charm.Handlers {
+					if s.charm.Handlers[i].Event == a[0] {
+						s.charm.Handlers[i].Actions = append(s.charm.Handlers[i].Actions, built)
+						return nil
+					}
+				}
+				s.charm.Handlers = append(s.charm.Handlers, spec.Handler{Event: a[0], Actions: []spec.Action{built}})
+				return nil
+			}})
+		out = append(out, Phrase{Group: g, Pattern: `^the charm ` + act.pattern + `$`,
+			Example: `When the charm ` + first + rest,
+			Help:    "Now, on the unit: the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". If it fails, a later step must say so (the charm's last action failed with ...).",
+			run: func(s *scenario, a []string, doc string) error {
+				built, err := act.build(a, doc)
+				if err != nil {
+					return err
+				}
+				return s.do(built)
+			}})
+	}
+	return out
+}
+
+func deployPhrases() []Phrase {
+	return []Phrase{
+		{Group: "Deploying", Pattern: `^the charm is deployed(?: as (\d+) units?)?(?: on (\d+) nodes?)?( without waiting)?$`,
+			Example: `When the charm is deployed as 3 units on 2 nodes`,
+			Help:    "Checks the spec (the model's consistency check) and deploys it, one unit on one node unless said, then waits until every unit is settled: each workload's Pebble answers and the charm has had each pebble-ready (as juju wait-for would). \"without waiting\" returns at once, for what happens before (R2.6).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.beforeDeploy("deploy"); err != nil {
+					return err
+				}
+				units, nodes := 1, 1
+				if a[0] != "" {
+					units, _ = strconv.Atoi(a[0])
+				}
+				if a[1] != "" {
+					nodes, _ = strconv.Atoi(a[1])
+				}
+				if err := substrate.CheckSpec(&s.charm); err != nil {
+					return err
+				}
+				if err := s.sub.Deploy(s.ctx, &s.charm, units, nodes); err != nil {
+					return err
+				}
+				s.deployed = true
+				if a[2] != "" {
+					return nil
+				}
+				return s.settle(units)
+			}},
+		{Group: "Deploying", Pattern: `^(\d+(?:\.\d+)?(?:ms|s|m|h)) pass(?:es)?$`,
+			Example: `When 30s pass`,
+			Help:    "Lets time pass on the substrate's clock (virtual on sim).",
+			run: func(s *scenario, a []string, _ string) error {
+				d, err := parseWithin(a[0])
+				if err != nil {
+					return err
+				}
+				s.sub.Clock().Sleep(d)
+				return nil
+			}},
+	}
+}
+
+func faultPhrases() []Phrase {
+	g := "Faults"
+	return []Phrase{
+		{Group: g, Pattern: `^the process of "([^"]*)" in "([^"]*)" is killed(?: with (SIG[A-Z0-9]+))?$`,
+			Example: `When the process of "redis" in "redis" is killed with SIGKILL`,
+			Help:    "Kills a service's process behind Pebble's back (SIGKILL unless said): Pebble applies on-failure (R3.1).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				sig := a[2]
+				if sig == "" {
+					sig = "SIGKILL"
+				}
+				return s.sub.KillService(s.unit, a[1], a[0], sig)
+			}},
+		{Group: g, Pattern: `^container "([^"]*)" is killed$`,
+			Example: `When container "redis" is killed`,
+			Help:    "Kills a container's PID 1, its Pebble (\"charm\" for the charm container): it is restarted with a new boot id (R3.2, R3.5).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				if a[0] != spec.CharmContainer {
+					if _, err := s.container(a[0]); err != nil {
+						return err
+					}
+				}
+				return s.sub.KillContainer(s.unit, a[0])
+			}},
+		{Group: g, Pattern: `^the workload in "([^"]*)" turns (unhealthy|healthy)(?: through "([^"]*)")?$`,
+			Example: `When the workload in "redis" turns unhealthy`,
+			Help:    "Flips the workload tool's health switch (its --health-file) so checks fail, or pass again, for real.",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				if _, err := s.container(a[0]); err != nil {
+					return err
+				}
+				path := a[2]
+				if path == "" {
+					path = spec.DefaultHealthFile
+				}
+				return s.sub.SetHealth(s.unit, a[0], path, a[1] == "healthy")
+			}},
+		{Group: g, Pattern: `^the pod is deleted$`,
+			Example: `When the pod is deleted`,
+			Help:    "Deletes the unit's pod: the StatefulSet recreates it with the same name (R3.6).",
+			run: func(s *scenario, _ []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				d, ok := s.sub.(substrate.PodDeleter)
+				if !ok {
+					return fmt.Errorf("substrate %s cannot delete pods: tag the scenario @needs-pod-delete", s.sub.Name())
+				}
+				return d.DeletePod(s.unit)
+			}},
+		{Group: g, Pattern: `^the node running the pod fails$`,
+			Example: `When the node running the pod fails`,
+			Help:    "Stops the unit's node (R3.7). Needs @needs-nodes.",
+			run: func(s *scenario, _ []string, _ string) error {
+				n, err := s.nodeFailer()
+				if err != nil {
+					return err
+				}
+				p, err := s.pod()
+				if err != nil {
+					return err
+				}
+				s.failedNode, s.nodeBefore = p.Node, p.Node
+				return n.FailNode(p.Node)
+			}},
+		{Group: g, Pattern: `^the pod is force-deleted$`,
+			Example: `When the pod is force-deleted`,
+			Help:    "Deletes the pod object whatever its node says, which lets the StatefulSet replace a pod on a dead node (R3.7).",
+			run: func(s *scenario, _ []string, _ string) error {
+				n, err := s.nodeFailer()
+				if err != nil {
+					return err
+				}
+				if p, err := s.pod(); err == nil && s.nodeBefore == "" {
+					s.nodeBefore = p.Node
+				}
+				return n.ForceDelete(s.unit)
+			}},
+	}
+}
+
+func (s *scenario) nodeFailer() (substrate.NodeFailer, error) {
+	if err := s.afterDeploy(); err != nil {
+		return nil, err
+	}
+	n, ok := s.sub.(substrate.NodeFailer)
+	if !ok {
+		return nil, fmt.Errorf("substrate %s has no nodes to fail: tag the scenario @needs-nodes", s.sub.Name())
+	}
+	return n, nil
+}
+
+// settleTimeout bounds how long deploying waits for the units to settle.
+const settleTimeout = 3 * time.Minute
+
+// settle waits until every unit's workloads answer and its charm has had
+// each pebble-ready, so a scenario's next step does not race the unit's
+// start (the flakiness charm authors meet on real clusters).
+func (s *scenario) settle(units int) error {
+	var last error
+	ok := spec.WaitFor(s.sub.Clock(), settleTimeout, s.pollStep(), func() bool {
+		last = nil
+		for i := 0; i < units && last == nil; i++ {
+			u := spec.NewUnitID(s.charm.App, i)
+			events, err := s.sub.Events(u)
+			if err != nil {
+				last = err
+				break
+			}
+			seen := map[string]bool{}
+			for _, e := range events {
+				seen[e.Name] = true
+			}
+			for _, c := range s.charm.ContainerNames() {
+				if !seen[spec.PebbleReady(c)] {
+					last = fmt.Errorf("unit %s has not had %s", u, spec.PebbleReady(c))
+					break
+				}
+				pc, err := s.sub.Pebble(u, c)
+				if err == nil {
+					_, err = pc.SysInfo()
+				}
+				if err != nil {
+					last = fmt.Errorf("the charm of %s cannot connect to %s: %v", u, c, err)
+					break
+				}
+			}
+		}
+		return last == nil
+	})
+	if !ok {
+		return fmt.Errorf("the units did not settle within %s: %v", settleTimeout, last)
+	}
+	return nil
+}

@@ -1,0 +1,316 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"github.com/cucumber/godog"
+	messages "github.com/cucumber/messages/go/v34"
+
+	"github.com/tandem-harness/tandem/simulator"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+)
+
+// Config is what Register needs to run scenarios.
+type Config struct {
+	// Substrate names the substrate every scenario runs on.
+	Substrate string
+	// Seed drives the model's random choices.
+	Seed int64
+	// RunID labels what the run creates.
+	RunID string
+	// Reference diffs each real run against the model (default on for
+	// real substrates in the CLI).
+	Reference bool
+	// Artifacts, when set, is where each scenario's trace is kept; a
+	// failed scenario's trace is kept there whatever KeepAll says.
+	Artifacts string
+	KeepAll   bool
+	// OnResult, when set, hears each scenario's outcome (the CLI's
+	// summaries and skip reasons).
+	OnResult func(Result)
+}
+
+// Result is one scenario's outcome.
+type Result struct {
+	Name     string
+	URI      string
+	Line     int64
+	Status   string // passed, failed, skipped
+	Reason   string // why skipped
+	Err      error
+	Trace    string // where its trace was kept, if it was
+	Duration time.Duration
+}
+
+// scenario is the state of one running scenario.
+type scenario struct {
+	cfg      Config
+	ctx      context.Context
+	sub      substrate.Substrate
+	name     string
+	charm    spec.CharmSpec
+	deployed bool
+	unit     spec.UnitID
+	actions  []spec.Action
+	// lastErr is the last scenario action's error; an error no step
+	// checked fails the scenario at its end.
+	lastErr     error
+	lastErrStep string
+	checked     bool
+	exec        *spec.ExecResult
+	failedNode  string
+	nodeBefore  string
+}
+
+// Register adds tandem's steps and hooks to sc: call it from a godog
+// ScenarioInitializer. Each scenario gets its own substrate.
+func Register(sc *godog.ScenarioContext, cfg Config) {
+	s := &scenario{cfg: cfg}
+	for _, p := range Vocabulary() {
+		bind(sc, s, p)
+	}
+	var started time.Time
+	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
+		started = time.Now()
+		s.ctx, s.name = ctx, pickle.Name
+		need, err := needs(pickle.Tags)
+		if err != nil {
+			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
+		}
+		if reason := substrate.SkipReason(cfg.Substrate, need); reason != "" {
+			s.report(pickle, "skipped", reason, nil, "", started)
+			return ctx, godog.ErrSkip
+		}
+		sub, err := substrate.New(ctx, cfg.Substrate, substrate.Options{Seed: cfg.Seed, Scenario: pickle.Name, RunID: cfg.RunID})
+		if err != nil {
+			return ctx, err
+		}
+		s.sub = sub
+		return ctx, nil
+	})
+	sc.After(func(ctx context.Context, pickle *godog.Scenario, stepErr error) (context.Context, error) {
+		if s.sub == nil {
+			return ctx, nil
+		}
+		// err is what this hook finds wrong beyond the failed step, if any;
+		// the step's own error godog reports already.
+		var err error
+		if cerr := s.sub.Close(); cerr != nil {
+			err = fmt.Errorf("cannot tear down: %w", cerr)
+		}
+		if stepErr == nil && err == nil && s.lastErr != nil && !s.checked {
+			err = fmt.Errorf("the charm's action %q failed and no step checked it: %v (check it with: Then the charm's last action failed with \"...\")", s.lastErrStep, s.lastErr)
+		}
+		trace := s.sub.Trace()
+		if stepErr == nil && err == nil && s.cfg.Reference && s.sub.Name() != "sim" && s.deployed {
+			diffs, sideBySide, cerr := substrate.Conform(trace)
+			switch {
+			case cerr != nil:
+				err = fmt.Errorf("cannot compare with the model: %w", cerr)
+			case len(diffs) > 0:
+				var lines []string
+				for _, d := range diffs {
+					lines = append(lines, "  "+d.String())
+				}
+				err = fmt.Errorf("the run disagrees with the model:\n%s\n%s", strings.Join(lines, "\n"), sideBySide)
+			}
+		}
+		failed := err != nil || stepErr != nil
+		kept := ""
+		if s.cfg.Artifacts != "" && (s.cfg.KeepAll || failed) {
+			kept = keepTrace(s.cfg.Artifacts, pickle, trace)
+		}
+		status := "passed"
+		if failed {
+			status = "failed"
+		}
+		if err == nil {
+			err = stepErr
+			s.report(pickle, status, "", err, kept, started)
+			return ctx, nil
+		}
+		s.report(pickle, status, "", err, kept, started)
+		return ctx, err
+	})
+}
+
+func (s *scenario) report(p *godog.Scenario, status, reason string, err error, trace string, started time.Time) {
+	if s.cfg.OnResult == nil {
+		return
+	}
+	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, Status: status, Reason: reason, Err: err, Trace: trace, Duration: time.Since(started)})
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func keepTrace(dir string, p *godog.Scenario, t *spec.Trace) string {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ""
+	}
+	// The pickle id keeps the rows of a Scenario Outline apart.
+	name := strings.Trim(unsafeName.ReplaceAllString(filepath.Base(p.Uri)+"-"+p.Name+"-"+p.Id, "-"), "-")
+	path := filepath.Join(dir, name+".trace.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if spec.WriteTrace(f, t) != nil {
+		return ""
+	}
+	return path
+}
+
+// needs reads @needs-<capability> tags.
+func needs(tags []*messages.PickleTag) ([]spec.Capability, error) {
+	var out []spec.Capability
+	for _, t := range tags {
+		name, ok := strings.CutPrefix(t.Name, "@needs-")
+		if !ok {
+			continue
+		}
+		c, ok := spec.ParseCapability(name)
+		if !ok {
+			var all []string
+			for _, c := range spec.AllCapabilities {
+				all = append(all, "@needs-"+string(c))
+			}
+			return nil, fmt.Errorf("unknown capability tag %s: want one of %s", t.Name, strings.Join(all, ", "))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// --- helpers the phrases share -----------------------------------------
+
+func (s *scenario) beforeDeploy(what string) error {
+	if s.deployed {
+		return fmt.Errorf("cannot %s: the charm is already deployed; declare the charm before \"When the charm is deployed\"", what)
+	}
+	return nil
+}
+
+func (s *scenario) afterDeploy() error {
+	if !s.deployed {
+		return fmt.Errorf("the charm is not deployed yet: add \"When the charm is deployed\" before this step")
+	}
+	return nil
+}
+
+// container returns the spec's container, creating nothing.
+func (s *scenario) container(name string) (*spec.Container, error) {
+	c, ok := s.charm.Container(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown container %q: the charm has %s", name, strings.Join(s.charm.ContainerNames(), ", "))
+	}
+	return c, nil
+}
+
+func parseWithin(arg string) (time.Duration, error) {
+	if arg == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(arg)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("cannot read duration %q: write it as 500ms, 5s or 2m", arg)
+	}
+	return d, nil
+}
+
+// eventually checks cond now, or until within has passed on the
+// substrate's clock; failing, it returns what cond last said.
+func (s *scenario) eventually(within string, cond func() error) error {
+	d, err := parseWithin(within)
+	if err != nil {
+		return err
+	}
+	var last error
+	ok := spec.WaitFor(s.sub.Clock(), d, s.pollStep(), func() bool {
+		last = cond()
+		return last == nil
+	})
+	if ok {
+		return nil
+	}
+	if d > 0 {
+		return fmt.Errorf("%v (waited %s)", last, d)
+	}
+	return last
+}
+
+// pollStep is how often a wait looks again: finely in virtual time, where
+// looking costs nothing, less often on real substrates.
+func (s *scenario) pollStep() time.Duration {
+	if s.sub.Name() == "sim" {
+		return 10 * time.Millisecond
+	}
+	return 50 * time.Millisecond
+}
+
+// do performs an action as the scenario, after the consistency check.
+func (s *scenario) do(a spec.Action) error {
+	if err := s.afterDeploy(); err != nil {
+		return err
+	}
+	if err := substrate.CheckAction(&s.charm, a, s.actions...); err != nil {
+		var refused *simulator.PebbleRefuses
+		if !errors.As(err, &refused) {
+			return err
+		}
+		// Pebble itself refuses this: the scenario is checking that.
+	}
+	s.actions = append(s.actions, a)
+	var err error
+	if a.Kind == spec.ActExec {
+		var res spec.ExecResult
+		res, err = s.sub.Exec(s.unit, a.Container, a.Command)
+		s.exec = &res
+		if err == nil && res.ExitCode != 0 {
+			err = fmt.Errorf("exit status %d", res.ExitCode)
+		}
+	} else {
+		err = s.sub.Do(s.unit, a)
+	}
+	s.lastErr, s.lastErrStep, s.checked = err, a.String(), false
+	return nil
+}
+
+func (s *scenario) pod() (substrate.Pod, error) {
+	pods, err := s.sub.Pods()
+	if err != nil {
+		return substrate.Pod{}, err
+	}
+	for _, p := range pods {
+		if p.Unit == s.unit {
+			return p, nil
+		}
+	}
+	return substrate.Pod{}, fmt.Errorf("unit %s has no pod", s.unit)
+}
+
+// quoted returns every "..." in text.
+func quoted(text string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`"([^"]*)"`).FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func errorKind(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Kind
+	}
+	return ""
+}

@@ -1,0 +1,197 @@
+package substrate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/tandem-harness/tandem/simulator"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Substrate runs one scenario's units. Each method is one action on, or
+// one observation of, a unit addressed as "<app>/<n>".
+type Substrate interface {
+	// Name is the substrate's name: sim, local, docker or kind.
+	Name() string
+	// Capabilities lists what it can do beyond the basics.
+	Capabilities() []spec.Capability
+	// Clock is what waits go through: virtual on sim, wall time elsewhere.
+	Clock() spec.Clock
+
+	// Deploy runs the charm as units units on nodes worker nodes (where
+	// the substrate has nodes). The spec has passed CheckSpec.
+	Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error
+	// Pebble is container's Pebble as the charm reaches it, through the
+	// charm container.
+	Pebble(unit spec.UnitID, container string) (spec.PebbleClient, error)
+	// Do performs a Pebble action as the charm would, recording it.
+	Do(unit spec.UnitID, a spec.Action) error
+	// Exec runs a command in a workload container through its Pebble.
+	Exec(unit spec.UnitID, container string, command []string) (spec.ExecResult, error)
+
+	// KillService kills a service's process with a signal, behind Pebble's back.
+	KillService(unit spec.UnitID, container, service, signal string) error
+	// KillContainer kills a container's PID 1 ("charm" for the charm container).
+	KillContainer(unit spec.UnitID, container string) error
+	// SetHealth flips the workload tool's health switch in a container.
+	SetHealth(unit spec.UnitID, container, path string, up bool) error
+
+	// ReadFile reads a file from the container's own filesystem, not
+	// through Pebble, needing nothing in the image.
+	ReadFile(unit spec.UnitID, container, path string) (spec.FileState, error)
+	// StartCount reads the workload tool's start records for name.
+	StartCount(unit spec.UnitID, container, name string) (int, error)
+	// Pods lists each unit's current pod.
+	Pods() ([]Pod, error)
+	// Events is the charm-side event log of a unit.
+	Events(unit spec.UnitID) ([]spec.Event, error)
+	// Trace is the run's trace so far.
+	Trace() *spec.Trace
+	// Close tears everything down; it is safe to call more than once.
+	Close() error
+}
+
+// PodDeleter is a substrate whose pods are recreated when deleted (R3.6).
+type PodDeleter interface {
+	DeletePod(unit spec.UnitID) error
+}
+
+// NodeFailer is a substrate with nodes that can fail (R3.7).
+type NodeFailer interface {
+	FailNode(node string) error
+	ForceDelete(unit spec.UnitID) error
+}
+
+// Pod is what can be seen of a unit's pod.
+type Pod struct {
+	Unit     spec.UnitID    `json:"unit"`
+	Name     string         `json:"name"`
+	Node     string         `json:"node"`
+	Phase    string         `json:"phase"`
+	Ready    bool           `json:"ready"`
+	Restarts map[string]int `json:"restarts"`
+}
+
+// Options configure a substrate for one scenario.
+type Options struct {
+	// Seed drives the model's random choices.
+	Seed int64
+	// Scenario names the scenario, for traces and object names.
+	Scenario string
+	// RunID labels everything the run creates (tandem=<run id>).
+	RunID string
+}
+
+// Factory makes a substrate for one scenario.
+type Factory func(ctx context.Context, opts Options) (Substrate, error)
+
+var (
+	mu        sync.Mutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a substrate available by name; implementations call it
+// from init.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	factories[name] = f
+}
+
+// New makes the named substrate.
+func New(ctx context.Context, name string, opts Options) (Substrate, error) {
+	mu.Lock()
+	f, ok := factories[name]
+	mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("cannot find substrate %q: want one of %s", name, strings.Join(Names(), ", "))
+	}
+	return f(ctx, opts)
+}
+
+// Names lists the registered substrates.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for n := range factories {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Declared is what each substrate can do, known even where it is not
+// built, so a skip can say where a scenario would run. Each
+// implementation's Capabilities must equal its entry (tested).
+var Declared = map[string][]spec.Capability{
+	"sim":    spec.AllCapabilities,
+	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble},
+	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble},
+	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble},
+}
+
+// Missing returns the capabilities in need that have lacks.
+func Missing(has []spec.Capability, need []spec.Capability) []spec.Capability {
+	var out []spec.Capability
+	for _, n := range need {
+		found := false
+		for _, h := range has {
+			if h == n {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// SkipReason says why a scenario needing need cannot run on substrate
+// name, and where it can; "" when it can run.
+func SkipReason(name string, need []spec.Capability) string {
+	missing := Missing(Declared[name], need)
+	if len(missing) == 0 {
+		return ""
+	}
+	var can []string
+	for _, other := range []string{"sim", "local", "docker", "kind"} {
+		if len(Missing(Declared[other], need)) == 0 {
+			can = append(can, other)
+		}
+	}
+	var names []string
+	for _, m := range missing {
+		names = append(names, string(m))
+	}
+	where := "no substrate"
+	if len(can) > 0 {
+		where = strings.Join(can, ", ")
+	}
+	return fmt.Sprintf("needs %s, which %s lacks; runs on %s", strings.Join(names, ", "), name, where)
+}
+
+// CheckSpec and CheckAction are the model's consistency check, which every
+// substrate applies before anything runs.
+var (
+	CheckSpec   = simulator.CheckSpec
+	CheckAction = simulator.CheckAction
+)
+
+// Conform replays a real run's trace into the model and compares the two,
+// returning the disagreements and both timelines side by side.
+func Conform(run *spec.Trace) ([]simulator.Disagreement, string, error) {
+	model, err := simulator.Replay(run)
+	if err != nil {
+		return nil, "", err
+	}
+	diffs := simulator.Compare(run, model)
+	if len(diffs) == 0 {
+		return nil, "", nil
+	}
+	return diffs, simulator.SideBySide(run, model), nil
+}
