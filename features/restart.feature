@@ -94,7 +94,21 @@ Feature: Pebble restarts a failed service through its back-off
       | 0    | on-success | ignore           | Service "exits" on-success action is "ignore", not doing anything further     |
       | 3    | on-failure | ignore           | Service "exits" on-failure action is "ignore", not doing anything further     |
       | 0    | on-success | restart          | Service "exits" on-success action is "restart", waiting ~500ms before restart |
-      | 3    | on-failure | failure-shutdown | Service "exits" on-failure action is "failure-shutdown", triggering failure shutdown |
+      | 0    | on-success | failure-shutdown | Service "exits" on-success action is "failure-shutdown", triggering failure shutdown |
+      | 3    | on-failure | success-shutdown | Service "exits" on-failure action is "success-shutdown", triggering success shutdown |
+
+  @R5.3 @R4.1
+  Scenario: an action Pebble allows only elsewhere is refused
+    When the charm is deployed
+    And the charm adds layer "odd" to "app":
+      """
+      services:
+        odd:
+          override: replace
+          command: /usr/bin/workload
+          on-success: success-shutdown
+      """
+    Then the charm's last action failed with 'plan service "odd" on-success action "success-shutdown" invalid'
 
   @R5.3 @R3.2 @needs-container-restart
   Scenario: a shutdown action makes Pebble exit, and the container comes back
@@ -104,11 +118,11 @@ Feature: Pebble restarts a failed service through its back-off
         fatal:
           override: replace
           command: /usr/bin/workload --exit-after=1200ms --exit-code=0
-          on-success: success-shutdown
+          on-success: shutdown
       """
     When the charm is deployed
     And the charm starts "fatal" in "app"
-    Then Pebble in "app" logged 'Service "fatal" on-success action is "success-shutdown", triggering success shutdown' within 5s
+    Then Pebble in "app" logged 'Service "fatal" on-success action is "shutdown", triggering success shutdown' within 5s
     And container "app" has restarted 1 time within 30s
     And the charm received "app-pebble-ready" 2 times within 15s
 

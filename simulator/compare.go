@@ -36,72 +36,132 @@ func Compare(run, model *spec.Trace) []Disagreement {
 	add := func(rule, format string, args ...any) {
 		out = append(out, Disagreement{Rule: rule, What: fmt.Sprintf(format, args...)})
 	}
-	seq := func(t *spec.Trace, typ string, key func(spec.Record) string, val func(spec.Record) string, collapse bool) map[string][]string {
-		m := map[string][]string{}
-		for _, r := range t.Records {
-			if r.Kind != spec.KindObservation || r.Type != typ {
-				continue
-			}
-			k, v := key(r), val(r)
-			if collapse && len(m[k]) > 0 && m[k][len(m[k])-1] == v {
-				continue
-			}
-			m[k] = append(m[k], v)
-		}
-		return m
-	}
-	sameSeqs := func(rule, noun string, a, b map[string][]string) {
+	// The model is never slower than a real run, so when the run ends it
+	// may be a step ahead: records it has beyond the run's, all within the
+	// allowance before the end, are not a disagreement.
+	end := traceEnd(run)
+	tail := end - run.Header.Profile.Allowance
+	sameSeqs := func(rule, noun string, a, b map[string][]timed) {
 		for _, k := range unionKeys(a, b) {
-			if strings.Join(a[k], ",") != strings.Join(b[k], ",") {
-				add(rule, "%s %s: run %s, model %s", noun, k, list(a[k]), list(b[k]))
+			r, m := a[k], b[k]
+			if len(m) > len(r) && equalValues(r, m[:len(r)]) && allAfter(m[len(r):], tail) {
+				continue
+			}
+			if !equalValues(r, m) {
+				add(rule, "%s %s: run %s, model %s", noun, k, list(values(r)), list(values(m)))
+			}
+		}
+	}
+	sameCounts := func(rule, noun string, a, b map[string][]timed) {
+		for _, k := range unionKeys(a, b) {
+			r, m := a[k], b[k]
+			if len(m) > len(r) && allAfter(m[len(r):], tail) {
+				continue
+			}
+			if len(r) != len(m) {
+				add(rule, "%s %s: run %d, model %d", noun, k, len(r), len(m))
 			}
 		}
 	}
 	svcKey := func(r spec.Record) string { return fmt.Sprintf("%s/%s/%s", r.Unit, r.Container, r.Service) }
 	state := func(r spec.Record) string { return r.State }
-	sameSeqs("service states", "service", seq(run, spec.RecService, svcKey, state, true), seq(model, spec.RecService, svcKey, state, true))
-	count := func(r spec.Record) string { return "start" }
-	sameCounts("service starts", "service", seq(run, spec.RecStart, svcKey, count, false), seq(model, spec.RecStart, svcKey, count, false), add)
+	one := func(r spec.Record) string { return "1" }
 	unitKey := func(r spec.Record) string { return string(r.Unit) }
+	ctrKey := func(r spec.Record) string { return fmt.Sprintf("%s/%s", r.Unit, r.Container) }
+	chkKey := func(r spec.Record) string { return fmt.Sprintf("%s/%s/%s", r.Unit, r.Container, r.Check) }
 	eventName := func(r spec.Record) string {
 		if r.Key != "" {
 			return r.Message + "(" + r.Key + ")"
 		}
 		return r.Message
 	}
-	sameSeqs("events", "unit", seq(run, spec.RecEvent, unitKey, eventName, false), seq(model, spec.RecEvent, unitKey, eventName, false))
-	ctrKey := func(r spec.Record) string { return fmt.Sprintf("%s/%s", r.Unit, r.Container) }
-	sameCounts("container restarts", "container", seq(run, spec.RecRestart, ctrKey, count, false), seq(model, spec.RecRestart, ctrKey, count, false), add)
-	chkKey := func(r spec.Record) string { return fmt.Sprintf("%s/%s/%s", r.Unit, r.Container, r.Check) }
-	sameSeqs("check states", "check", seq(run, spec.RecCheck, chkKey, state, true), seq(model, spec.RecCheck, chkKey, state, true))
-	phase := func(r spec.Record) string { return r.State }
-	podPhases := func(t *spec.Trace) map[string][]string {
-		all := seq(t, spec.RecPod, unitKey, phase, true)
-		for k, v := range all {
-			var keep []string
-			for _, s := range v {
-				if s != "ready" && s != "not-ready" { // readiness timing is the prober's, compared by scenarios
-					if len(keep) == 0 || keep[len(keep)-1] != s {
-						keep = append(keep, s)
-					}
-				}
-			}
-			all[k] = keep
-		}
-		return all
-	}
+	sameSeqs("service states", "service", sequences(run, spec.RecService, svcKey, state, true), sequences(model, spec.RecService, svcKey, state, true))
+	sameCounts("service starts", "service", sequences(run, spec.RecStart, svcKey, one, false), sequences(model, spec.RecStart, svcKey, one, false))
+	sameSeqs("events", "unit", sequences(run, spec.RecEvent, unitKey, eventName, false), sequences(model, spec.RecEvent, unitKey, eventName, false))
+	sameCounts("container restarts", "container", sequences(run, spec.RecRestart, ctrKey, one, false), sequences(model, spec.RecRestart, ctrKey, one, false))
+	sameSeqs("check states", "check", sequences(run, spec.RecCheck, chkKey, state, true), sequences(model, spec.RecCheck, chkKey, state, true))
 	sameSeqs("pod phases", "unit", podPhases(run), podPhases(model))
-	compareBackoffs(run, model, add)
+	compareBackoffs(run, model, tail, add)
 	compareFiles(run, model, add)
 	return out
 }
 
-func sameCounts(rule, noun string, a, b map[string][]string, add func(string, string, ...any)) {
-	for _, k := range unionKeys(a, b) {
-		if len(a[k]) != len(b[k]) {
-			add(rule, "%s %s: run %d, model %d", noun, k, len(a[k]), len(b[k]))
+// timed is one value of a sequence, with when it was observed.
+type timed struct {
+	at time.Duration
+	v  string
+}
+
+// sequences collects, per key, the values of one record type in order;
+// collapse drops a value equal to the one before.
+func sequences(t *spec.Trace, typ string, key, val func(spec.Record) string, collapse bool) map[string][]timed {
+	m := map[string][]timed{}
+	for _, r := range t.Records {
+		if r.Kind != spec.KindObservation || r.Type != typ {
+			continue
+		}
+		k, v := key(r), val(r)
+		if collapse && len(m[k]) > 0 && m[k][len(m[k])-1].v == v {
+			continue
+		}
+		m[k] = append(m[k], timed{r.At, v})
+	}
+	return m
+}
+
+// podPhases is each unit's pod phases; readiness is the prober's timing,
+// which scenarios check themselves.
+func podPhases(t *spec.Trace) map[string][]timed {
+	all := sequences(t, spec.RecPod, func(r spec.Record) string { return string(r.Unit) }, func(r spec.Record) string { return r.State }, true)
+	for k, v := range all {
+		var keep []timed
+		for _, s := range v {
+			if s.v != "ready" && s.v != "not-ready" && (len(keep) == 0 || keep[len(keep)-1].v != s.v) {
+				keep = append(keep, s)
+			}
+		}
+		all[k] = keep
+	}
+	return all
+}
+
+func traceEnd(t *spec.Trace) time.Duration {
+	var end time.Duration
+	for _, r := range t.Records {
+		if r.At > end {
+			end = r.At
 		}
 	}
+	return end
+}
+
+func equalValues(a, b []timed) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].v != b[i].v {
+			return false
+		}
+	}
+	return true
+}
+
+func allAfter(ts []timed, t time.Duration) bool {
+	for _, x := range ts {
+		if x.at <= t {
+			return false
+		}
+	}
+	return true
+}
+
+func values(ts []timed) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.v
+	}
+	return out
 }
 
 // backoffRE reads Pebble's own back-off line (servstate doBackoff).
@@ -115,18 +175,43 @@ type backoff struct {
 	next  time.Duration // the next start of the service, or -1
 }
 
+// cancelRE is Pebble's line for a back-off cut short by a stop.
+var cancelRE = regexp.MustCompile(`^Service "([^"]+)" stopped while waiting for backoff$`)
+
+// backoffsOf finds each back-off and the start that ended it. A back-off
+// cut short (the service stopped, the container or pod gone) has none.
 func backoffsOf(t *spec.Trace) map[string][]backoff {
 	out := map[string][]backoff{}
-	starts := map[string][]time.Duration{}
+	open := map[string]int{} // key -> index of its back-off awaiting a start, or -1
+	cancel := func(match func(k string) bool) {
+		for k, i := range open {
+			if i >= 0 && match(k) {
+				open[k] = -1
+			}
+		}
+	}
 	for _, r := range t.Records {
 		if r.Kind != spec.KindObservation {
 			continue
 		}
+		unitCtr := fmt.Sprintf("%s/%s/", r.Unit, r.Container)
 		switch r.Type {
 		case spec.RecStart:
-			k := fmt.Sprintf("%s/%s/%s", r.Unit, r.Container, r.Service)
-			starts[k] = append(starts[k], r.At)
+			k := unitCtr + r.Service
+			if i, ok := open[k]; ok && i >= 0 {
+				out[k][i].next = r.At
+			}
+			open[k] = -1
+		case spec.RecRestart:
+			cancel(func(k string) bool { return strings.HasPrefix(k, unitCtr) })
+		case spec.RecPod:
+			prefix := string(r.Unit) + "/"
+			cancel(func(k string) bool { return strings.HasPrefix(k, prefix) })
 		case spec.RecLog:
+			if m := cancelRE.FindStringSubmatch(r.Message); m != nil {
+				cancel(func(k string) bool { return k == unitCtr+m[1] })
+				continue
+			}
 			m := backoffRE.FindStringSubmatch(r.Message)
 			if m == nil {
 				continue
@@ -136,29 +221,24 @@ func backoffsOf(t *spec.Trace) map[string][]backoff {
 				continue
 			}
 			n, _ := strconv.Atoi(m[3])
-			k := fmt.Sprintf("%s/%s/%s", r.Unit, r.Container, m[1])
+			k := unitCtr + m[1]
 			out[k] = append(out[k], backoff{key: k, at: r.At, delay: d, num: n, next: -1})
-		}
-	}
-	for k, bs := range out {
-		for i := range bs {
-			for _, s := range starts[k] {
-				if s >= bs[i].at {
-					bs[i].next = s
-					break
-				}
-			}
+			open[k] = len(out[k]) - 1
 		}
 	}
 	return out
 }
 
-func compareBackoffs(run, model *spec.Trace, add func(string, string, ...any)) {
+func compareBackoffs(run, model *spec.Trace, tail time.Duration, add func(string, string, ...any)) {
 	allow := run.Header.Profile.Allowance
 	rb, mb := backoffsOf(run), backoffsOf(model)
-	for _, k := range unionKeysB(rb, mb) {
+	for _, k := range unionKeys(rb, mb) {
 		r, m := rb[k], mb[k]
-		if len(r) != len(m) {
+		extraAtEnd := len(m) > len(r)
+		for _, b := range m[min(len(r), len(m)):] {
+			extraAtEnd = extraAtEnd && b.at > tail
+		}
+		if len(r) != len(m) && !extraAtEnd {
 			add("back-off", "service %s: run backed off %d times, model %d", k, len(r), len(m))
 		}
 		for i := 0; i < len(r) && i < len(m); i++ {
@@ -168,7 +248,7 @@ func compareBackoffs(run, model *spec.Trace, add func(string, string, ...any)) {
 		}
 		for i, b := range r {
 			if b.next < 0 {
-				continue // the run ended inside this back-off
+				continue // cut short, or the run ended inside it
 			}
 			got := b.next - b.at
 			lo, hi := b.delay, b.delay+b.delay/10+allow
@@ -226,18 +306,7 @@ func list(v []string) string {
 	return "[" + strings.Join(v, " ") + "]"
 }
 
-func unionKeys(a, b map[string][]string) []string {
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	return sortedKeys(keys)
-}
-
-func unionKeysB(a, b map[string][]backoff) []string {
+func unionKeys[V any](a, b map[string][]V) []string {
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true
@@ -290,7 +359,7 @@ func Describe(r spec.Record) string {
 	case spec.RecService:
 		return fmt.Sprintf("%s %s %s", where, r.Service, r.State)
 	case spec.RecStart:
-		return fmt.Sprintf("%s %s started (#%d)", where, r.Service, r.Count)
+		return fmt.Sprintf("%s %s started", where, r.Service)
 	case spec.RecLog:
 		return fmt.Sprintf("%s: %s", where, r.Message)
 	case spec.RecEvent:

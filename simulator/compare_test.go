@@ -57,6 +57,19 @@ func mutate(t *spec.Trace, f func([]spec.Record) []spec.Record) *spec.Trace {
 	return &spec.Trace{Header: t.Header, Records: f(recs)}
 }
 
+// nth finds the nth (1-based) record matching pred.
+func nth(recs []spec.Record, n int, pred func(spec.Record) bool) int {
+	for i, r := range recs {
+		if pred(r) {
+			n--
+			if n == 0 {
+				return i
+			}
+		}
+	}
+	panic("no such record")
+}
+
 func find(recs []spec.Record, pred func(spec.Record) bool) int {
 	for i, r := range recs {
 		if pred(r) {
@@ -77,7 +90,7 @@ func TestComparatorFailsWrongTraces(t *testing.T) {
 	}{
 		{"a restart delay off", "restart interval", func(r []spec.Record) []spec.Record {
 			// The second start comes 40% late: outside [X, 1.1X) + allowance.
-			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart && x.Count == 2 })
+			i := nth(r, 2, func(x spec.Record) bool { return x.Type == spec.RecStart })
 			b := find(r, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 1)") })
 			r[i].At = r[b].At + 700*time.Millisecond
 			return r
@@ -129,7 +142,7 @@ func TestAllowanceWidensTheBound(t *testing.T) {
 	orig := referenceRun(t)
 	model, _ := Replay(orig)
 	late := mutate(orig, func(r []spec.Record) []spec.Record {
-		i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart && x.Count == 2 })
+		i := nth(r, 2, func(x spec.Record) bool { return x.Type == spec.RecStart })
 		b := find(r, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 1)") })
 		r[i].At = r[b].At + 600*time.Millisecond // 500ms nominal: 20% late
 		return r
@@ -146,4 +159,39 @@ func TestTraceReaderErrors(t *testing.T) {
 	require.ErrorContains(t, err, "x.trace:2: cannot read trace record")
 	_, err = spec.ReadTrace(strings.NewReader(""), "x.trace")
 	require.ErrorContains(t, err, "empty trace")
+}
+
+func TestModelMayBeAheadOnlyAtTheEnd(t *testing.T) {
+	orig := referenceRun(t)
+	model, _ := Replay(orig)
+	end := traceEnd(orig)
+	late := func(at time.Duration) *spec.Trace {
+		return mutate(model, func(r []spec.Record) []spec.Record {
+			return append(r, spec.Record{At: at, Kind: spec.KindObservation, Type: spec.RecRestart, Unit: "demo/0", Container: "app", Count: 9})
+		})
+	}
+	run := mutate(orig, func(r []spec.Record) []spec.Record { return r })
+	run.Header.Profile.Allowance = 100 * time.Millisecond
+	require.Empty(t, Compare(run, late(end-50*time.Millisecond)), "a model restart 50ms before the end, within the 100ms allowance")
+	require.NotEmpty(t, Compare(run, late(end-time.Second)), "a model restart well before the end is a disagreement")
+	require.NotEmpty(t, Compare(late(end-50*time.Millisecond), model), "the run having more than the model is a disagreement")
+}
+
+func TestCancelledBackoffIsNotARestart(t *testing.T) {
+	mk := func(cancel bool) *spec.Trace {
+		recs := []spec.Record{
+			{At: 0, Kind: spec.KindObservation, Type: spec.RecLog, Unit: "demo/0", Container: "app", Message: `Service "srv" on-failure action is "restart", waiting ~200ms before restart (backoff 1)`},
+		}
+		if cancel {
+			recs = append(recs, spec.Record{At: 100 * time.Millisecond, Kind: spec.KindObservation, Type: spec.RecLog, Unit: "demo/0", Container: "app", Message: `Service "srv" stopped while waiting for backoff`})
+		}
+		recs = append(recs, spec.Record{At: 5 * time.Second, Kind: spec.KindObservation, Type: spec.RecStart, Unit: "demo/0", Container: "app", Service: "srv"})
+		return &spec.Trace{Header: spec.TraceHeader{Profile: spec.Profiles["local"]}, Records: recs}
+	}
+	var got []Disagreement
+	compareBackoffs(mk(false), mk(false), 0, func(rule, f string, a ...any) { got = append(got, Disagreement{rule, f}) })
+	require.NotEmpty(t, got, "a start 5s after a 200ms back-off is out of bounds")
+	got = nil
+	compareBackoffs(mk(true), mk(true), 0, func(rule, f string, a ...any) { got = append(got, Disagreement{rule, f}) })
+	require.Empty(t, got, "the back-off was cut short; the later start is another matter")
 }

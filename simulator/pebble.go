@@ -47,6 +47,8 @@ type change struct {
 	spawn  time.Duration
 	ready  time.Duration
 	isDone bool
+	// then holds what runs when a task ends: the next task of its lane.
+	then map[string]func(ok bool)
 }
 
 func (p *pebble) newChange(kind string, services []string) *change {
@@ -60,11 +62,63 @@ func (p *pebble) newChange(kind string, services []string) *change {
 	return c
 }
 
-func (c *change) done(service string) { c.tasks[service] = true; c.maybeReady() }
+func (c *change) done(service string) { c.finish(service, true) }
 
 func (c *change) fail(service, msg string) {
 	c.errs = append(c.errs, fmt.Sprintf("%s: %s", service, msg))
-	c.done(service)
+	c.finish(service, false)
+}
+
+func (c *change) finish(service string, ok bool) {
+	if fin, known := c.tasks[service]; known && fin {
+		return
+	}
+	c.tasks[service] = true
+	if next := c.then[service]; next != nil {
+		delete(c.then, service)
+		next(ok)
+	}
+	c.maybeReady()
+}
+
+// addTask adds a task to a change not yet ready.
+func (c *change) addTask(service string) {
+	c.tasks[service] = false
+	c.isDone, c.status = false, "Doing"
+}
+
+// runLanes runs op on each service, lane by lane (servstate Start and
+// Stop): a task waits for the one before it in its lane; a failed task
+// holds the rest of its lane.
+func (p *pebble) runLanes(chg *change, lanes [][]string, op func(s *svc, chg *change)) {
+	for _, lane := range lanes {
+		for _, name := range lane {
+			chg.addTask(name)
+		}
+	}
+	for _, lane := range lanes {
+		p.runLane(chg, lane, op)
+	}
+	chg.maybeReady()
+}
+
+func (p *pebble) runLane(chg *change, lane []string, op func(s *svc, chg *change)) {
+	if len(lane) == 0 {
+		return
+	}
+	if chg.then == nil {
+		chg.then = map[string]func(bool){}
+	}
+	chg.then[lane[0]] = func(ok bool) {
+		if ok {
+			p.runLane(chg, lane[1:], op)
+			return
+		}
+		for _, held := range lane[1:] {
+			chg.tasks[held] = true // Hold: never run
+		}
+	}
+	op(p.service(lane[0]), chg)
 }
 
 func (c *change) maybeReady() {
@@ -142,9 +196,17 @@ func (p *pebble) jitter(d time.Duration) time.Duration {
 	return time.Duration(p.ctr.pod.u.m.rng.Float64() * d.Seconds() * 0.1 * float64(time.Second))
 }
 
-// log records one of Pebble's own log lines, worded as Pebble words it.
+// log records one of Pebble's own log lines, worded as Pebble words it,
+// and what a real substrate derives from it (spec.LogDeriver): the model's
+// trace holds what a real run's can.
 func (p *pebble) log(format string, args ...any) {
-	p.observe(spec.Record{Type: spec.RecLog, Message: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	p.observe(spec.Record{Type: spec.RecLog, Message: msg})
+	for _, r := range p.ctr.derive.Derive(msg) {
+		if r.Type != spec.RecCheck { // checks record their own state, up as well as down
+			p.observe(r)
+		}
+	}
 }
 
 func (p *pebble) observe(r spec.Record) {
@@ -152,9 +214,50 @@ func (p *pebble) observe(r spec.Record) {
 	p.ctr.pod.u.observe(r)
 }
 
-// shutdown is Pebble exiting with code (R5.3): the container dies.
+// shutdown is Pebble exiting with code (R5.3): as the daemon's Stop does,
+// it first stops every service that is starting, running or backing off,
+// waiting at most the stop timeout; then the container dies.
 func (p *pebble) shutdown(code int) {
-	p.after(0, func() { p.ctr.die(fmt.Sprintf("pebble exited with code %d", code)) })
+	p.after(0, func() {
+		var names []string
+		timeout := defaultKillDelay
+		for _, name := range sortedKeys(p.services) {
+			s := p.services[name]
+			switch s.state {
+			case stateStarting, stateRunning, stateBackoff:
+				names = append(names, name)
+				timeout = max(timeout, s.killDelay())
+			}
+		}
+		die := func() { p.ctr.die(fmt.Sprintf("pebble exited with code %d", code)) }
+		if len(names) == 0 {
+			die()
+			return
+		}
+		order, err := p.plan.stopOrder(names)
+		if err != nil {
+			die()
+			return
+		}
+		var todo []string
+		for _, n := range order {
+			if contains(names, n) {
+				todo = append(todo, n)
+			}
+		}
+		chg := p.newChange("stop", nil)
+		p.runLanes(chg, p.plan.lanes(todo), stopTask)
+		deadline := p.now() + timeout + failDelay + 100*time.Millisecond
+		var wait func()
+		wait = func() {
+			if chg.isDone || p.now() >= deadline {
+				die()
+				return
+			}
+			p.after(10*time.Millisecond, wait)
+		}
+		wait()
+	})
 }
 
 // kill ends this Pebble run: its processes die with the container.
@@ -279,33 +382,36 @@ func (p *pebble) service(name string) *svc {
 	return s
 }
 
-// startServices starts names in dependency order (R5.6).
+// startTask is one start task (servstate doStart): a service already
+// started is done at once; one backing off, stopped or exited starts
+// afresh, its back-off reset (R5.4).
+func startTask(s *svc, chg *change) {
+	switch s.state {
+	case stateStarting, stateRunning:
+		chg.done(s.name())
+		return
+	case stateBackoff, stateStopped, stateExited:
+		s.proc++ // cancels a pending back-off restart
+		s.backoffNum, s.backoffTime = 0, 0
+		s.state = stateInitial
+	}
+	s.start(chg)
+}
+
+func stopTask(s *svc, chg *change) { s.stop(chg) }
+
+// startServices starts names and what they require, in lanes (R5.6).
 func (p *pebble) startServices(kind string, names []string) (string, error) {
 	order, err := p.plan.startOrder(names)
 	if err != nil {
 		return "", err
 	}
-	var todo []string
-	for _, n := range order {
-		if s, ok := p.services[n]; ok && (s.state == stateStarting || s.state == stateRunning) {
-			continue
-		}
-		todo = append(todo, n)
-	}
-	chg := p.newChange(kind, todo)
-	for _, n := range todo {
-		s := p.service(n)
-		switch s.state {
-		case stateBackoff, stateStopped, stateExited:
-			s.proc++ // cancel a pending backoff restart
-			s.backoffNum, s.backoffTime = 0, 0
-			s.state = stateInitial
-		}
-		s.start(chg)
-	}
+	chg := p.newChange(kind, nil)
+	p.runLanes(chg, p.plan.lanes(order), startTask)
 	return chg.id, nil
 }
 
+// stopServices stops names and what requires them, in lanes.
 func (p *pebble) stopServices(kind string, names []string) (string, error) {
 	order, err := p.plan.stopOrder(names)
 	if err != nil {
@@ -313,19 +419,17 @@ func (p *pebble) stopServices(kind string, names []string) (string, error) {
 	}
 	var todo []string
 	for _, n := range order {
-		if s, ok := p.services[n]; ok && s.state != stateStopped && s.state != stateInitial {
+		if s, ok := p.services[n]; ok && s.state != stateStopped && s.state != stateInitial && s.state != stateExited {
 			todo = append(todo, n)
 		}
 	}
-	chg := p.newChange(kind, todo)
-	for _, n := range todo {
-		p.services[n].stop(chg)
-	}
+	chg := p.newChange(kind, nil)
+	p.runLanes(chg, p.plan.lanes(todo), stopTask)
 	return chg.id, nil
 }
 
-// replan restarts changed services, stops removed ones and starts every
-// startup: enabled one (R5.6).
+// replan stops services whose configuration changed or that left the
+// plan, then starts every startup: enabled one, as one change (R5.6).
 func (p *pebble) replan() (string, error) {
 	var stop, start []string
 	for _, name := range sortedKeys(p.services) {
@@ -341,67 +445,33 @@ func (p *pebble) replan() (string, error) {
 			start = append(start, name)
 		}
 	}
-	// Stopping is immediate for processes that honour SIGTERM, so the
-	// start below finds them stopped; one that ignores it is started
-	// after its kill-delay, as the stop change blocks the start in Pebble.
-	var stopIDs []*change
-	for _, name := range stop {
-		chg := p.newChange("stop", []string{name})
-		p.services[name].stop(chg)
-		stopIDs = append(stopIDs, chg)
+	startOrder, err := p.plan.startOrder(start)
+	if err != nil {
+		return "", err
 	}
 	chg := p.newChange("replan", nil)
-	chg.isDone, chg.status = false, "Doing"
-	pendingStops := 0
-	for _, c := range stopIDs {
-		if !c.isDone {
-			pendingStops++
-		}
-	}
-	launch := func() {
-		order, err := p.plan.startOrder(start)
-		if err != nil {
-			chg.errs = append(chg.errs, err.Error())
-			chg.isDone, chg.status, chg.ready = true, "Error", p.now()
-			return
-		}
-		for _, n := range order {
-			if _, ok := p.plan.Services[n]; !ok {
-				continue
-			}
-			s := p.service(n)
-			if s.state == stateStarting || s.state == stateRunning {
-				continue
-			}
-			chg.tasks[n] = false
-			switch s.state {
-			case stateBackoff, stateStopped, stateExited:
-				s.proc++
-				s.backoffNum, s.backoffTime = 0, 0
-				s.state = stateInitial
-			}
-			s.start(chg)
-		}
-		chg.maybeReady()
-	}
-	if pendingStops == 0 {
-		p.after(0, launch)
-		// Run the launch now if nothing is running the clock, so a caller
-		// sees its services starting as soon as Replan returns.
+	launch := func() { p.runLanes(chg, p.plan.lanes(startOrder), startTask) }
+	if len(stop) == 0 {
+		launch()
 		return chg.id, nil
 	}
-	var wait func()
-	wait = func() {
-		for _, c := range stopIDs {
-			if !c.isDone {
-				p.after(10*time.Millisecond, wait)
-				return
-			}
-		}
+	stopChg := p.newChange("replan-stop", nil)
+	chg.addTask("(stop)")
+	p.runLanes(stopChg, [][]string{stop}, func(s *svc, c *change) { s.stop(c) })
+	p.whenReady(stopChg, func() {
+		chg.done("(stop)")
 		launch()
-	}
-	p.after(0, wait)
+	})
 	return chg.id, nil
+}
+
+// whenReady runs fn once chg is ready.
+func (p *pebble) whenReady(chg *change, fn func()) {
+	if chg.isDone {
+		fn()
+		return
+	}
+	p.after(10*time.Millisecond, func() { p.whenReady(chg, fn) })
 }
 
 // --- checks (R6) -----------------------------------------------------
@@ -600,7 +670,7 @@ func (c *Client) Stop(opts *client.ServiceOptions) (string, error) {
 	return id, apiError(err)
 }
 
-// Restart stops then starts names once they are stopped.
+// Restart stops names, then starts them once they are stopped.
 func (c *Client) Restart(opts *client.ServiceOptions) (string, error) {
 	p, err := c.pebble()
 	if err != nil {
@@ -610,33 +680,16 @@ func (c *Client) Restart(opts *client.ServiceOptions) (string, error) {
 	if err != nil {
 		return "", apiError(err)
 	}
-	chg := p.newChange("restart", nil)
-	chg.isDone, chg.status = false, "Doing"
-	var wait func()
-	wait = func() {
-		if !p.changes[stopID].isDone {
-			p.after(10*time.Millisecond, wait)
-			return
-		}
-		startID, err := p.startServices("start", opts.Names)
-		if err != nil {
-			chg.errs = append(chg.errs, err.Error())
-			chg.isDone, chg.status, chg.ready = true, "Error", p.now()
-			return
-		}
-		var follow func()
-		follow = func() {
-			sc := p.changes[startID]
-			if !sc.isDone {
-				p.after(10*time.Millisecond, follow)
-				return
-			}
-			chg.errs = sc.errs
-			chg.isDone, chg.status, chg.ready = true, sc.status, p.now()
-		}
-		follow()
+	order, err := p.plan.startOrder(opts.Names)
+	if err != nil {
+		return "", apiError(err)
 	}
-	p.after(0, wait)
+	chg := p.newChange("restart", nil)
+	chg.addTask("(stop)")
+	p.whenReady(p.changes[stopID], func() {
+		chg.done("(stop)")
+		p.runLanes(chg, p.plan.lanes(order), startTask)
+	})
 	return chg.id, nil
 }
 
@@ -799,6 +852,19 @@ func (c *Client) Run(command []string, timeout time.Duration) (spec.ExecResult, 
 	beh, err := spec.ResolveBehaviour(quoteCommand(command), p.ctr.spec.Programs)
 	if err != nil {
 		return spec.ExecResult{}, apiError(fmt.Errorf("cannot find executable %q", command[0]))
+	}
+	// Pebble runs the command in the user's home directory, and refuses
+	// when it is missing.
+	home := "/root"
+	if n := p.ctr.fs.get("/etc/passwd"); n != nil {
+		for _, line := range strings.Split(n.content, "\n") {
+			if f := strings.Split(line, ":"); len(f) >= 6 && f[0] == "root" {
+				home = f[5]
+			}
+		}
+	}
+	if hn := p.ctr.fs.get(home); hn == nil || !hn.dir {
+		return spec.ExecResult{}, apiError(fmt.Errorf("cannot call exec: home directory %q does not exist", home))
 	}
 	res := spec.ExecResult{Stdout: beh.Print, ExitCode: beh.ExitCode}
 	if beh.FailIfExists != "" {

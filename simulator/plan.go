@@ -221,10 +221,15 @@ func decodeKnownFields(node *yaml.Node, v any) error {
 	return dec.Decode(v)
 }
 
-func validAction(a, forbidden string) bool {
+// validAction follows plan's validServiceAction: restart, shutdown and
+// ignore are valid everywhere; the cross actions only where named, so
+// on-success may be failure-shutdown and on-failure success-shutdown, not
+// the other way round (REFERENCE R4.1 lists them without saying where; real
+// Pebble refused on-success: success-shutdown, see docs/model.md).
+func validAction(a string, additional string) bool {
 	switch a {
-	case actionUnset, actionRestart, actionShutdown, actionIgnore, actionSuccessShutdown, actionFailureShutdown:
-		return a != forbidden
+	case actionUnset, actionRestart, actionShutdown, actionIgnore, additional:
+		return true
 	}
 	return false
 }
@@ -633,6 +638,46 @@ func (p *plan) order(names []string, stop bool) ([]string, error) {
 		return nil, fmt.Errorf("services in before/after loop: %s", strings.Join(loop, ", "))
 	}
 	return out, nil
+}
+
+// lanes groups ordered services as servstate's createLanes does: a
+// service joins the lane of what it requires (or of what requires it),
+// else a new one; within a lane each task waits for the one before, and
+// lanes run side by side. The quirk of numbering a new lane after the last
+// one used, not the highest, is Pebble's and kept.
+func (p *plan) lanes(order []string) [][]string {
+	mapping := map[string]int{}
+	assign := func(name string, lane int) {
+		mapping[name] = lane
+		for _, dep := range p.Services[name].Requires {
+			mapping[dep] = lane
+		}
+	}
+	current, highest := -1, 0
+	for _, name := range order {
+		lane, ok := mapping[name]
+		if !ok {
+			for _, dep := range p.Services[name].Requires {
+				if l, found := mapping[dep]; found {
+					lane, ok = l, true
+					break
+				}
+			}
+		}
+		if !ok {
+			lane = current + 1
+		}
+		assign(name, lane)
+		current = lane
+		if lane > highest {
+			highest = lane
+		}
+	}
+	out := make([][]string, highest+1)
+	for _, name := range order {
+		out[mapping[name]] = append(out[mapping[name]], name)
+	}
+	return out
 }
 
 // yamlOf renders the plan as Pebble's PlanBytes does, close enough for a

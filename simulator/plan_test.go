@@ -15,8 +15,9 @@ func TestParseLayerErrors(t *testing.T) {
 		{"unknown field", "services:\n  a:\n    override: replace\n    command: x\n    colour: red\n", `cannot parse layer "l" section "services": yaml: unmarshal errors:` + "\n  line 4: field colour not found in type simulator.service"},
 		{"unknown section", "widgets: {}\n", `cannot parse layer "l": unknown section "widgets"`},
 		{"bad on-success", "services:\n  a:\n    override: replace\n    command: x\n    on-success: success-shutdown-ish\n", `plan service "a" on-success action "success-shutdown-ish" invalid`},
-		{"on-success failure-shutdown", "services:\n  a:\n    override: replace\n    command: x\n    on-success: failure-shutdown\n", `plan service "a" on-success action "failure-shutdown" invalid`},
-		{"on-failure success-shutdown", "services:\n  a:\n    override: replace\n    command: x\n    on-failure: success-shutdown\n", `plan service "a" on-failure action "success-shutdown" invalid`},
+		{"on-success success-shutdown", "services:\n  a:\n    override: replace\n    command: x\n    on-success: success-shutdown\n", `plan service "a" on-success action "success-shutdown" invalid`},
+		{"on-failure failure-shutdown", "services:\n  a:\n    override: replace\n    command: x\n    on-failure: failure-shutdown\n", `plan service "a" on-failure action "failure-shutdown" invalid`},
+		{"on-check-failure failure-shutdown", "services:\n  a:\n    override: replace\n    command: x\n    on-check-failure: {c: failure-shutdown}\n", `plan service "a" on-check-failure action "failure-shutdown" invalid`},
 		{"backoff factor", "services:\n  a:\n    override: replace\n    command: x\n    backoff-factor: 0.5\n", `plan service "a" backoff-factor must be 1.0 or greater, not 0.5`},
 		{"bad duration", "services:\n  a:\n    override: replace\n    command: x\n    backoff-delay: soon\n", `cannot parse layer "l" section "services": invalid duration "soon"`},
 		{"reserved name", "services:\n  pebble:\n    override: replace\n    command: x\n", `cannot use reserved service name "pebble"`},
@@ -30,6 +31,10 @@ func TestParseLayerErrors(t *testing.T) {
 			_, err := parseLayer(1, "l", []byte(tt.yaml))
 			require.EqualError(t, err, tt.err)
 		})
+	}
+	for _, ok := range []string{"on-success: failure-shutdown", "on-failure: success-shutdown", "on-check-failure: {c: success-shutdown}"} {
+		_, err := parseLayer(1, "l", []byte("services:\n  a:\n    override: replace\n    command: x\n    "+ok+"\n"))
+		require.NoError(t, err, "%s is valid (validServiceAction's additional actions)", ok)
 	}
 	_, err := parseLayer(1, "pebble-x", []byte("{}"))
 	require.EqualError(t, err, `cannot use reserved label prefix "pebble-"`)

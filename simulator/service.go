@@ -63,7 +63,6 @@ func (s *svc) transitionRestarting(state string, restarting bool) {
 	s.state, s.restarting = state, restarting
 	if statusOf(state) != old {
 		s.since = s.p.now()
-		s.p.observe(spec.Record{Type: spec.RecService, Service: s.name(), State: statusOf(state)})
 	}
 }
 
@@ -116,7 +115,6 @@ func (s *svc) startProcess() error {
 	s.alive = true
 	s.starts++
 	s.p.log("Service %q starting: %s", s.name(), s.cfg.Command)
-	s.p.observe(spec.Record{Type: spec.RecStart, Service: s.name(), Count: s.starts})
 	if beh.Record != "" {
 		s.p.ctr.appendStartRecord(beh.Record)
 	}

@@ -151,8 +151,8 @@ func TestExitActions(t *testing.T) {
 		{"restart", "on-failure: restart", 2, "backoff", 0, `on-failure action is "restart", waiting ~500ms before restart (backoff 1)`},
 		{"shutdown failure", "on-failure: shutdown", 2, "", 1, `on-failure action is "shutdown", triggering failure shutdown`},
 		{"shutdown success", "on-success: shutdown", 0, "", 1, `on-success action is "shutdown", triggering success shutdown`},
-		{"success-shutdown", "on-success: success-shutdown", 0, "", 1, `on-success action is "success-shutdown", triggering success shutdown`},
-		{"failure-shutdown", "on-failure: failure-shutdown", 2, "", 1, `on-failure action is "failure-shutdown", triggering failure shutdown`},
+		{"success-shutdown", "on-failure: success-shutdown", 2, "", 1, `on-failure action is "success-shutdown", triggering success shutdown`},
+		{"failure-shutdown", "on-success: failure-shutdown", 0, "", 1, `on-success action is "failure-shutdown", triggering failure shutdown`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,4 +230,46 @@ func TestSendSignal(t *testing.T) {
 	h.sleep(10 * time.Millisecond)
 	require.Len(t, h.logs(`Service "srv" stopped unexpectedly with code 143`), 1)
 	require.Equal(t, "backoff", h.status("srv"))
+}
+
+func TestStartLanesWaitForTheOkayDelay(t *testing.T) {
+	rules(t, "R5.6", "R5.2")
+	h := newHarness(t, testProfile(), oneContainer())
+	h.layer("l", `
+services:
+  web: {override: replace, startup: enabled, command: /usr/bin/workload, requires: [db], after: [db]}
+  db: {override: replace, command: /usr/bin/workload --tcp=5432}
+  side: {override: replace, startup: enabled, command: /usr/bin/workload, after: [db]}
+  dead: {override: replace, command: /usr/bin/workload --exit-after=100ms --exit-code=1}
+  hostage: {override: replace, command: /usr/bin/workload, requires: [dead], after: [dead]}
+`)
+	start := h.m.Clock.Now()
+	h.replan()
+	h.sleep(500 * time.Millisecond)
+	require.Len(t, h.starts("db"), 1)
+	require.Len(t, h.starts("side"), 1, "after without requires: another lane, started at once")
+	require.Empty(t, h.starts("web"), "web waits in db's lane for db's okay delay")
+	h.sleep(600 * time.Millisecond)
+	require.Len(t, h.starts("web"), 1)
+	require.GreaterOrEqual(t, h.starts("web")[0]-start, okayDelay)
+
+	id, err := h.c.Start(&client.ServiceOptions{Names: []string{"hostage"}})
+	require.NoError(t, err)
+	chg, err := h.c.WaitChange(id, nil)
+	require.NoError(t, err)
+	require.Equal(t, "Error", chg.Status)
+	require.Empty(t, h.starts("hostage"), "a failed start holds the rest of its lane")
+}
+
+func TestLanes(t *testing.T) {
+	rules(t, "R5.6")
+	l := mustLayer(t, 1, "l", `
+services:
+  a: {override: replace, command: x}
+  b: {override: replace, command: x, requires: [a]}
+  c: {override: replace, command: x}
+`)
+	p, err := buildPlan([]*layer{l})
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"a", "b"}, {"c"}}, p.lanes([]string{"a", "b", "c"}))
 }

@@ -68,6 +68,8 @@ type container struct {
 	gen      int
 	live     int // consecutive liveness probe failures
 	ready    bool
+	// derive reads this container's Pebble log lines into observations.
+	derive spec.LogDeriver
 }
 
 // charmAgent is the charm container's agent: it plays Juju's uniter for

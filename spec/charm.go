@@ -190,4 +190,11 @@ var BaseImageFiles = map[string]string{
 }
 
 // BaseImageDirs are the directories every tandem workload image has.
-var BaseImageDirs = []string{"/etc", "/tmp", "/usr/bin", "/var/lib"}
+// /root is root's home: Pebble's exec refuses to run without the user's
+// home directory.
+var BaseImageDirs = []string{"/etc", "/root", "/tmp", "/usr/bin", "/var/lib"}
+
+// PodHosts is the /etc/hosts every container of a pod gets from the
+// kubelet (Docker gives one too): without it, "localhost" does not resolve
+// and a check on http://localhost fails.
+const PodHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -121,4 +122,31 @@ func ReadAll(c PebbleClient, path string) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// SysInfoOnce asks a real Pebble for its system info once: the client
+// retries a failed GET for 5 s, which would hide a socket that is not
+// there yet and stall a poll of several containers.
+func SysInfoOnce(c *client.Client, timeout time.Duration) (*client.SysInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	resp, err := c.Requester().Do(ctx, &client.RequestOptions{Type: client.SyncRequest, Method: "GET", Path: "/v1/system-info"})
+	if err != nil {
+		return nil, err
+	}
+	var info client.SysInfo
+	if err := resp.DecodeResult(&info); err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// CanConnect is ops' can_connect(): whether the Pebble answers now (R2.6).
+func CanConnect(pc PebbleClient) bool {
+	if c, ok := pc.(*client.Client); ok {
+		_, err := SysInfoOnce(c, 200*time.Millisecond)
+		return err == nil
+	}
+	_, err := pc.SysInfo()
+	return err == nil
 }

@@ -79,7 +79,10 @@ var Profiles = map[string]TimingProfile{
 	"local": {
 		Name: "local", RestartInitial: 0, RestartDelay: 500 * time.Millisecond, RestartFactor: 2,
 		RestartLimit: 4 * time.Second, RestartReset: 30 * time.Second,
-		PodStart: 200 * time.Millisecond, PodRecreate: 200 * time.Millisecond, AgentStart: 200 * time.Millisecond,
+		// The model must never be slower than the real thing: a scenario's
+		// actions replayed at a real run's offsets must find the model's
+		// unit at least as far along. Sandboxes start in tens of ms.
+		PodStart: 5 * time.Millisecond, PodRecreate: 200 * time.Millisecond, AgentStart: 10 * time.Millisecond,
 		PollInterval: 500 * time.Millisecond, Probes: false,
 		Allowance: 150 * time.Millisecond,
 	},

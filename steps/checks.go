@@ -374,8 +374,7 @@ func checkPhrases() []Phrase {
 				return s.check(a[2], func() error {
 					connected := false
 					if pc, err := s.sub.Pebble(s.unit, a[1]); err == nil {
-						_, err = pc.SysInfo()
-						connected = err == nil
+						connected = spec.CanConnect(pc)
 					}
 					if connected != (a[0] == "can") {
 						return fmt.Errorf("the charm of %s can connect to %s: %v, want %v", s.unit, a[1], connected, a[0] == "can")

@@ -426,8 +426,8 @@ func (s *scenario) settle(units int) error {
 					break
 				}
 				pc, err := s.sub.Pebble(u, c)
-				if err == nil {
-					_, err = pc.SysInfo()
+				if err == nil && !spec.CanConnect(pc) {
+					err = fmt.Errorf("its Pebble does not answer")
 				}
 				if err != nil {
 					last = fmt.Errorf("the charm of %s cannot connect to %s: %v", u, c, err)

@@ -14,6 +14,7 @@ const usage = `tandem tests and simulates Juju sidecar charms.
 Usage:
   tandem run [flags] [PATH...]   run feature files (default: features/)
   tandem steps [--markdown]      list every step phrase with an example
+  tandem compare TRACE           replay a kept trace into the model and compare
   tandem help                    this text
 
 Run "tandem run --help" for run's flags.
@@ -41,10 +42,12 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdout, stderr)
 	case "steps":
 		return stepsCommand(args[1:], stdout, stderr)
+	case "compare":
+		return compareCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "tandem: unknown command %q: want run or steps (tandem help)\n", args[0])
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps or compare (tandem help)\n", args[0])
 	return exitUsage
 }

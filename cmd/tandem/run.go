@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
+	_ "github.com/tandem-harness/tandem/substrate/local"
 	_ "github.com/tandem-harness/tandem/substrate/sim"
 )
 
@@ -192,6 +193,9 @@ func report(w io.Writer, all []steps.Result) {
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "\nFailed:\n%s\n", strings.Join(failed, "\n"))
 	}
+	// godog counts a scenario skipped before its first step as passed;
+	// this is the honest tally.
+	fmt.Fprintf(w, "\ntandem: %d ran: %d passed, %d failed; %d skipped\n", len(all)-len(skipped), len(all)-len(skipped)-len(failed), len(failed), len(skipped))
 }
 
 // progressLine prints a line every 10 s on long runs, so a CI log shows

@@ -1,0 +1,477 @@
+package local
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+)
+
+func init() {
+	substrate.Register("local", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
+		return New(ctx, opts)
+	})
+}
+
+// BaseDir holds every local run's directories; `tandem clean` empties it.
+func BaseDir() string { return filepath.Join(os.TempDir(), "tandem-local") }
+
+// Local runs a scenario's units on real Pebble in sandboxes.
+type Local struct {
+	bins     binaries.Set
+	profile  spec.TimingProfile
+	epoch    time.Time
+	clock    *spec.WallClock
+	dir      string
+	scenario string
+	seed     int64
+	charm    *spec.CharmSpec
+	units    []*unit
+
+	mu     sync.Mutex
+	trace  []spec.Record
+	closed bool
+	errs   []string
+}
+
+var (
+	_ substrate.Substrate  = (*Local)(nil)
+	_ substrate.PodDeleter = (*Local)(nil)
+)
+
+// Requirements says what this machine lacks for the local substrate, one
+// line each, with what to do.
+func Requirements() []string {
+	var missing []string
+	for _, prog := range []string{"bwrap", "nsenter"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			pkg := map[string]string{"bwrap": "bubblewrap", "nsenter": "util-linux"}[prog]
+			missing = append(missing, fmt.Sprintf("%s is missing: apt-get install -y %s", prog, pkg))
+		}
+	}
+	if os.Geteuid() != 0 {
+		missing = append(missing, "the local substrate makes network namespaces and runs Pebble as root: run tandem as root")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		missing = append(missing, "go is missing: tandem builds Pebble and its fixtures with it (https://go.dev/dl/)")
+	}
+	return missing
+}
+
+// New prepares a local run: the binaries (built once) and a run directory.
+func New(ctx context.Context, opts substrate.Options) (*Local, error) {
+	if missing := Requirements(); len(missing) > 0 {
+		return nil, fmt.Errorf("cannot run the local substrate: %s", strings.Join(missing, "; "))
+	}
+	bins, err := binaries.Ensure(ctx, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(BaseDir(), 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(BaseDir(), opts.RunID+"-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a run directory: %w", err)
+	}
+	profile := spec.Profiles["local"]
+	return &Local{bins: bins, profile: profile, epoch: time.Now(), clock: spec.NewWallClock(), dir: dir, scenario: opts.Scenario, seed: opts.Seed}, nil
+}
+
+func (l *Local) Name() string                    { return "local" }
+func (l *Local) Capabilities() []spec.Capability { return substrate.Declared["local"] }
+func (l *Local) Clock() spec.Clock               { return l.clock }
+
+func (l *Local) now() time.Duration { return time.Since(l.epoch) }
+
+func (l *Local) record(kind spec.RecordKind, r spec.Record) {
+	if r.At == 0 {
+		r.At = l.now()
+	}
+	r.Kind = kind
+	l.mu.Lock()
+	l.trace = append(l.trace, r)
+	l.mu.Unlock()
+}
+
+func (l *Local) observe(r spec.Record) { l.record(spec.KindObservation, r) }
+
+func (l *Local) act(r spec.Record) {
+	r.Source = spec.SourceScenario
+	l.record(spec.KindAction, r)
+}
+
+// failf notes a failure of tandem's own (a restart it could not make),
+// which fails the scenario at Close.
+func (l *Local) failf(format string, args ...any) {
+	l.mu.Lock()
+	l.errs = append(l.errs, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error {
+	if l.charm != nil {
+		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, l.charm.App)
+	}
+	l.charm = cs
+	l.act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
+	for i := 0; i < units; i++ {
+		u := &unit{id: spec.NewUnitID(cs.App, i)}
+		l.units = append(l.units, u)
+		if err := l.startPod(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Local) unit(id spec.UnitID) (*unit, error) {
+	for _, u := range l.units {
+		if u.id == id {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot find unit %q", id)
+}
+
+// sandbox finds a running pod's container.
+func (l *Local) sandbox(id spec.UnitID, name string) (*sandbox, error) {
+	u, err := l.unit(id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	p := u.pod
+	l.mu.Unlock()
+	if p == nil || p.gone() {
+		return nil, fmt.Errorf("cannot reach container %q of %s: its pod is not running", name, id)
+	}
+	if name == spec.CharmContainer {
+		return p.charm, nil
+	}
+	s, ok := p.ctrs[name]
+	if !ok {
+		return nil, fmt.Errorf("cannot find container %q in %s", name, id)
+	}
+	return s, nil
+}
+
+func (l *Local) Pebble(id spec.UnitID, container string) (spec.PebbleClient, error) {
+	u, err := l.unit(id)
+	if err != nil {
+		return nil, err
+	}
+	if u.pod == nil {
+		return nil, fmt.Errorf("unit %s has no pod", id)
+	}
+	return u.pod.client(container)
+}
+
+func (l *Local) Do(id spec.UnitID, a spec.Action) error {
+	l.act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
+	pc, err := l.Pebble(id, a.Container)
+	if err != nil {
+		return err
+	}
+	c := pc.(*client.Client)
+	return spec.Perform(c, spec.RealExec{Client: c}, a)
+}
+
+func (l *Local) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
+	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
+	l.act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
+	pc, err := l.Pebble(id, container)
+	if err != nil {
+		return spec.ExecResult{}, err
+	}
+	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+}
+
+// KillService signals a service's process directly, behind Pebble's back.
+func (l *Local) KillService(id spec.UnitID, container, service, signal string) error {
+	l.act(spec.Record{Type: spec.RecKillService, Unit: id, Container: container, Service: service, Message: signal})
+	s, err := l.sandbox(id, container)
+	if err != nil {
+		return err
+	}
+	pc, err := l.Pebble(id, container)
+	if err != nil {
+		return err
+	}
+	planYAML, err := pc.PlanBytes(nil)
+	if err != nil {
+		return fmt.Errorf("cannot read the plan of %s: %w", container, err)
+	}
+	var plan struct {
+		Services map[string]struct {
+			Command string `yaml:"command"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(planYAML, &plan); err != nil {
+		return fmt.Errorf("cannot read the plan of %s: %w", container, err)
+	}
+	svc, ok := plan.Services[service]
+	if !ok {
+		return fmt.Errorf("cannot kill service %q in %s: it is not in the plan", service, container)
+	}
+	argv, err := spec.SplitCommand(svc.Command)
+	if err != nil {
+		return err
+	}
+	num, ok := signalNumbers[signal]
+	if !ok {
+		return fmt.Errorf("cannot send %s: unknown signal", signal)
+	}
+	pids := s.servicePIDs(argv)
+	if len(pids) == 0 {
+		return fmt.Errorf("cannot kill service %q in %s of %s: it has no running process", service, container, id)
+	}
+	for _, pid := range pids {
+		syscall.Kill(pid, num)
+	}
+	return nil
+}
+
+var signalNumbers = map[string]syscall.Signal{
+	"SIGHUP": syscall.SIGHUP, "SIGINT": syscall.SIGINT, "SIGQUIT": syscall.SIGQUIT, "SIGKILL": syscall.SIGKILL,
+	"SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2, "SIGTERM": syscall.SIGTERM,
+}
+
+func (l *Local) KillContainer(id spec.UnitID, container string) error {
+	l.act(spec.Record{Type: spec.RecKillContainer, Unit: id, Container: container})
+	s, err := l.sandbox(id, container)
+	if err != nil {
+		return err
+	}
+	s.kill(false)
+	return nil
+}
+
+// path maps a path inside a container to the host: the shared directory
+// for /charm/container, the container's root otherwise.
+func (s *sandbox) hostPath(p string) string {
+	if s.shared != "" && (p == spec.WorkloadSharedDir || strings.HasPrefix(p, spec.WorkloadSharedDir+"/")) {
+		return filepath.Join(s.shared, strings.TrimPrefix(p, spec.WorkloadSharedDir))
+	}
+	return filepath.Join(s.root, p)
+}
+
+func (l *Local) SetHealth(id spec.UnitID, container, path string, up bool) error {
+	state := map[bool]string{true: "up", false: "down"}[up]
+	l.act(spec.Record{Type: spec.RecHealth, Unit: id, Container: container, Path: path, State: state})
+	s, err := l.sandbox(id, container)
+	if err != nil {
+		return err
+	}
+	host := s.hostPath(path)
+	if up {
+		if err := os.Remove(host); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(host, nil, 0o644)
+}
+
+// ReadFile reads a file from the container's root on the host, naming
+// owners from the container's own /etc/passwd and /etc/group.
+func (l *Local) ReadFile(id spec.UnitID, container, path string) (spec.FileState, error) {
+	l.act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
+	s, err := l.sandbox(id, container)
+	if err != nil {
+		return spec.FileState{}, err
+	}
+	st := spec.FileState{Path: path}
+	host := s.hostPath(path)
+	fi, err := os.Lstat(host)
+	switch {
+	case os.IsNotExist(err):
+		st.Error = client.ErrorKindNotFound
+	case err != nil:
+		return st, err
+	default:
+		sys := fi.Sys().(*syscall.Stat_t)
+		st.Mode = fmt.Sprintf("%03o", fi.Mode().Perm())
+		st.User = lookupName(filepath.Join(s.root, "etc/passwd"), int(sys.Uid))
+		st.Group = lookupName(filepath.Join(s.root, "etc/group"), int(sys.Gid))
+		if fi.Mode().IsRegular() {
+			data, err := os.ReadFile(host)
+			if err != nil {
+				return st, err
+			}
+			st.Content = string(data)
+		}
+	}
+	l.observe(spec.Record{Type: spec.RecFile, Unit: id, Container: container, Path: path, File: &st})
+	return st, nil
+}
+
+// lookupName finds the name of an id in a passwd or group file, or
+// returns the number.
+func lookupName(file string, id int) string {
+	f, err := os.Open(file)
+	if err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Split(sc.Text(), ":")
+			if len(fields) >= 3 && fields[2] == strconv.Itoa(id) {
+				return fields[0]
+			}
+		}
+	}
+	return strconv.Itoa(id)
+}
+
+func (l *Local) StartCount(id spec.UnitID, container, name string) (int, error) {
+	s, err := l.sandbox(id, container)
+	if err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(filepath.Join(s.shared, "tandem-starts", name))
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strings.Count(string(data), "\n"), nil
+}
+
+func (l *Local) Pods() ([]substrate.Pod, error) {
+	var out []substrate.Pod
+	for _, u := range l.units {
+		p := substrate.Pod{Unit: u.id, Name: u.id.PodName(), Phase: "Pending", Restarts: map[string]int{}}
+		if u.pod != nil && !u.pod.gone() {
+			p.Node, p.Phase, p.Ready = "local", "Running", true
+			for _, s := range append([]*sandbox{u.pod.charm}, sortedSandboxes(u.pod.ctrs)...) {
+				s.mu.Lock()
+				p.Restarts[s.name] = s.restarts
+				p.Ready = p.Ready && s.up
+				s.mu.Unlock()
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func sortedSandboxes(m map[string]*sandbox) []*sandbox {
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []*sandbox
+	for _, n := range names {
+		out = append(out, m[n])
+	}
+	return out
+}
+
+func (l *Local) addEvent(u *unit, e spec.Event) {
+	l.mu.Lock()
+	u.events = append(u.events, e)
+	l.mu.Unlock()
+	l.observe(spec.Record{At: e.At, Type: spec.RecEvent, Unit: u.id, Message: e.Name, Key: e.Key})
+	for _, c := range l.charm.ContainerNames() {
+		if e.Name == spec.CheckRecovered(c) {
+			l.observe(spec.Record{At: e.At, Type: spec.RecCheck, Unit: u.id, Container: c, Check: e.Key, State: "up"})
+		}
+	}
+}
+
+func (l *Local) Events(id spec.UnitID) ([]spec.Event, error) {
+	u, err := l.unit(id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]spec.Event(nil), u.events...), nil
+}
+
+// DeletePod deletes the unit's pod; after the profile's delay a new one
+// comes with the same name, and the controller introduces it (R3.6).
+func (l *Local) DeletePod(id spec.UnitID) error {
+	l.act(spec.Record{Type: spec.RecDeletePod, Unit: id})
+	u, err := l.unit(id)
+	if err != nil {
+		return err
+	}
+	if u.pod == nil || u.pod.gone() {
+		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
+	}
+	u.pod.teardown()
+	l.observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
+	time.AfterFunc(l.profile.PodRecreate, func() {
+		l.mu.Lock()
+		closed := l.closed
+		l.mu.Unlock()
+		if closed {
+			return
+		}
+		if err := l.startPod(u); err != nil {
+			l.failf("cannot recreate the pod of %s: %v", id, err)
+		}
+	})
+	return nil
+}
+
+func (l *Local) Trace() *spec.Trace {
+	l.mu.Lock()
+	recs := append([]spec.Record(nil), l.trace...)
+	l.mu.Unlock()
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].At < recs[j].At })
+	return &spec.Trace{
+		Header:  spec.TraceHeader{Format: spec.TraceFormat, Version: spec.TraceVersion, Substrate: "local", Profile: l.profile, Seed: l.seed, Scenario: l.scenario},
+		Records: recs,
+	}
+}
+
+// Close ends the scenario: every process killed (whatever ignores
+// SIGTERM), every directory removed.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.act(spec.Record{Type: spec.RecEnd})
+	var wg sync.WaitGroup
+	for _, u := range l.units {
+		if u.pod != nil {
+			wg.Add(1)
+			go func(p *pod) { defer wg.Done(); p.teardown() }(u.pod)
+		}
+	}
+	wg.Wait()
+	err := os.RemoveAll(l.dir)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(l.errs, "; "))
+	}
+	return err
+}
+

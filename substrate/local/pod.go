@@ -1,0 +1,299 @@
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/canonical/pebble/client"
+
+	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// pod is one incarnation of a unit's pod: a network namespace held by a
+// pause process, the charm container, the workload containers, and the
+// charm-data directory they share.
+type pod struct {
+	l      *Local
+	u      *unit
+	gen    int
+	dir    string
+	holder *exec.Cmd
+	netns  string
+	charm  *sandbox
+	ctrs   map[string]*sandbox
+	agent  *charmagent.Client
+
+	mu       sync.Mutex
+	deleted  bool
+	seen     int // agent events already taken into the unit's log
+	clients  map[string]*client.Client
+	stopPoll chan struct{}
+}
+
+// unit is what outlives a unit's pods: its id, whether the controller has
+// seen it, its event log.
+type unit struct {
+	id     spec.UnitID
+	known  bool
+	pod    *pod
+	gen    int
+	events []spec.Event
+}
+
+func (p *pod) gone() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.deleted
+}
+
+func (p *pod) agentConfig() charmagent.Config {
+	return charmagent.Config{
+		Unit: p.u.id, Spec: *p.l.charm, PollInterval: p.l.profile.PollInterval, Epoch: p.l.epoch,
+		SocketDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
+	}
+}
+
+// startPod creates the unit's next pod and starts it in the background:
+// a deploy returns before the pod's containers answer, as Juju's does,
+// so what a charm sees before Pebble is up can be observed (R2.6).
+func (l *Local) startPod(u *unit) error {
+	u.gen++
+	p := &pod{l: l, u: u, gen: u.gen, dir: filepath.Join(l.dir, fmt.Sprintf("u%d", u.id.Index()), fmt.Sprintf("p%d", u.gen)),
+		ctrs: map[string]*sandbox{}, clients: map[string]*client.Client{}, stopPoll: make(chan struct{})}
+	for _, d := range []string{"cd/agent", "cd/c", "roots"} {
+		if err := os.MkdirAll(filepath.Join(p.dir, d), 0o755); err != nil {
+			return fmt.Errorf("cannot make pod directory: %w", err)
+		}
+	}
+	for i, name := range l.charm.ContainerNames() {
+		shared := filepath.Join(p.dir, "cd", "c", name)
+		if err := os.MkdirAll(shared, 0o755); err != nil {
+			return err
+		}
+		p.ctrs[name] = &sandbox{pod: p, name: name, root: filepath.Join(p.dir, "roots", name), shared: shared, port: 38813 + i}
+	}
+	p.charm = &sandbox{pod: p, name: spec.CharmContainer, root: filepath.Join(p.dir, "roots", spec.CharmContainer)}
+	p.agent = charmagent.NewUnixClient(filepath.Join(p.dir, "cd", "agent", "agent.socket"))
+	l.mu.Lock()
+	u.pod = p
+	l.mu.Unlock()
+	go func() {
+		if err := p.run(); err != nil && !p.gone() {
+			l.failf("%v", err)
+		}
+	}()
+	return nil
+}
+
+// run starts the pod: its network namespace, then every container at
+// once (the init container's part is the roots laid out), then the
+// introduction.
+func (p *pod) run() error {
+	if err := p.startHolder(); err != nil {
+		return err
+	}
+	for _, name := range p.l.charm.ContainerNames() {
+		if err := p.ctrs[name].start(); err != nil {
+			return err
+		}
+	}
+	if err := p.charm.start(); err != nil {
+		return err
+	}
+	p.l.observe(spec.Record{Type: spec.RecPlacement, Unit: p.u.id, Node: "local"})
+	p.l.observe(spec.Record{Type: spec.RecPod, Unit: p.u.id, State: "Running"})
+	p.introduce()
+	return nil
+}
+
+// introduce plays the controller once the pod is up: it introduces the
+// pod to the charm agent when the agent and every workload's Pebble
+// answer. Juju gives no such order (R2.6), but the model's timeline has
+// the workloads up before the charm's first hook, and a run must follow
+// one timeline to be compared; scenarios about the race deploy "without
+// waiting" and check can-connect.
+func (p *pod) introduce() {
+	if err := p.waitReady(); err != nil {
+		if !p.gone() {
+			p.l.failf("%v", err)
+		}
+		return
+	}
+	u := p.u
+	if err := p.agent.Introduce(!u.known); err != nil {
+		if !p.gone() {
+			p.l.failf("cannot introduce %s: %v", u.id, err)
+		}
+		return
+	}
+	u.known = true
+	p.pollEvents()
+}
+
+// waitReady waits until the agent and every workload's Pebble answer.
+func (p *pod) waitReady() error {
+	if err := p.waitAgent(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, name := range p.l.charm.ContainerNames() {
+		c, err := p.client(name)
+		if err != nil {
+			return err
+		}
+		for {
+			if spec.CanConnect(c) {
+				break
+			}
+			if p.gone() {
+				return fmt.Errorf("the pod of %s was deleted while starting", p.u.id)
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the Pebble of %s in %s did not answer within 20s", name, p.u.id)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// startHolder starts the pause process holding the pod's network
+// namespace; bwrap brings its loopback up.
+func (p *pod) startHolder() error {
+	info, infoW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent",
+		"--ro-bind", p.l.bins.Workload, "/pause", "--proc", "/proc", "--dev", "/dev", "--info-fd", "3", "--", "/pause")
+	cmd.ExtraFiles = []*os.File{infoW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	infoW.Close()
+	if err != nil {
+		info.Close()
+		return fmt.Errorf("cannot start the pod's network namespace: %w", err)
+	}
+	var child struct {
+		ChildPid int `json:"child-pid"`
+	}
+	err = json.NewDecoder(info).Decode(&child)
+	info.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("cannot start the pod's network namespace: bwrap said nothing of its child")
+	}
+	p.mu.Lock()
+	p.holder, p.netns = cmd, fmt.Sprintf("/proc/%d/ns/net", child.ChildPid)
+	deleted := p.deleted
+	p.mu.Unlock()
+	if deleted {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		return fmt.Errorf("the pod of %s was deleted while starting", p.u.id)
+	}
+	return nil
+}
+
+func (p *pod) waitAgent() error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && !p.gone() {
+		if p.agent.Healthy() {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("the charm agent of %s did not answer within 20s", p.u.id)
+}
+
+// agentRestarted follows a charm container restart: the agent resumes by
+// itself from the state on charm-data (R3.5).
+func (p *pod) agentRestarted() {
+	p.waitAgent()
+}
+
+// pollEvents takes the agent's new events into the unit's log and the trace.
+func (p *pod) pollEvents() {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stopPoll:
+			return
+		case <-t.C:
+		}
+		events, err := p.agent.Events()
+		if err != nil {
+			continue
+		}
+		p.mu.Lock()
+		fresh := events[min(p.seen, len(events)):]
+		p.seen = len(events)
+		p.mu.Unlock()
+		for _, e := range fresh {
+			p.l.addEvent(p.u, e)
+		}
+	}
+}
+
+// client is the Pebble of a workload container, through the socket the
+// charm uses (R1.2).
+func (p *pod) client(name string) (*client.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[name]; ok {
+		return c, nil
+	}
+	s, ok := p.ctrs[name]
+	if !ok {
+		return nil, fmt.Errorf("cannot find container %q in %s", name, p.u.id)
+	}
+	c, err := client.New(&client.Config{Socket: filepath.Join(s.shared, "pebble.socket")})
+	if err != nil {
+		return nil, err
+	}
+	p.clients[name] = c
+	return c, nil
+}
+
+// teardown kills every process of the pod and removes its directory.
+func (p *pod) teardown() {
+	p.mu.Lock()
+	if p.deleted {
+		p.mu.Unlock()
+		return
+	}
+	p.deleted = true
+	close(p.stopPoll)
+	p.mu.Unlock()
+	all := []*sandbox{p.charm}
+	for _, s := range p.ctrs {
+		all = append(all, s)
+	}
+	for _, s := range all {
+		if s != nil {
+			s.kill(true)
+		}
+	}
+	for _, s := range all {
+		if s != nil {
+			s.waitDown(5 * time.Second)
+		}
+	}
+	p.mu.Lock()
+	holder := p.holder
+	p.mu.Unlock()
+	if holder != nil {
+		syscall.Kill(-holder.Process.Pid, syscall.SIGKILL)
+		holder.Wait()
+	}
+	os.RemoveAll(p.dir)
+}

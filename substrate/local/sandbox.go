@@ -1,0 +1,313 @@
+package local
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// sandbox is one container of a pod, across its restarts.
+type sandbox struct {
+	pod  *pod
+	name string // the workload container's name, or "charm"
+	// root is the container's own filesystem; shared is its charm-data
+	// directory (mounted at /charm/container).
+	root, shared string
+	port         int
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	pid      int // Pebble's host pid
+	up       bool
+	stopping bool // torn down on purpose: do not restart
+	restarts int
+	crashes  int
+	started  time.Time
+	derive   spec.LogDeriver
+}
+
+// bwrapArgs is the sandbox's command: Pebble as PID 1 with its own root,
+// in the pod's network namespace.
+func (s *sandbox) command() []string {
+	p := s.pod
+	args := []string{"nsenter", "--net=" + p.netns, "--",
+		"bwrap", "--unshare-pid", "--as-pid-1", "--die-with-parent", "--clearenv",
+		"--bind", s.root, "/", "--proc", "/proc", "--dev", "/dev",
+		"--ro-bind", p.l.bins.Pebble, "/charm/bin/pebble",
+		"--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"--setenv", "HOME", "/root",
+		"--setenv", "JUJU_CONTAINER_NAMES", strings.Join(p.l.charm.ContainerNames(), ","),
+		"--info-fd", "3",
+	}
+	if s.name == spec.CharmContainer {
+		args = append(args,
+			"--ro-bind", p.l.bins.CharmAgent, "/charm/agent/charm-agent",
+			"--bind", filepath.Join(p.dir, "cd", "c"), spec.CharmContainersDir,
+			"--bind", filepath.Join(p.dir, "cd", "agent"), "/charm/agent-state",
+			"--", "/charm/bin/pebble", "run", "--http", ":38812", "--verbose")
+		return args
+	}
+	args = append(args,
+		"--ro-bind", p.l.bins.Workload, spec.WorkloadTool,
+		"--bind", s.shared, spec.WorkloadSharedDir,
+		"--setenv", "JUJU_CONTAINER_NAME", s.name,
+		"--setenv", "PEBBLE_SOCKET", spec.WorkloadSharedDir+"/pebble.socket",
+		"--setenv", "PEBBLE", spec.WorkloadSharedDir+"/pebble",
+		"--setenv", "PEBBLE_COPY_ONCE", spec.PebbleCopyOnceDir,
+		"--", "/charm/bin/pebble", "run", "--create-dirs", "--hold", "--http", fmt.Sprintf(":%d", s.port), "--verbose")
+	return args
+}
+
+// makeRoot lays out the image: a fresh root each start, as a restarted
+// container's own writes are gone (R3.2).
+func (s *sandbox) makeRoot() error {
+	if err := os.RemoveAll(s.root); err != nil {
+		return err
+	}
+	files := map[string]string{}
+	for p, c := range spec.BaseImageFiles {
+		files[p] = c
+	}
+	files["/etc/hosts"] = spec.PodHosts
+	dirs := append([]string{"/charm/bin"}, spec.BaseImageDirs...)
+	if s.name == spec.CharmContainer {
+		cfg, err := json.Marshal(s.pod.agentConfig())
+		if err != nil {
+			return err
+		}
+		files["/charm/agent/config.json"] = string(cfg)
+		files[spec.PebbleCopyOnceDir+"/layers/001-charm-agent.yaml"] = "services:\n  charm-agent:\n    override: replace\n    startup: enabled\n    command: /charm/agent/charm-agent --config /charm/agent/config.json --listen unix:/charm/agent-state/agent.socket\n"
+	} else {
+		cs, _ := s.pod.l.charm.Container(s.name)
+		for p, c := range cs.Files {
+			files[p] = c
+		}
+		for name, c := range cs.Layers {
+			files[spec.PebbleCopyOnceDir+"/layers/"+name] = c
+		}
+		dirs = append(dirs, spec.WorkloadSharedDir)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(s.root, "tmp"), 0o1777|os.ModeSticky); err != nil {
+		return err
+	}
+	for p, c := range files {
+		full := filepath.Join(s.root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start makes the root and runs the sandbox.
+func (s *sandbox) start() error {
+	if err := s.makeRoot(); err != nil {
+		return fmt.Errorf("cannot make the root of %s: %w", s.name, err)
+	}
+	args := s.command()
+	cmd := exec.Command(args[0], args[1:]...)
+	info, infoW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	out, outW, err := os.Pipe()
+	if err != nil {
+		info.Close()
+		infoW.Close()
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = outW, outW
+	cmd.ExtraFiles = []*os.File{infoW}
+	// Its own process group, so a Ctrl-C reaches tandem, which tears down;
+	// killed with tandem if tandem is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	infoW.Close()
+	outW.Close()
+	if err != nil {
+		info.Close()
+		out.Close()
+		return fmt.Errorf("cannot start the sandbox of %s: %w", s.name, err)
+	}
+	var childInfo struct {
+		ChildPid int `json:"child-pid"`
+	}
+	err = json.NewDecoder(info).Decode(&childInfo)
+	info.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		out.Close()
+		return fmt.Errorf("cannot start the sandbox of %s: bwrap said nothing of its child", s.name)
+	}
+	s.mu.Lock()
+	s.cmd, s.pid, s.up, s.started = cmd, childInfo.ChildPid, true, time.Now()
+	s.derive = spec.LogDeriver{}
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		// Torn down while it started: it must not outlive the pod.
+		s.kill(true)
+	}
+	logsDone := make(chan struct{})
+	go func() {
+		s.readLogs(out)
+		close(logsDone)
+	}()
+	go func() {
+		cmd.Wait()
+		<-logsDone
+		s.exited()
+	}()
+	return nil
+}
+
+// readLogs records Pebble's own lines, and what they imply, in the trace
+// at the time Pebble stamped them.
+func (s *sandbox) readLogs(r io.ReadCloser) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		at, msg, ok := spec.ParsePebbleLogLine(sc.Text())
+		if !ok || !spec.IsLifecycleLog(msg) || s.name == spec.CharmContainer {
+			continue
+		}
+		off := at.Sub(s.pod.l.epoch)
+		u := s.pod.u
+		s.pod.l.observe(spec.Record{At: off, Type: spec.RecLog, Unit: u.id, Container: s.name, Message: msg})
+		for _, r := range s.derive.Derive(msg) {
+			r.At, r.Unit, r.Container = off, u.id, s.name
+			s.pod.l.observe(r)
+		}
+	}
+}
+
+// exited is the kubelet's part (R3.2): a container that was not torn down
+// on purpose is restarted after the profile's back-off.
+func (s *sandbox) exited() {
+	s.mu.Lock()
+	s.up = false
+	stopping := s.stopping
+	ran := time.Since(s.started)
+	s.mu.Unlock()
+	if stopping || s.pod.gone() {
+		return
+	}
+	prof := s.pod.l.profile
+	s.mu.Lock()
+	if ran >= prof.RestartReset {
+		s.crashes = 0
+	}
+	s.crashes++
+	delay := prof.NextRestartDelay(s.crashes)
+	s.mu.Unlock()
+	time.AfterFunc(delay, func() {
+		if s.pod.gone() {
+			return
+		}
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			return
+		}
+		s.restarts++
+		count := s.restarts
+		s.mu.Unlock()
+		s.pod.l.observe(spec.Record{Type: spec.RecRestart, Unit: s.pod.u.id, Container: s.name, Count: count})
+		if err := s.start(); err != nil {
+			s.pod.l.failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
+			return
+		}
+		if s.name == spec.CharmContainer {
+			s.pod.agentRestarted()
+		}
+	})
+}
+
+// kill kills the sandbox's Pebble (and so everything in it); stop says
+// whether it is for good.
+func (s *sandbox) kill(stop bool) {
+	s.mu.Lock()
+	if stop {
+		s.stopping = true
+	}
+	cmd, up := s.cmd, s.up
+	pid := s.pid
+	s.mu.Unlock()
+	if !up || cmd == nil {
+		return
+	}
+	// Pebble is PID 1 of the sandbox's pid namespace: when it dies, the
+	// kernel kills everything else in it.
+	syscall.Kill(pid, syscall.SIGKILL)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// wait waits until the sandbox's processes are gone.
+func (s *sandbox) waitDown(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		up := s.up
+		s.mu.Unlock()
+		if !up {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// servicePIDs finds the processes Pebble started for a command: children
+// of the sandbox's Pebble whose argv is the command's.
+func (s *sandbox) servicePIDs(argv []string) []int {
+	s.mu.Lock()
+	parent := s.pid
+	s.mu.Unlock()
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The command name may hold spaces and parentheses; ppid follows the last ')'.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		var state string
+		var ppid int
+		fmt.Sscanf(rest, " %s %d", &state, &ppid)
+		if ppid != parent {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		got := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if strings.Join(got, "\x00") == strings.Join(argv, "\x00") {
+			out = append(out, pid)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
