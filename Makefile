@@ -1,8 +1,8 @@
 # The same commands the README and CI run.
 .PHONY: suite test bench steps-doc build
 
-suite:      ## the conformance suite on the default substrate (sim)
-	go run ./cmd/tandem run features/
+suite:      ## the conformance suite on the default substrate (local), compared with the model
+	./scripts/suite
 
 test:       ## every test, every substrate this machine can run
 	./scripts/test

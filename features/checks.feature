@@ -144,3 +144,29 @@ Feature: Checks, health and probes
           tcp: {port: 8080}
       """
     Then the charm's last action failed with 'plan must specify one of "http", "tcp", or "exec" for check "confused"'
+
+  @R6.1 @R6.3
+  Scenario: a workload's own health switch, at a path it chooses
+    Given on "app-pebble-ready", the charm adds layer "custom" to "app":
+      """
+      services:
+        api:
+          override: replace
+          startup: enabled
+          command: /usr/bin/workload --http=9090 --health-file=/run/api-down
+      checks:
+        api-up:
+          override: replace
+          level: ready
+          period: 500ms
+          threshold: 1
+          http: {url: "http://localhost:9090/health"}
+      """
+    And on "app-pebble-ready", the charm replans "app"
+    When the charm is deployed
+    Then check "api-up" in "app" is up within 3s
+    When the workload in "app" turns unhealthy through "/run/api-down"
+    Then check "api-up" in "app" is down within 3s
+    And Pebble in "app" is unhealthy at level ready
+    When the workload in "app" turns healthy through "/run/api-down"
+    Then check "api-up" in "app" is up within 3s

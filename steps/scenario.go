@@ -107,6 +107,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		if cerr := s.sub.Close(); cerr != nil {
 			err = fmt.Errorf("cannot tear down: %w", cerr)
 		}
+		substrate.Forget(s.sub)
 		if stepErr == nil && err == nil && s.lastErr != nil && !s.checked {
 			err = fmt.Errorf("the charm's action %q failed and no step checked it: %v (check it with: Then the charm's last action failed with \"...\")", s.lastErrStep, s.lastErr)
 		}
@@ -248,13 +249,10 @@ func (s *scenario) eventually(within string, cond func() error) error {
 	return last
 }
 
-// pollStep is how often a wait looks again: finely in virtual time, where
-// looking costs nothing, less often on real substrates.
+// pollStep is how often a wait looks again: finely, so a real run's step
+// sees what happened within milliseconds (the README's latency figure).
 func (s *scenario) pollStep() time.Duration {
-	if s.sub.Name() == "sim" {
-		return 10 * time.Millisecond
-	}
-	return 50 * time.Millisecond
+	return 10 * time.Millisecond
 }
 
 // do performs an action as the scenario, after the consistency check.

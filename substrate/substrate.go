@@ -101,6 +101,13 @@ func Register(name string, f Factory) {
 	factories[name] = f
 }
 
+// live holds every substrate New made and Forget has not dropped, so an
+// interrupted run can tear them all down.
+var (
+	live        = map[Substrate]bool{}
+	interrupted bool
+)
+
 // New makes the named substrate.
 func New(ctx context.Context, name string, opts Options) (Substrate, error) {
 	mu.Lock()
@@ -109,7 +116,46 @@ func New(ctx context.Context, name string, opts Options) (Substrate, error) {
 	if !ok {
 		return nil, fmt.Errorf("cannot find substrate %q: want one of %s", name, strings.Join(Names(), ", "))
 	}
-	return f(ctx, opts)
+	mu.Lock()
+	stop := interrupted
+	mu.Unlock()
+	if stop {
+		return nil, fmt.Errorf("cannot start a substrate: the run was interrupted")
+	}
+	s, err := f(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	live[s] = true
+	mu.Unlock()
+	return s, nil
+}
+
+// Forget drops a closed substrate from those CloseAll closes.
+func Forget(s Substrate) {
+	mu.Lock()
+	delete(live, s)
+	mu.Unlock()
+}
+
+// CloseAll closes every live substrate, for a run that was interrupted;
+// no substrate can be made after it.
+func CloseAll() {
+	mu.Lock()
+	interrupted = true
+	all := make([]Substrate, 0, len(live))
+	for s := range live {
+		all = append(all, s)
+	}
+	live = map[Substrate]bool{}
+	mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range all {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Close() }()
+	}
+	wg.Wait()
 }
 
 // Names lists the registered substrates.

@@ -17,7 +17,7 @@ func BenchmarkSuiteOnSim(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(bin, "run", "--format", "progress", "../../features")
+		cmd := exec.Command(bin, "run", "--substrate", "sim", "--format", "progress", "../../features")
 		cmd.Stdout, cmd.Stderr = nil, os.Stderr
 		if err := cmd.Run(); err != nil {
 			b.Fatalf("the suite failed: %v", err)

@@ -15,6 +15,8 @@ Usage:
   tandem run [flags] [PATH...]   run feature files (default: features/)
   tandem steps [--markdown]      list every step phrase with an example
   tandem compare TRACE           replay a kept trace into the model and compare
+  tandem doctor                  what each substrate needs on this machine
+  tandem clean                   remove what killed runs left behind
   tandem help                    this text
 
 Run "tandem run --help" for run's flags.
@@ -44,10 +46,14 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return stepsCommand(args[1:], stdout, stderr)
 	case "compare":
 		return compareCommand(args[1:], stdout, stderr)
+	case "doctor":
+		return doctorCommand(args[1:], stdout, stderr)
+	case "clean":
+		return cleanCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps or compare (tandem help)\n", args[0])
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, doctor or clean (tandem help)\n", args[0])
 	return exitUsage
 }

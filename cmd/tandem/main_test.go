@@ -32,6 +32,9 @@ func init() {
 
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	if len(args) > 0 && args[0] == "run" && !containsArg(args, "--substrate") {
+		args = append([]string{"run", "--substrate", "sim"}, args[1:]...)
+	}
 	var stdout, stderr bytes.Buffer
 	code := dispatch(args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
@@ -125,4 +128,13 @@ func TestBadUsage(t *testing.T) {
 func TestTheSuitePassesOnSim(t *testing.T) {
 	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "--format", "progress", "../../features")
 	require.Equal(t, exitOK, code, out)
+}
+
+func containsArg(args []string, a string) bool {
+	for _, x := range args {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }

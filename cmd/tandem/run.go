@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -39,7 +41,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	f := &runFlags{}
 	fs := flag.NewFlagSet("tandem run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.substrate, "substrate", "sim", "where scenarios run: "+strings.Join(substrate.Names(), ", "))
+	fs.StringVar(&f.substrate, "substrate", "local", "where scenarios run: "+strings.Join(substrate.Names(), ", "))
 	fs.StringVar(&f.tags, "tags", "", "run only scenarios matching this tag expression (\"@R5.4 && ~@needs-nodes\")")
 	fs.StringVar(&f.format, "format", "pretty", "comma-separated: pretty, progress, junit:FILE, cucumber:FILE")
 	fs.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
@@ -142,7 +144,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	stop := progressLine(stderr, &res)
+	stopSignals := tearDownOnSignal(stderr)
 	code := suite.Run()
+	stopSignals()
 	stop()
 	all := res.snapshot()
 	report(stdout, all)
@@ -224,6 +228,24 @@ func progressLine(w io.Writer, res *results) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// tearDownOnSignal makes Ctrl-C (or SIGTERM) tear down every live
+// substrate before tandem exits, so an interrupted run leaves nothing.
+func tearDownOnSignal(stderr io.Writer) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "\ntandem: %s: tearing down\n", sig)
+			substrate.CloseAll()
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(sigs); close(done) }
 }
 
 func newRunID() string {

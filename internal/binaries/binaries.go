@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -91,9 +92,28 @@ func PebbleVersion(src string) (string, error) {
 	return "", fmt.Errorf("cannot find the Pebble version in %s/go.mod", src)
 }
 
-// Ensure builds what is missing from the cache and returns the set.
-// Progress goes to log.
+var (
+	ensureMu   sync.Mutex
+	ensuredSet *Set
+)
+
+// Ensure builds what is missing from the cache and returns the set; a
+// process checks once. Progress goes to log.
 func Ensure(ctx context.Context, log io.Writer) (Set, error) {
+	ensureMu.Lock()
+	defer ensureMu.Unlock()
+	if ensuredSet != nil {
+		return *ensuredSet, nil
+	}
+	set, err := ensure(ctx, log)
+	if err != nil {
+		return Set{}, err
+	}
+	ensuredSet = &set
+	return set, nil
+}
+
+func ensure(ctx context.Context, log io.Writer) (Set, error) {
 	src, err := SourceDir()
 	if err != nil {
 		return Set{}, err

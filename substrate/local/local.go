@@ -89,6 +89,11 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a run directory: %w", err)
 	}
+	// The owner's pid tells `tandem clean` whether the run is still alive.
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("cannot make a run directory: %w", err)
+	}
 	profile := spec.Profiles["local"]
 	return &Local{bins: bins, profile: profile, epoch: time.Now(), clock: spec.NewWallClock(), dir: dir, scenario: opts.Scenario, seed: opts.Seed}, nil
 }

@@ -171,8 +171,11 @@ func (p *pod) startHolder() error {
 	if err != nil {
 		return err
 	}
+	// TANDEM_POD names the pod's directory on the command line, where
+	// `tandem clean` looks for what a killed run left.
 	cmd := exec.Command("bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent",
-		"--ro-bind", p.l.bins.Workload, "/pause", "--proc", "/proc", "--dev", "/dev", "--info-fd", "3", "--", "/pause")
+		"--ro-bind", p.l.bins.Workload, "/pause", "--proc", "/proc", "--dev", "/dev",
+		"--setenv", "TANDEM_POD", p.dir+"/", "--info-fd", "3", "--", "/pause")
 	cmd.ExtraFiles = []*os.File{infoW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/substrate/local"
+)
+
+// needLocal skips where the local substrate cannot run, except in CI,
+// whose test command installs what it needs: there it fails.
+func needLocal(t *testing.T) {
+	t.Helper()
+	if missing := local.Requirements(); len(missing) > 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the local substrate cannot run: %s", strings.Join(missing, "; "))
+		}
+		t.Skipf("the local substrate cannot run here: %s", strings.Join(missing, "; "))
+	}
+}
+
+func buildTandem(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tandem")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// footprint is what of tandem's exists on the machine: processes whose
+// command line names tandem's run directories or cached binaries, and run
+// directories.
+func footprint(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(data), "\x00", " ")
+		if strings.Contains(cmd, local.BaseDir()) || strings.Contains(cmd, "/.cache/tandem/bin/") || strings.Contains(cmd, "charm-agent") {
+			out = append(out, "process "+cmd)
+		}
+	}
+	dirs, _ := os.ReadDir(local.BaseDir())
+	for _, d := range dirs {
+		out = append(out, "dir "+d.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// waitForSandboxes waits until a run has sandboxes up.
+func waitForSandboxes(t *testing.T, before []string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, f := range footprint(t) {
+			if strings.HasPrefix(f, "process ") && strings.Contains(f, "bwrap") && !contains(before, f) {
+				time.Sleep(500 * time.Millisecond) // let the pod come up whole
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the run never started a sandbox")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNothingLeaksOnLocal(t *testing.T) {
+	needLocal(t)
+	bin := buildTandem(t)
+	art := t.TempDir()
+	run := func(feature string) *exec.Cmd {
+		cmd := exec.Command(bin, "run", "--substrate", "local", "--format", "progress", "--artifacts", art, feature)
+		cmd.Dir = "."
+		return cmd
+	}
+	before := footprint(t)
+
+	out, err := run("testdata/local-pass.feature").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, before, footprint(t), "after a passing run")
+
+	out, err = run("testdata/local-fail.feature").CombinedOutput()
+	require.Error(t, err, "%s", out)
+	require.Equal(t, before, footprint(t), "after a failing run")
+
+	cmd := run("testdata/local-long.feature")
+	require.NoError(t, cmd.Start())
+	waitForSandboxes(t, before)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err = cmd.Wait()
+	require.Error(t, err)
+	require.Equal(t, 130, cmd.ProcessState.ExitCode())
+	require.Equal(t, before, footprint(t), "after a SIGINT")
+
+	cmd = run("testdata/local-long.feature")
+	require.NoError(t, cmd.Start())
+	waitForSandboxes(t, before)
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+	out, err = exec.Command(bin, "clean").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "removed "+local.BaseDir())
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && len(footprint(t)) != len(before) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, before, footprint(t), "after a SIGKILL and tandem clean")
+}
