@@ -479,4 +479,3 @@ func (l *Local) Close() error {
 	}
 	return err
 }
-
