@@ -28,6 +28,8 @@ type Set struct {
 	Pebble     string
 	Workload   string
 	CharmAgent string
+	CharmInit  string
+	Snappass   string
 }
 
 const module = "github.com/tandem-harness/tandem"
@@ -145,7 +147,10 @@ func ensure(ctx context.Context, log io.Writer) (Set, error) {
 	}
 	set.Workload = filepath.Join(cache, "bin", "workload-"+hash)
 	set.CharmAgent = filepath.Join(cache, "bin", "charm-agent-"+hash)
-	for pkg, out := range map[string]string{"./fixtures/workload": set.Workload, "./fixtures/charm-agent": set.CharmAgent} {
+	set.CharmInit = filepath.Join(cache, "bin", "charm-init-"+hash)
+	set.Snappass = filepath.Join(cache, "bin", "snappass-"+hash)
+	for pkg, out := range map[string]string{"./fixtures/workload": set.Workload, "./fixtures/charm-agent": set.CharmAgent,
+		"./fixtures/charm-init": set.CharmInit, "./fixtures/snappass": set.Snappass} {
 		if _, err := os.Stat(out); err == nil {
 			continue
 		}

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/canonical/pebble/client"
-	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 )
@@ -33,20 +32,16 @@ func BaseDir() string { return filepath.Join(os.TempDir(), "tandem-local") }
 
 // Local runs a scenario's units on real Pebble in sandboxes.
 type Local struct {
-	bins     binaries.Set
-	profile  spec.TimingProfile
-	epoch    time.Time
-	clock    *spec.WallClock
-	dir      string
-	scenario string
-	seed     int64
-	charm    *spec.CharmSpec
-	units    []*unit
+	*realpod.Recorder
+	bins    binaries.Set
+	profile spec.TimingProfile
+	clock   *spec.WallClock
+	dir     string
+	charm   *spec.CharmSpec
+	units   []*unit
 
 	mu     sync.Mutex
-	trace  []spec.Record
 	closed bool
-	errs   []string
 }
 
 var (
@@ -95,46 +90,19 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 		return nil, fmt.Errorf("cannot make a run directory: %w", err)
 	}
 	profile := spec.Profiles["local"]
-	return &Local{bins: bins, profile: profile, epoch: time.Now(), clock: spec.NewWallClock(), dir: dir, scenario: opts.Scenario, seed: opts.Seed}, nil
+	return &Local{Recorder: realpod.NewRecorder("local", profile, opts.Seed, opts.Scenario), bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}, nil
 }
 
 func (l *Local) Name() string                    { return "local" }
 func (l *Local) Capabilities() []spec.Capability { return substrate.Declared["local"] }
 func (l *Local) Clock() spec.Clock               { return l.clock }
 
-func (l *Local) now() time.Duration { return time.Since(l.epoch) }
-
-func (l *Local) record(kind spec.RecordKind, r spec.Record) {
-	if r.At == 0 {
-		r.At = l.now()
-	}
-	r.Kind = kind
-	l.mu.Lock()
-	l.trace = append(l.trace, r)
-	l.mu.Unlock()
-}
-
-func (l *Local) observe(r spec.Record) { l.record(spec.KindObservation, r) }
-
-func (l *Local) act(r spec.Record) {
-	r.Source = spec.SourceScenario
-	l.record(spec.KindAction, r)
-}
-
-// failf notes a failure of tandem's own (a restart it could not make),
-// which fails the scenario at Close.
-func (l *Local) failf(format string, args ...any) {
-	l.mu.Lock()
-	l.errs = append(l.errs, fmt.Sprintf(format, args...))
-	l.mu.Unlock()
-}
-
 func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error {
 	if l.charm != nil {
 		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, l.charm.App)
 	}
 	l.charm = cs
-	l.act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
+	l.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
 	for i := 0; i < units; i++ {
 		u := &unit{id: spec.NewUnitID(cs.App, i)}
 		l.units = append(l.units, u)
@@ -188,7 +156,7 @@ func (l *Local) Pebble(id spec.UnitID, container string) (spec.PebbleClient, err
 }
 
 func (l *Local) Do(id spec.UnitID, a spec.Action) error {
-	l.act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
+	l.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
 	pc, err := l.Pebble(id, a.Container)
 	if err != nil {
 		return err
@@ -199,7 +167,7 @@ func (l *Local) Do(id spec.UnitID, a spec.Action) error {
 
 func (l *Local) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
 	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
-	l.act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
+	l.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
 	pc, err := l.Pebble(id, container)
 	if err != nil {
 		return spec.ExecResult{}, err
@@ -209,7 +177,7 @@ func (l *Local) Exec(id spec.UnitID, container string, command []string) (spec.E
 
 // KillService signals a service's process directly, behind Pebble's back.
 func (l *Local) KillService(id spec.UnitID, container, service, signal string) error {
-	l.act(spec.Record{Type: spec.RecKillService, Unit: id, Container: container, Service: service, Message: signal})
+	l.Act(spec.Record{Type: spec.RecKillService, Unit: id, Container: container, Service: service, Message: signal})
 	s, err := l.sandbox(id, container)
 	if err != nil {
 		return err
@@ -218,47 +186,14 @@ func (l *Local) KillService(id spec.UnitID, container, service, signal string) e
 	if err != nil {
 		return err
 	}
-	planYAML, err := pc.PlanBytes(nil)
-	if err != nil {
-		return fmt.Errorf("cannot read the plan of %s: %w", container, err)
-	}
-	var plan struct {
-		Services map[string]struct {
-			Command string `yaml:"command"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(planYAML, &plan); err != nil {
-		return fmt.Errorf("cannot read the plan of %s: %w", container, err)
-	}
-	svc, ok := plan.Services[service]
-	if !ok {
-		return fmt.Errorf("cannot kill service %q in %s: it is not in the plan", service, container)
-	}
-	argv, err := spec.SplitCommand(svc.Command)
-	if err != nil {
-		return err
-	}
-	num, ok := signalNumbers[signal]
-	if !ok {
-		return fmt.Errorf("cannot send %s: unknown signal", signal)
-	}
-	pids := s.servicePIDs(argv)
-	if len(pids) == 0 {
-		return fmt.Errorf("cannot kill service %q in %s of %s: it has no running process", service, container, id)
-	}
-	for _, pid := range pids {
-		syscall.Kill(pid, num)
-	}
-	return nil
-}
-
-var signalNumbers = map[string]syscall.Signal{
-	"SIGHUP": syscall.SIGHUP, "SIGINT": syscall.SIGINT, "SIGQUIT": syscall.SIGQUIT, "SIGKILL": syscall.SIGKILL,
-	"SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2, "SIGTERM": syscall.SIGTERM,
+	s.mu.Lock()
+	pid := s.pid
+	s.mu.Unlock()
+	return realpod.KillService(pc, pid, service, signal)
 }
 
 func (l *Local) KillContainer(id spec.UnitID, container string) error {
-	l.act(spec.Record{Type: spec.RecKillContainer, Unit: id, Container: container})
+	l.Act(spec.Record{Type: spec.RecKillContainer, Unit: id, Container: container})
 	s, err := l.sandbox(id, container)
 	if err != nil {
 		return err
@@ -278,7 +213,7 @@ func (s *sandbox) hostPath(p string) string {
 
 func (l *Local) SetHealth(id spec.UnitID, container, path string, up bool) error {
 	state := map[bool]string{true: "up", false: "down"}[up]
-	l.act(spec.Record{Type: spec.RecHealth, Unit: id, Container: container, Path: path, State: state})
+	l.Act(spec.Record{Type: spec.RecHealth, Unit: id, Container: container, Path: path, State: state})
 	s, err := l.sandbox(id, container)
 	if err != nil {
 		return err
@@ -299,7 +234,7 @@ func (l *Local) SetHealth(id spec.UnitID, container, path string, up bool) error
 // ReadFile reads a file from the container's root on the host, naming
 // owners from the container's own /etc/passwd and /etc/group.
 func (l *Local) ReadFile(id spec.UnitID, container, path string) (spec.FileState, error) {
-	l.act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
+	l.Act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
 	s, err := l.sandbox(id, container)
 	if err != nil {
 		return spec.FileState{}, err
@@ -315,8 +250,10 @@ func (l *Local) ReadFile(id spec.UnitID, container, path string) (spec.FileState
 	default:
 		sys := fi.Sys().(*syscall.Stat_t)
 		st.Mode = fmt.Sprintf("%03o", fi.Mode().Perm())
-		st.User = lookupName(filepath.Join(s.root, "etc/passwd"), int(sys.Uid))
-		st.Group = lookupName(filepath.Join(s.root, "etc/group"), int(sys.Gid))
+		passwd, _ := os.ReadFile(filepath.Join(s.root, "etc/passwd"))
+		group, _ := os.ReadFile(filepath.Join(s.root, "etc/group"))
+		st.User = realpod.NameOf(string(passwd), int(sys.Uid))
+		st.Group = realpod.NameOf(string(group), int(sys.Gid))
 		if fi.Mode().IsRegular() {
 			data, err := os.ReadFile(host)
 			if err != nil {
@@ -325,25 +262,8 @@ func (l *Local) ReadFile(id spec.UnitID, container, path string) (spec.FileState
 			st.Content = string(data)
 		}
 	}
-	l.observe(spec.Record{Type: spec.RecFile, Unit: id, Container: container, Path: path, File: &st})
+	l.Observe(spec.Record{Type: spec.RecFile, Unit: id, Container: container, Path: path, File: &st})
 	return st, nil
-}
-
-// lookupName finds the name of an id in a passwd or group file, or
-// returns the number.
-func lookupName(file string, id int) string {
-	f, err := os.Open(file)
-	if err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ":")
-			if len(fields) >= 3 && fields[2] == strconv.Itoa(id) {
-				return fields[0]
-			}
-		}
-	}
-	return strconv.Itoa(id)
 }
 
 func (l *Local) StartCount(id spec.UnitID, container, name string) (int, error) {
@@ -392,32 +312,17 @@ func sortedSandboxes(m map[string]*sandbox) []*sandbox {
 	return out
 }
 
-func (l *Local) addEvent(u *unit, e spec.Event) {
-	l.mu.Lock()
-	u.events = append(u.events, e)
-	l.mu.Unlock()
-	l.observe(spec.Record{At: e.At, Type: spec.RecEvent, Unit: u.id, Message: e.Name, Key: e.Key})
-	for _, c := range l.charm.ContainerNames() {
-		if e.Name == spec.CheckRecovered(c) {
-			l.observe(spec.Record{At: e.At, Type: spec.RecCheck, Unit: u.id, Container: c, Check: e.Key, State: "up"})
-		}
-	}
-}
-
 func (l *Local) Events(id spec.UnitID) ([]spec.Event, error) {
-	u, err := l.unit(id)
-	if err != nil {
+	if _, err := l.unit(id); err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]spec.Event(nil), u.events...), nil
+	return l.Recorder.Events(id), nil
 }
 
 // DeletePod deletes the unit's pod; after the profile's delay a new one
 // comes with the same name, and the controller introduces it (R3.6).
 func (l *Local) DeletePod(id spec.UnitID) error {
-	l.act(spec.Record{Type: spec.RecDeletePod, Unit: id})
+	l.Act(spec.Record{Type: spec.RecDeletePod, Unit: id})
 	u, err := l.unit(id)
 	if err != nil {
 		return err
@@ -426,7 +331,7 @@ func (l *Local) DeletePod(id spec.UnitID) error {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
 	}
 	u.pod.teardown()
-	l.observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
+	l.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
 	time.AfterFunc(l.profile.PodRecreate, func() {
 		l.mu.Lock()
 		closed := l.closed
@@ -435,21 +340,10 @@ func (l *Local) DeletePod(id spec.UnitID) error {
 			return
 		}
 		if err := l.startPod(u); err != nil {
-			l.failf("cannot recreate the pod of %s: %v", id, err)
+			l.Failf("cannot recreate the pod of %s: %v", id, err)
 		}
 	})
 	return nil
-}
-
-func (l *Local) Trace() *spec.Trace {
-	l.mu.Lock()
-	recs := append([]spec.Record(nil), l.trace...)
-	l.mu.Unlock()
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].At < recs[j].At })
-	return &spec.Trace{
-		Header:  spec.TraceHeader{Format: spec.TraceFormat, Version: spec.TraceVersion, Substrate: "local", Profile: l.profile, Seed: l.seed, Scenario: l.scenario},
-		Records: recs,
-	}
 }
 
 // Close ends the scenario: every process killed (whatever ignores
@@ -462,7 +356,7 @@ func (l *Local) Close() error {
 	}
 	l.closed = true
 	l.mu.Unlock()
-	l.act(spec.Record{Type: spec.RecEnd})
+	l.Act(spec.Record{Type: spec.RecEnd})
 	var wg sync.WaitGroup
 	for _, u := range l.units {
 		if u.pod != nil {
@@ -471,11 +365,8 @@ func (l *Local) Close() error {
 		}
 	}
 	wg.Wait()
-	err := os.RemoveAll(l.dir)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(l.errs, "; "))
+	if err := os.RemoveAll(l.dir); err != nil {
+		return err
 	}
-	return err
+	return l.Err()
 }

@@ -32,7 +32,6 @@ type pod struct {
 
 	mu       sync.Mutex
 	deleted  bool
-	seen     int // agent events already taken into the unit's log
 	clients  map[string]*client.Client
 	stopPoll chan struct{}
 }
@@ -44,7 +43,6 @@ type unit struct {
 	known  bool
 	pod    *pod
 	gen    int
-	events []spec.Event
 }
 
 func (p *pod) gone() bool {
@@ -55,7 +53,7 @@ func (p *pod) gone() bool {
 
 func (p *pod) agentConfig() charmagent.Config {
 	return charmagent.Config{
-		Unit: p.u.id, Spec: *p.l.charm, PollInterval: p.l.profile.PollInterval, Epoch: p.l.epoch,
+		Unit: p.u.id, Spec: *p.l.charm, PollInterval: p.l.profile.PollInterval, Epoch: p.l.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
 	}
 }
@@ -86,7 +84,7 @@ func (l *Local) startPod(u *unit) error {
 	l.mu.Unlock()
 	go func() {
 		if err := p.run(); err != nil && !p.gone() {
-			l.failf("%v", err)
+			l.Failf("%v", err)
 		}
 	}()
 	return nil
@@ -107,8 +105,8 @@ func (p *pod) run() error {
 	if err := p.charm.start(); err != nil {
 		return err
 	}
-	p.l.observe(spec.Record{Type: spec.RecPlacement, Unit: p.u.id, Node: "local"})
-	p.l.observe(spec.Record{Type: spec.RecPod, Unit: p.u.id, State: "Running"})
+	p.l.Observe(spec.Record{Type: spec.RecPlacement, Unit: p.u.id, Node: "local"})
+	p.l.Observe(spec.Record{Type: spec.RecPod, Unit: p.u.id, State: "Running"})
 	p.introduce()
 	return nil
 }
@@ -122,19 +120,19 @@ func (p *pod) run() error {
 func (p *pod) introduce() {
 	if err := p.waitReady(); err != nil {
 		if !p.gone() {
-			p.l.failf("%v", err)
+			p.l.Failf("%v", err)
 		}
 		return
 	}
 	u := p.u
 	if err := p.agent.Introduce(!u.known); err != nil {
 		if !p.gone() {
-			p.l.failf("cannot introduce %s: %v", u.id, err)
+			p.l.Failf("cannot introduce %s: %v", u.id, err)
 		}
 		return
 	}
 	u.known = true
-	p.pollEvents()
+	p.l.PollEvents(p.agent, u.id, p.l.charm.ContainerNames(), p.stopPoll)
 }
 
 // waitReady waits until the agent and every workload's Pebble answer.
@@ -221,30 +219,6 @@ func (p *pod) waitAgent() error {
 // itself from the state on charm-data (R3.5).
 func (p *pod) agentRestarted() {
 	p.waitAgent()
-}
-
-// pollEvents takes the agent's new events into the unit's log and the trace.
-func (p *pod) pollEvents() {
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stopPoll:
-			return
-		case <-t.C:
-		}
-		events, err := p.agent.Events()
-		if err != nil {
-			continue
-		}
-		p.mu.Lock()
-		fresh := events[min(p.seen, len(events)):]
-		p.seen = len(events)
-		p.mu.Unlock()
-		for _, e := range fresh {
-			p.l.addEvent(p.u, e)
-		}
-	}
 }
 
 // client is the Pebble of a workload container, through the socket the

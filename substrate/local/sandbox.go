@@ -1,14 +1,12 @@
 package local
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,7 +32,6 @@ type sandbox struct {
 	restarts int
 	crashes  int
 	started  time.Time
-	derive   spec.LogDeriver
 }
 
 // bwrapArgs is the sandbox's command: Pebble as PID 1 with its own root,
@@ -161,7 +158,6 @@ func (s *sandbox) start() error {
 	}
 	s.mu.Lock()
 	s.cmd, s.pid, s.up, s.started = cmd, childInfo.ChildPid, true, time.Now()
-	s.derive = spec.LogDeriver{}
 	stopping := s.stopping
 	s.mu.Unlock()
 	if stopping {
@@ -170,8 +166,13 @@ func (s *sandbox) start() error {
 	}
 	logsDone := make(chan struct{})
 	go func() {
-		s.readLogs(out)
-		close(logsDone)
+		defer close(logsDone)
+		defer out.Close()
+		if s.name == spec.CharmContainer {
+			io.Copy(io.Discard, out) // the charm's Pebble is not the workloads'
+			return
+		}
+		s.pod.l.ReadPebbleLogs(out, s.pod.u.id, s.name)
 	}()
 	go func() {
 		cmd.Wait()
@@ -179,27 +180,6 @@ func (s *sandbox) start() error {
 		s.exited()
 	}()
 	return nil
-}
-
-// readLogs records Pebble's own lines, and what they imply, in the trace
-// at the time Pebble stamped them.
-func (s *sandbox) readLogs(r io.ReadCloser) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		at, msg, ok := spec.ParsePebbleLogLine(sc.Text())
-		if !ok || !spec.IsLifecycleLog(msg) || s.name == spec.CharmContainer {
-			continue
-		}
-		off := at.Sub(s.pod.l.epoch)
-		u := s.pod.u
-		s.pod.l.observe(spec.Record{At: off, Type: spec.RecLog, Unit: u.id, Container: s.name, Message: msg})
-		for _, r := range s.derive.Derive(msg) {
-			r.At, r.Unit, r.Container = off, u.id, s.name
-			s.pod.l.observe(r)
-		}
-	}
 }
 
 // exited is the kubelet's part (R3.2): a container that was not torn down
@@ -233,9 +213,9 @@ func (s *sandbox) exited() {
 		s.restarts++
 		count := s.restarts
 		s.mu.Unlock()
-		s.pod.l.observe(spec.Record{Type: spec.RecRestart, Unit: s.pod.u.id, Container: s.name, Count: count})
+		s.pod.l.Observe(spec.Record{Type: spec.RecRestart, Unit: s.pod.u.id, Container: s.name, Count: count})
 		if err := s.start(); err != nil {
-			s.pod.l.failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
+			s.pod.l.Failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
 			return
 		}
 		if s.name == spec.CharmContainer {
@@ -275,39 +255,4 @@ func (s *sandbox) waitDown(timeout time.Duration) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// servicePIDs finds the processes Pebble started for a command: children
-// of the sandbox's Pebble whose argv is the command's.
-func (s *sandbox) servicePIDs(argv []string) []int {
-	s.mu.Lock()
-	parent := s.pid
-	s.mu.Unlock()
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// The command name may hold spaces and parentheses; ppid follows the last ')'.
-		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
-		var state string
-		var ppid int
-		fmt.Sscanf(rest, " %s %d", &state, &ppid)
-		if ppid != parent {
-			continue
-		}
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		got := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		if strings.Join(got, "\x00") == strings.Join(argv, "\x00") {
-			out = append(out, pid)
-		}
-	}
-	sort.Ints(out)
-	return out
 }

@@ -1,0 +1,105 @@
+package realpod
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Recorder is a real run's trace and event logs, safe for the goroutines
+// that read logs and poll agents.
+type Recorder struct {
+	Epoch     time.Time
+	substrate string
+	profile   spec.TimingProfile
+	seed      int64
+	scenario  string
+
+	mu     sync.Mutex
+	trace  []spec.Record
+	events map[spec.UnitID][]spec.Event
+	errs   []string
+}
+
+// NewRecorder starts a trace now.
+func NewRecorder(substrate string, profile spec.TimingProfile, seed int64, scenario string) *Recorder {
+	return &Recorder{Epoch: time.Now(), substrate: substrate, profile: profile, seed: seed, scenario: scenario, events: map[spec.UnitID][]spec.Event{}}
+}
+
+// Now is the time since the run started.
+func (r *Recorder) Now() time.Duration { return time.Since(r.Epoch) }
+
+func (r *Recorder) record(kind spec.RecordKind, rec spec.Record) {
+	if rec.At == 0 {
+		rec.At = r.Now()
+	}
+	rec.Kind = kind
+	r.mu.Lock()
+	r.trace = append(r.trace, rec)
+	r.mu.Unlock()
+}
+
+// Observe records what was seen.
+func (r *Recorder) Observe(rec spec.Record) { r.record(spec.KindObservation, rec) }
+
+// Act records what the scenario did.
+func (r *Recorder) Act(rec spec.Record) {
+	rec.Source = spec.SourceScenario
+	r.record(spec.KindAction, rec)
+}
+
+// Failf notes a failure of the harness's own (a container it could not
+// restart), which fails the scenario when it ends.
+func (r *Recorder) Failf(format string, args ...any) {
+	r.mu.Lock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+}
+
+// Err is the harness's failures, if any.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(r.errs, "; "))
+}
+
+// Trace is the trace so far, in time order.
+func (r *Recorder) Trace() *spec.Trace {
+	r.mu.Lock()
+	recs := append([]spec.Record(nil), r.trace...)
+	r.mu.Unlock()
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].At < recs[j].At })
+	return &spec.Trace{
+		Header:  spec.TraceHeader{Format: spec.TraceFormat, Version: spec.TraceVersion, Substrate: r.substrate, Profile: r.profile, Seed: r.seed, Scenario: r.scenario},
+		Records: recs,
+	}
+}
+
+// AddEvent takes an event the charm agent logged into the unit's log and
+// the trace; a check-recovered event is also the check going up (Pebble
+// logs nothing when a check recovers).
+func (r *Recorder) AddEvent(unit spec.UnitID, containers []string, e spec.Event) {
+	r.mu.Lock()
+	r.events[unit] = append(r.events[unit], e)
+	r.mu.Unlock()
+	r.Observe(spec.Record{At: e.At, Type: spec.RecEvent, Unit: unit, Message: e.Name, Key: e.Key})
+	for _, c := range containers {
+		if e.Name == spec.CheckRecovered(c) {
+			r.Observe(spec.Record{At: e.At, Type: spec.RecCheck, Unit: unit, Container: c, Check: e.Key, State: "up"})
+		}
+	}
+}
+
+// Events is a unit's event log across its pods.
+func (r *Recorder) Events(unit spec.UnitID) []spec.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]spec.Event(nil), r.events[unit]...)
+}
