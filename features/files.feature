@@ -76,7 +76,7 @@ Feature: Files pushed by the charm land in the workload container
     Then the charm's last action succeeded
     And file "/srv/data/cache/entry" in "app" does not exist
 
-  @R7.4 @R3.2 @needs-container-restart
+  @R7.4 @R3.2 @needs-container-restart @needs-fresh-restart
   Scenario: the container's own writes are lost with it; the shared volume is not
     When the charm is deployed
     And the charm pushes "/etc/app.conf" to "app":

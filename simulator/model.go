@@ -22,6 +22,18 @@ type Model struct {
 	units   []*Unit
 	nodes   []*node
 	trace   []spec.Record
+	// observed, when replaying a real run, is when each of a unit's pods
+	// came up and was introduced there: how long a platform takes to
+	// start a pod varies from run to run (image caches, the machine's
+	// load), and every handler's timing, check tickers included, follows
+	// from it.
+	observed map[spec.UnitID][]PodTimes
+}
+
+// PodTimes is when a pod incarnation was seen running and introduced.
+type PodTimes struct {
+	Running    time.Duration
+	Introduced time.Duration
 }
 
 type node struct {

@@ -15,6 +15,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot replay trace: %w", err)
 	}
+	m.observed = ObservedPodTimes(t)
 	for i, r := range t.Records {
 		if r.Kind != spec.KindAction || r.Source == spec.SourceCharm {
 			continue
@@ -65,4 +66,25 @@ func (m *Model) apply(r spec.Record) error {
 		return nil
 	}
 	return fmt.Errorf("unknown action record type %q", r.Type)
+}
+
+// ObservedPodTimes reads, per unit, when each of its pods was seen
+// running and when the charm's first event followed: the replay starts
+// the model's pods then, so the handlers run when the run's did.
+func ObservedPodTimes(t *spec.Trace) map[spec.UnitID][]PodTimes {
+	out := map[spec.UnitID][]PodTimes{}
+	for _, r := range t.Records {
+		if r.Kind != spec.KindObservation {
+			continue
+		}
+		switch {
+		case r.Type == spec.RecPod && r.State == "Running":
+			out[r.Unit] = append(out[r.Unit], PodTimes{Running: r.At})
+		case r.Type == spec.RecEvent:
+			if times := out[r.Unit]; len(times) > 0 && times[len(times)-1].Introduced == 0 {
+				times[len(times)-1].Introduced = r.At
+			}
+		}
+	}
+	return out
 }

@@ -84,6 +84,16 @@ type charmAgent struct {
 	lastBoot map[string]string
 }
 
+// observedTimes is when a real run saw this unit's pod incarnation gen
+// come up and be introduced, when replaying one.
+func (u *Unit) observedTimes(gen int) (PodTimes, bool) {
+	times := u.m.observed[u.id]
+	if gen < 1 || gen > len(times) {
+		return PodTimes{}, false
+	}
+	return times[gen-1], true
+}
+
 func (u *Unit) after(d time.Duration, fn func()) {
 	u.m.Clock.AfterFunc(d, fn)
 }
@@ -103,7 +113,11 @@ func (u *Unit) createPod() {
 	p.node = node
 	u.observe(spec.Record{Type: spec.RecPlacement, Node: node})
 	gen := p.gen
-	u.after(u.m.profile.PodStart, func() {
+	start := u.m.profile.PodStart
+	if t, ok := u.observedTimes(gen); ok {
+		start = max(t.Running-u.m.Clock.Now(), 0)
+	}
+	u.after(start, func() {
 		if u.pod == nil || u.pod.gen != gen || p.phase != "Pending" {
 			return
 		}
@@ -133,6 +147,12 @@ func (p *pod) alive(gen int) bool { return p.u.pod == p && p.gen == gen && p.pha
 // shared directory and storage mounted, Pebble as PID 1.
 func (c *container) start() {
 	c.gen++
+	if c.fs != nil && c.pod.u.m.profile.RestartKeepsWrites {
+		// The same container again (Docker's restart policy).
+		c.up, c.started, c.live, c.ready = true, c.pod.u.m.Clock.Now(), 0, true
+		c.startPebble()
+		return
+	}
 	c.fs = newFilesystem()
 	for _, dir := range spec.BaseImageDirs {
 		c.fs.mkdirAll(dir, 0o755, 0, 0)
@@ -154,6 +174,11 @@ func (c *container) start() {
 		c.fs.mount(m.Location, c.pod.u.storageFor(m.Storage))
 	}
 	c.up, c.started, c.live, c.ready = true, c.pod.u.m.Clock.Now(), 0, true
+	c.startPebble()
+}
+
+// startPebble starts Pebble as the container's PID 1.
+func (c *container) startPebble() {
 	pb, err := newPebble(c)
 	if err != nil {
 		// Pebble cannot load its plan and exits: the container dies.
@@ -349,7 +374,11 @@ func (a *charmAgent) start() {
 	a.gen++
 	gen := a.gen
 	a.started = a.pod.u.m.Clock.Now()
-	a.pod.u.after(a.pod.u.m.profile.AgentStart, func() {
+	delay := a.pod.u.m.profile.AgentStart
+	if t, ok := a.pod.u.observedTimes(a.pod.gen); ok && a.gen == 1 && t.Introduced > 0 {
+		delay = max(t.Introduced-a.started, 0)
+	}
+	a.pod.u.after(delay, func() {
 		if a.gen != gen || !a.pod.alive(a.pod.gen) {
 			return
 		}

@@ -20,11 +20,19 @@ const (
 	CapLongWaits Capability = "long-waits"
 	// CapRealPebble: the Pebble is the real binary.
 	CapRealPebble Capability = "real-pebble"
+	// CapImages: containers run the images a scenario names (tandem's own
+	// by name, "tandem/redis", or any other); the model runs what the
+	// scenario declares of their programs.
+	CapImages Capability = "images"
+	// CapFreshRestart: a restarted container starts from its image, its
+	// own writes gone, as the kubelet restarts it (Docker's restart policy
+	// keeps them).
+	CapFreshRestart Capability = "fresh-restart"
 )
 
 // AllCapabilities lists every capability, for tag checking and help.
 var AllCapabilities = []Capability{
-	CapNodes, CapProber, CapContainerRestart, CapPodDelete, CapStorage, CapLongWaits, CapRealPebble,
+	CapNodes, CapProber, CapContainerRestart, CapPodDelete, CapStorage, CapLongWaits, CapRealPebble, CapImages, CapFreshRestart,
 }
 
 // ParseCapability returns the capability named by s, if it is one.

@@ -41,6 +41,11 @@ type TimingProfile struct {
 	NodeNotReady time.Duration `json:"node-not-ready"`
 	Toleration   time.Duration `json:"toleration"`
 
+	// RestartKeepsWrites says a restarted container keeps what was written
+	// to its own filesystem: Docker's restart policy restarts the same
+	// container, where the kubelet starts a new one from the image (R3.2).
+	RestartKeepsWrites bool `json:"restart-keeps-writes,omitempty"`
+
 	// Allowance is the slack a real platform gets on each measured
 	// interval, beyond the model's [X, 1.1·X) bound: process start and
 	// scheduling latency.
@@ -86,11 +91,14 @@ var Profiles = map[string]TimingProfile{
 		PollInterval: 500 * time.Millisecond, Probes: false,
 		Allowance: 150 * time.Millisecond,
 	},
+	// Docker's restart policy: 100 ms before the first restart, doubling,
+	// capped at a minute, reset after 10 s of running (moby's
+	// restartmanager).
 	"docker": {
-		Name: "docker", RestartInitial: 0, RestartDelay: 500 * time.Millisecond, RestartFactor: 2,
-		RestartLimit: 4 * time.Second, RestartReset: 30 * time.Second,
-		PodStart: time.Second, PodRecreate: time.Second, AgentStart: time.Second,
-		PollInterval: 500 * time.Millisecond, Probes: false,
+		Name: "docker", RestartInitial: 100 * time.Millisecond, RestartDelay: 200 * time.Millisecond, RestartFactor: 2,
+		RestartLimit: time.Minute, RestartReset: 10 * time.Second,
+		PodStart: 100 * time.Millisecond, PodRecreate: time.Second, AgentStart: 10 * time.Millisecond,
+		PollInterval: 200 * time.Millisecond, Probes: false, RestartKeepsWrites: true,
 		Allowance: 400 * time.Millisecond,
 	},
 	"kind": {

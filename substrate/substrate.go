@@ -175,9 +175,9 @@ func Names() []string {
 // implementation's Capabilities must equal its entry (tested).
 var Declared = map[string][]spec.Capability{
 	"sim":    spec.AllCapabilities,
-	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble},
-	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble},
-	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble},
+	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart},
+	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages},
+	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart},
 }
 
 // Missing returns the capabilities in need that have lacks.

@@ -15,6 +15,8 @@ Usage:
   tandem run [flags] [PATH...]   run feature files (default: features/)
   tandem steps [--markdown]      list every step phrase with an example
   tandem compare TRACE           replay a kept trace into the model and compare
+  tandem inject [--units N] SPEC the StatefulSet and Service Juju makes of a charm spec
+  tandem images build            build tandem's images (none is pulled)
   tandem doctor                  what each substrate needs on this machine
   tandem clean                   remove what killed runs left behind
   tandem help                    this text
@@ -46,6 +48,10 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return stepsCommand(args[1:], stdout, stderr)
 	case "compare":
 		return compareCommand(args[1:], stdout, stderr)
+	case "inject":
+		return injectCommand(args[1:], stdout, stderr)
+	case "images":
+		return imagesCommand(args[1:], stdout, stderr)
 	case "doctor":
 		return doctorCommand(args[1:], stdout, stderr)
 	case "clean":
@@ -54,6 +60,6 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, doctor or clean (tandem help)\n", args[0])
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, inject, images, doctor or clean (tandem help)\n", args[0])
 	return exitUsage
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
+	_ "github.com/tandem-harness/tandem/substrate/docker"
 	_ "github.com/tandem-harness/tandem/substrate/local"
 	_ "github.com/tandem-harness/tandem/substrate/sim"
 )

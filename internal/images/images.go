@@ -31,6 +31,17 @@ type Set struct {
 	Redis    string // Redis from Debian's packages
 }
 
+// Resolve maps one of tandem's images named without its tag
+// ("tandem/redis") to its built tag; any other name is left as it is.
+func (s Set) Resolve(image string) string {
+	for _, tag := range s.All() {
+		if name, _, _ := strings.Cut(tag, ":"); name == image {
+			return tag
+		}
+	}
+	return image
+}
+
 // All lists the set's tags.
 func (s Set) All() []string { return []string{s.Init, s.Charm, s.Workload, s.Snappass, s.Redis} }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/canonical/pebble/client"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
-	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 func init() {

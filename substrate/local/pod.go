@@ -39,10 +39,10 @@ type pod struct {
 // unit is what outlives a unit's pods: its id, whether the controller has
 // seen it, its event log.
 type unit struct {
-	id     spec.UnitID
-	known  bool
-	pod    *pod
-	gen    int
+	id    spec.UnitID
+	known bool
+	pod   *pod
+	gen   int
 }
 
 func (p *pod) gone() bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,16 +25,23 @@ func (r *Recorder) ReadPebbleLogs(in io.Reader, unit spec.UnitID, container stri
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		at, msg, ok := spec.ParsePebbleLogLine(sc.Text())
-		if !ok || !spec.IsLifecycleLog(msg) {
-			continue
-		}
-		off := at.Sub(r.Epoch)
-		r.Observe(spec.Record{At: off, Type: spec.RecLog, Unit: unit, Container: container, Message: msg})
-		for _, d := range derive.Derive(msg) {
-			d.At, d.Unit, d.Container = off, unit, container
-			r.Observe(d)
-		}
+		r.PebbleLogLine(&derive, sc.Text(), unit, container)
+	}
+}
+
+// PebbleLogLine records one line of a container's output if it is one of
+// Pebble's own, with what it implies; derive carries what earlier lines
+// said (a service's last exit code).
+func (r *Recorder) PebbleLogLine(derive *spec.LogDeriver, line string, unit spec.UnitID, container string) {
+	at, msg, ok := spec.ParsePebbleLogLine(line)
+	if !ok || !spec.IsLifecycleLog(msg) {
+		return
+	}
+	off := at.Sub(r.Epoch)
+	r.Observe(spec.Record{At: off, Type: spec.RecLog, Unit: unit, Container: container, Message: msg})
+	for _, d := range derive.Derive(msg) {
+		d.At, d.Unit, d.Container = off, unit, container
+		r.Observe(d)
 	}
 }
 
@@ -81,11 +89,13 @@ func ServiceArgv(pc spec.PebbleClient, service string) ([]string, error) {
 	return spec.SplitCommand(svc.Command)
 }
 
-// ChildrenRunning finds the host pids of parent's children whose argv is
-// argv: a service Pebble started, seen from the host.
+// ChildrenRunning finds the host pids of parent's children running a
+// service's command: Pebble's child whose command line is argv, or, as a
+// program may rewrite its title (redis-server does), whose executable is
+// argv[0].
 func ChildrenRunning(parent int, argv []string) []int {
 	entries, _ := os.ReadDir("/proc")
-	var out []int
+	var byCmdline, byExe []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -104,11 +114,41 @@ func ChildrenRunning(parent int, argv []string) []int {
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if strings.TrimRight(string(cmdline), "\x00") == strings.Join(argv, "\x00") {
-			out = append(out, pid)
+			byCmdline = append(byCmdline, pid)
+		}
+		if len(argv) > 0 && sameExecutable(pid, parent, argv[0]) {
+			byExe = append(byExe, pid)
 		}
 	}
-	sort.Ints(out)
-	return out
+	if len(byCmdline) > 0 {
+		sort.Ints(byCmdline)
+		return byCmdline
+	}
+	sort.Ints(byExe)
+	return byExe
+}
+
+// sameExecutable reports whether pid runs the file that path names in
+// the container of parent (symlinks resolved inside that container's
+// root: Debian's redis-server is a link to redis-check-rdb).
+func sameExecutable(pid, parent int, path string) bool {
+	exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return false
+	}
+	root := fmt.Sprintf("/proc/%d/root", parent)
+	for i := 0; i < 16; i++ {
+		link, err := os.Readlink(root + path)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	target, err := os.Stat(root + path)
+	return err == nil && os.SameFile(exe, target)
 }
 
 // Signals are the signals a scenario may send.

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/tandem-harness/tandem/internal/images"
+	"github.com/tandem-harness/tandem/sidecar"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+)
+
+// injectCommand prints the StatefulSet and Service Juju would make of a
+// charm spec file (YAML or JSON of spec.CharmSpec).
+func injectCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tandem inject", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	units := fs.Int("units", 1, "how many units")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "tandem inject: want one charm spec file: tandem inject fixtures/snappass/charm.yaml")
+		return exitUsage
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "tandem inject: cannot read %s: %v\n", path, err)
+		return exitUsage
+	}
+	var cs spec.CharmSpec
+	if err := yaml.UnmarshalStrict(data, &cs); err != nil {
+		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
+		return exitUsage
+	}
+	if err := substrate.CheckSpec(&cs); err != nil {
+		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
+		return exitUsage
+	}
+	imgs := sidecar.Images{Init: "tandem/pebble-init", Charm: "tandem/charm", Workload: "tandem/workload"}
+	for _, obj := range []any{sidecar.Service(&cs, nil), sidecar.StatefulSet(&cs, *units, imgs, "", nil)} {
+		out, err := yaml.Marshal(obj)
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem inject:", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "---\n%s", out)
+	}
+	return exitOK
+}
+
+// imagesCommand builds tandem's images (tandem images build).
+func imagesCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || args[0] != "build" {
+		fmt.Fprintln(stderr, "tandem images: want: tandem images build")
+		return exitUsage
+	}
+	set, err := images.Build(context.Background(), stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tandem images build:", err)
+		return exitFailed
+	}
+	for _, tag := range set.All() {
+		fmt.Fprintln(stdout, tag)
+	}
+	return exitOK
+}

@@ -1,0 +1,486 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	moby "github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/sidecar"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// proxyPort is where the agent serves workload i's Pebble.
+func proxyPort(i int) int { return 38900 + i }
+
+type unit struct {
+	d     *Docker
+	id    spec.UnitID
+	known bool
+	gen   int
+	pod   *pod
+}
+
+// pod is one incarnation of a unit's pod.
+type pod struct {
+	d     *Docker
+	u     *unit
+	gen   int
+	name  string
+	token string
+
+	mu        sync.Mutex
+	pauseID   string
+	ids       map[string]string // container name -> Docker id
+	ctrs      map[string]bool
+	ports     map[string]int // container name (or "agent") -> host port on 127.0.0.1
+	clients   map[string]*client.Client
+	deleted   bool
+	isStarted bool
+	stop      chan struct{}
+	agent     *charmagent.Client
+}
+
+func (p *pod) gone() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.deleted
+}
+
+func (p *pod) started() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.isStarted
+}
+
+// startPod makes the unit's next pod and starts it in the background, as a
+// StatefulSet's pod comes up after the deploy returns (R2.6).
+func (d *Docker) startPod(u *unit) {
+	u.gen++
+	p := &pod{d: d, u: u, gen: u.gen, name: fmt.Sprintf("tandem-%s-%s-%d-p%d", d.runID, d.charm.App, u.id.Index(), u.gen),
+		token: randomHex(16), ids: map[string]string{}, ctrs: map[string]bool{}, ports: map[string]int{},
+		clients: map[string]*client.Client{}, stop: make(chan struct{})}
+	d.mu.Lock()
+	u.pod = p
+	d.mu.Unlock()
+	go func() {
+		if err := p.run(); err != nil && !p.gone() {
+			d.Failf("cannot start the pod of %s: %v", u.id, err)
+		}
+	}()
+}
+
+func (p *pod) agentConfig() (string, error) {
+	ports := map[string]int{}
+	for i, name := range p.d.charm.ContainerNames() {
+		ports[name] = proxyPort(i)
+	}
+	cfg := charmagent.Config{Unit: p.u.id, Spec: *p.d.charm, PollInterval: p.d.profile.PollInterval, Epoch: p.d.Epoch,
+		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: p.token, ProxyPorts: ports}
+	data, err := json.Marshal(cfg)
+	return string(data), err
+}
+
+// run realises sidecar.PodSpec: the pause container holding the pod's
+// network namespace, the init container to completion, then every
+// container at once; then it introduces the pod to the agent.
+func (p *pod) run() error {
+	ctx := context.Background()
+	cfg, err := p.agentConfig()
+	if err != nil {
+		return err
+	}
+	ps := sidecar.PodSpec(p.d.charm, sidecar.Images{Init: p.d.imgs.Init, Charm: p.d.imgs.Charm, Workload: p.d.imgs.Workload}, cfg)
+	if err := p.startPause(ctx); err != nil {
+		return err
+	}
+	for _, c := range ps.InitContainers {
+		if err := p.runToCompletion(ctx, c); err != nil {
+			return err
+		}
+	}
+	// Then every container at once, as the kubelet starts them.
+	errs := make(chan error, len(ps.Containers))
+	for _, c := range ps.Containers {
+		go func() {
+			_, err := p.create(ctx, c, true)
+			errs <- err
+		}()
+	}
+	for range ps.Containers {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	p.isStarted = true
+	p.mu.Unlock()
+	p.d.Observe(spec.Record{Type: spec.RecPlacement, Unit: p.u.id, Node: "docker"})
+	p.d.Observe(spec.Record{Type: spec.RecPod, Unit: p.u.id, State: "Running"})
+	for _, name := range p.d.charm.ContainerNames() {
+		go p.followLogs(name)
+		go p.watchRestarts(name)
+	}
+	go p.watchRestarts(spec.CharmContainer)
+	return p.introduce()
+}
+
+// runToCompletion runs an init container and waits for it to succeed.
+func (p *pod) runToCompletion(ctx context.Context, c corev1.Container) error {
+	id, err := p.create(ctx, c, false)
+	if err != nil {
+		return err
+	}
+	res := p.d.cli.ContainerWait(ctx, id, moby.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case r := <-res.Result:
+		if r.StatusCode != 0 {
+			return fmt.Errorf("init container %s of %s exited with %d", c.Name, p.u.id, r.StatusCode)
+		}
+	case err := <-res.Error:
+		return fmt.Errorf("cannot wait for init container %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// startPause starts the container that holds the pod's network namespace
+// and publishes the agent's ports, on 127.0.0.1 only.
+func (p *pod) startPause(ctx context.Context) error {
+	loopback := netip.MustParseAddr("127.0.0.1")
+	var exposed []string
+	bindings := network.PortMap{}
+	ports := []int{sidecar.AgentPort}
+	for i := range p.d.charm.ContainerNames() {
+		ports = append(ports, proxyPort(i))
+	}
+	for _, port := range ports {
+		pp := network.MustParsePort(fmt.Sprintf("%d/tcp", port))
+		exposed = append(exposed, fmt.Sprintf("%d/tcp", port))
+		bindings[pp] = []network.PortBinding{{HostIP: loopback, HostPort: ""}}
+	}
+	req := testcontainers.ContainerRequest{
+		Name: p.name + "-pause", Image: p.d.imgs.Workload, Entrypoint: []string{spec.WorkloadTool}, Cmd: []string{},
+		Labels: p.d.labels(), ExposedPorts: exposed,
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.PortBindings = bindings
+			hc.NetworkMode = "bridge"
+		},
+	}
+	tc, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
+	if err != nil {
+		return fmt.Errorf("cannot start the pod's pause container: %w", err)
+	}
+	p.mu.Lock()
+	p.pauseID = tc.GetContainerID()
+	p.mu.Unlock()
+	info, err := p.d.cli.ContainerInspect(ctx, p.pauseID, moby.ContainerInspectOptions{})
+	if err != nil {
+		return err
+	}
+	names := append([]string{"agent"}, p.d.charm.ContainerNames()...)
+	for i, port := range ports {
+		bs := info.Container.NetworkSettings.Ports[network.MustParsePort(fmt.Sprintf("%d/tcp", port))]
+		if len(bs) == 0 {
+			return fmt.Errorf("Docker published no port for %d", port)
+		}
+		host, _ := strconv.Atoi(bs[0].HostPort)
+		p.mu.Lock()
+		p.ports[names[i]] = host
+		p.mu.Unlock()
+	}
+	p.agent = charmagent.NewTCPClient(fmt.Sprintf("127.0.0.1:%d", p.ports["agent"]), p.token)
+	return nil
+}
+
+// create runs one container of the pod spec in the pod: its image, its
+// command as the entrypoint, its env, and each charm-data subPath as a
+// volume of its own. Debian's Docker (20.10, API 1.41) cannot mount a
+// volume's subpath (API 1.45 can, and 1.41 ignores it silently), so the
+// pod's charm-data is one volume per subPath: charm/bin, each
+// charm/containers/<name>, the agent's state. Kubernetes mounts only
+// /charm/bin/pebble in a workload; Docker cannot mount one file of a
+// volume, so a workload gets /charm/bin read-only (Pebble and the agent).
+func (p *pod) create(ctx context.Context, c corev1.Container, always bool) (string, error) {
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	volume := func(source, target string, readOnly bool) mount.Mount {
+		labels := p.d.labels()
+		labels[LabelPod] = p.name
+		return mount.Mount{Type: mount.TypeVolume, Source: source, Target: target, ReadOnly: readOnly,
+			VolumeOptions: &mount.VolumeOptions{Labels: labels}}
+	}
+	var mounts []mount.Mount
+	for _, vm := range c.VolumeMounts {
+		switch {
+		case vm.Name != sidecar.CharmDataVolume:
+			// Storage: the unit's own volume, which outlives its pods.
+			m := volume(fmt.Sprintf("tandem-%s-%s-%d-%s", p.d.runID, p.d.charm.App, p.u.id.Index(), vm.Name), vm.MountPath, vm.ReadOnly)
+			delete(m.VolumeOptions.Labels, LabelPod)
+			mounts = append(mounts, m)
+		case vm.SubPath == "charm/bin/pebble":
+			mounts = append(mounts, volume(p.subPathVolume("charm/bin"), "/charm/bin", true))
+		case vm.SubPath == "charm/containers":
+			for _, name := range p.d.charm.ContainerNames() {
+				mounts = append(mounts, volume(p.subPathVolume("charm/containers/"+name), vm.MountPath+"/"+name, vm.ReadOnly))
+			}
+		default:
+			mounts = append(mounts, volume(p.subPathVolume(vm.SubPath), vm.MountPath, vm.ReadOnly))
+		}
+	}
+	p.mu.Lock()
+	pauseID := p.pauseID
+	p.mu.Unlock()
+	req := testcontainers.ContainerRequest{
+		Name: p.name + "-" + c.Name, Image: c.Image, Entrypoint: c.Command, Cmd: c.Args, Env: env, Labels: p.d.labels(),
+		Files: imageFiles(p.d.charm, c.Name),
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.NetworkMode = container.NetworkMode("container:" + pauseID)
+			hc.Mounts = mounts
+			if always {
+				hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyAlways}
+			}
+		},
+	}
+	tc, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
+	if err != nil {
+		return "", fmt.Errorf("cannot start container %s of %s: %w", c.Name, p.u.id, err)
+	}
+	id := tc.GetContainerID()
+	p.mu.Lock()
+	p.ids[c.Name] = id
+	if always {
+		p.ctrs[c.Name] = true
+	}
+	p.mu.Unlock()
+	return id, nil
+}
+
+// imageFiles are the files and layers a scenario says a workload's image
+// holds, laid into the container before it starts.
+func imageFiles(cs *spec.CharmSpec, name string) []testcontainers.ContainerFile {
+	ct, ok := cs.Container(name)
+	if !ok {
+		return nil
+	}
+	var out []testcontainers.ContainerFile
+	add := func(path, content string) {
+		out = append(out, testcontainers.ContainerFile{Reader: strings.NewReader(content), ContainerFilePath: path, FileMode: 0o644})
+	}
+	for path, content := range ct.Files {
+		add(path, content)
+	}
+	for file, content := range ct.Layers {
+		add(spec.PebbleCopyOnceDir+"/layers/"+file, content)
+	}
+	return out
+}
+
+// subPathVolume names the volume standing for a charm-data subPath.
+func (p *pod) subPathVolume(sub string) string {
+	return p.name + "-" + strings.NewReplacer("charm/", "", "/", "-").Replace(sub)
+}
+
+// introduce plays the controller once the agent and every workload's
+// Pebble answer (see the local substrate's introduce for why then).
+func (p *pod) introduce() error {
+	deadline := time.Now().Add(60 * time.Second)
+	for !p.agent.Healthy() {
+		if p.gone() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the charm agent of %s did not answer within 60s", p.u.id)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, name := range p.d.charm.ContainerNames() {
+		c, err := p.client(name)
+		if err != nil {
+			return err
+		}
+		for !spec.CanConnect(c) {
+			if p.gone() {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the Pebble of %s in %s did not answer within 60s", name, p.u.id)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := p.agent.Introduce(!p.u.known); err != nil {
+		return err
+	}
+	p.u.known = true
+	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), p.stop)
+	return nil
+}
+
+// client is a workload's Pebble through the agent's proxy for it: a real
+// client, through the charm container, as the charm reaches it.
+func (p *pod) client(name string) (*client.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[name]; ok {
+		return c, nil
+	}
+	port, ok := p.ports[name]
+	if !ok {
+		return nil, fmt.Errorf("cannot reach container %q of %s", name, p.u.id)
+	}
+	c, err := client.New(&client.Config{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", port), BasicUsername: "tandem", BasicPassword: p.token})
+	if err != nil {
+		return nil, err
+	}
+	p.clients[name] = c
+	return c, nil
+}
+
+func (p *pod) containerID(name string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id, ok := p.ids[name]
+	if !ok {
+		return "", fmt.Errorf("cannot find container %q in %s", name, p.u.id)
+	}
+	return id, nil
+}
+
+func (p *pod) inspect(name string) (container.InspectResponse, error) {
+	id, err := p.containerID(name)
+	if err != nil {
+		return container.InspectResponse{}, err
+	}
+	res, err := p.d.cli.ContainerInspect(context.Background(), id, moby.ContainerInspectOptions{})
+	return res.Container, err
+}
+
+// pid is the host pid of a container's PID 1: its Pebble.
+func (p *pod) pid(name string) (int, error) {
+	info, err := p.inspect(name)
+	if err != nil {
+		return 0, err
+	}
+	if info.State == nil || !info.State.Running || info.State.Pid == 0 {
+		return 0, fmt.Errorf("container %s of %s is not running", name, p.u.id)
+	}
+	return info.State.Pid, nil
+}
+
+func killPID(pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("cannot kill pid %d: %w", pid, err)
+	}
+	return nil
+}
+
+// followLogs reads a workload's Pebble log lines across its restarts:
+// Docker ends a followed log when the container stops, so it follows
+// again from the last line's timestamp.
+func (p *pod) followLogs(name string) {
+	id, err := p.containerID(name)
+	if err != nil {
+		return
+	}
+	var derive spec.LogDeriver
+	since := ""
+	for !p.gone() {
+		res, err := p.d.cli.ContainerLogs(context.Background(), id, moby.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true, Since: since})
+		if err != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			stdcopy.StdCopy(pw, pw, res)
+			res.Close()
+			pw.Close()
+		}()
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		last := since
+		for sc.Scan() {
+			ts, line, ok := strings.Cut(sc.Text(), " ")
+			if !ok || ts <= last {
+				continue // seen before this follow began
+			}
+			last = ts
+			p.d.PebbleLogLine(&derive, line, p.u.id, name)
+		}
+		pr.Close()
+		since = last
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// watchRestarts records each restart Docker makes of a container.
+func (p *pod) watchRestarts(name string) {
+	seen := 0
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		info, err := p.inspect(name)
+		if err != nil {
+			continue
+		}
+		for seen < info.RestartCount {
+			seen++
+			p.d.Observe(spec.Record{Type: spec.RecRestart, Unit: p.u.id, Container: name, Count: seen})
+		}
+	}
+}
+
+// teardown removes the pod's containers and its charm-data volume (the
+// unit's storage volumes outlive it).
+func (p *pod) teardown() {
+	p.mu.Lock()
+	if p.deleted {
+		p.mu.Unlock()
+		return
+	}
+	p.deleted = true
+	close(p.stop)
+	ids := []string{}
+	for _, id := range p.ids {
+		ids = append(ids, id)
+	}
+	if p.pauseID != "" {
+		ids = append(ids, p.pauseID)
+	}
+	p.mu.Unlock()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.d.cli.ContainerRemove(ctx, id, moby.ContainerRemoveOptions{Force: true})
+		}()
+	}
+	wg.Wait()
+	RemoveLabelled(ctx, p.d.cli, LabelPod+"="+p.name)
+}
