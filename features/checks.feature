@@ -30,7 +30,7 @@ Feature: Checks, health and probes
     Then check "up" in "app" is up within 20s
     When the workload in "app" turns unhealthy
     Then check "up" in "app" is down within 5s
-    And Pebble in "app" logged 'Check "up" threshold 3 hit, triggering action and recovering'
+    And Pebble in "app" logged 'Check "up" threshold 3 hit, triggering action and recovering' within 1s
     And Pebble in "app" logged 'Service "web" on-check-failure action is "restart", terminating process before restarting' within 1s
     And service "web" in "app" was started 2 times within 5s
     And the charm received "app-pebble-check-failed" 1 time within 2s

@@ -48,7 +48,7 @@ Feature: Layers and the plan
       """
     And the charm starts "srv" in "app"
     Then Pebble in "app" logged 'Service "srv" stopped unexpectedly with code 2' within 5s
-    And Pebble in "app" logged 'waiting ~500ms before restart (backoff 1)'
+    And Pebble in "app" logged 'waiting ~500ms before restart (backoff 1)' within 1s
 
   @R4.3 @R4.1
   Scenario: a layer without override is refused with Pebble's words

@@ -55,8 +55,8 @@ Feature: Pebble restarts a failed service through its back-off
     And the charm starts "quick" in "app"
     Then the charm's last action succeeded
     And service "quick" in "app" is error within 3s
-    And Pebble in "app" logged 'Service "quick" stopped unexpectedly with code 4'
-    And Pebble in "app" logged 'Service "quick" on-failure action is "ignore", not doing anything further'
+    And Pebble in "app" logged 'Service "quick" stopped unexpectedly with code 4' within 1s
+    And Pebble in "app" logged 'Service "quick" on-failure action is "ignore", not doing anything further' within 1s
 
   @R5.4
   Scenario: a service that stays up past the back-off limit starts over at backoff 1
@@ -152,4 +152,4 @@ Feature: Pebble restarts a failed service through its back-off
     Then service "srv" in "app" is backoff within 20s
     When the charm stops "srv" in "app"
     Then service "srv" in "app" is inactive
-    And Pebble in "app" logged 'Service "srv" stopped while waiting for backoff'
+    And Pebble in "app" logged 'Service "srv" stopped while waiting for backoff' within 1s

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/substrate/docker"
 	"github.com/tandem-harness/tandem/substrate/local"
 )
 
@@ -30,7 +34,15 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stdout, "%-8s ready: bubblewrap, nsenter, root; %s\n", "local", cacheState())
 	}
-	fmt.Fprintf(stdout, "%-8s not in this version of tandem\n", "docker")
+	if missing := docker.Requirements(context.Background()); len(missing) > 0 {
+		ok = false
+		fmt.Fprintf(stdout, "%-8s NOT READY:\n", "docker")
+		for _, m := range missing {
+			fmt.Fprintf(stdout, "           - %s\n", m)
+		}
+	} else {
+		fmt.Fprintf(stdout, "%-8s ready: dockerd answers%s\n", "docker", capabilityNote())
+	}
 	fmt.Fprintf(stdout, "%-8s not in this version of tandem\n", "kind")
 	if left, err := local.Leftovers(); err == nil && len(left) > 0 {
 		fmt.Fprintf(stdout, "\n%d killed run(s) left things behind: run tandem clean\n", len(left))
@@ -39,6 +51,24 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// capabilityNote says whether dockerd needs the runtime that strips
+// CAP_SYS_RESOURCE here (scripts/setup-docker configures it).
+func capabilityNote() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			bits, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err == nil && bits&(1<<24) == 0 {
+				return "; this machine's capability bounding set lacks CAP_SYS_RESOURCE, so privileged containers need scripts/setup-docker's runtime"
+			}
+		}
+	}
+	return ""
 }
 
 func cacheState() string {
@@ -64,7 +94,18 @@ func cleanCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	left, err := local.Clean()
+	if err == nil {
+		var removed docker.Removed
+		removed, err = docker.Clean(context.Background())
+		if n := removed.Containers + removed.Volumes + removed.Networks; n > 0 {
+			fmt.Fprintf(stdout, "removed from Docker: %d containers, %d volumes, %d networks\n", removed.Containers, removed.Volumes, removed.Networks)
+			left = append(left, local.Leftover{})
+		}
+	}
 	for _, lo := range left {
+		if lo.Dir == "" {
+			continue
+		}
 		procs := ""
 		if len(lo.Processes) > 0 {
 			procs = fmt.Sprintf(" and killed %d process(es)", len(lo.Processes))

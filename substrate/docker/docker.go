@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	moby "github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/spec"
@@ -62,12 +63,18 @@ var (
 // Docker host on loopback (this machine has /.dockerenv, and traffic may go
 // nowhere but loopback and tandem's own containers).
 func Configure() {
+	// Its banner on every client would bury tandem's own output.
+	tclog.SetDefault(quiet{})
 	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
 		if os.Getenv(k) == "" {
 			os.Setenv(k, v)
 		}
 	}
 }
+
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
 
 // Requirements says what this machine lacks for the docker substrate.
 func Requirements(ctx context.Context) []string {

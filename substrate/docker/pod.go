@@ -432,9 +432,11 @@ func (p *pod) followLogs(name string) {
 	}
 }
 
-// watchRestarts records each restart Docker makes of a container.
+// watchRestarts records each restart Docker makes of a container, when
+// the container is running again (by Docker's own start time): Docker
+// counts a restart when it decides on it, before its back-off delay.
 func (p *pod) watchRestarts(name string) {
-	seen := 0
+	started := ""
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -444,13 +446,17 @@ func (p *pod) watchRestarts(name string) {
 		case <-t.C:
 		}
 		info, err := p.inspect(name)
-		if err != nil {
+		if err != nil || info.State == nil || !info.State.Running {
 			continue
 		}
-		for seen < info.RestartCount {
-			seen++
-			p.d.Observe(spec.Record{Type: spec.RecRestart, Unit: p.u.id, Container: name, Count: seen})
+		if started != "" && info.State.StartedAt != started {
+			at := p.d.Now()
+			if ts, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil {
+				at = ts.Sub(p.d.Epoch)
+			}
+			p.d.Observe(spec.Record{At: at, Type: spec.RecRestart, Unit: p.u.id, Container: name, Count: info.RestartCount})
 		}
+		started = info.State.StartedAt
 	}
 }
 

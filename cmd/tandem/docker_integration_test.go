@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/substrate/docker"
+)
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if missing := docker.Requirements(context.Background()); len(missing) > 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the docker substrate cannot run: %s", strings.Join(missing, "; "))
+		}
+		t.Skipf("the docker substrate cannot run here: %s", strings.Join(missing, "; "))
+	}
+}
+
+// dockerLists is Docker's full lists of containers, volumes and networks.
+func dockerLists(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, args := range [][]string{{"ps", "-aq", "--no-trunc"}, {"volume", "ls", "-q"}, {"network", "ls", "-q", "--no-trunc"}} {
+		b, err := exec.Command("docker", args...).Output()
+		require.NoError(t, err)
+		for _, line := range strings.Fields(string(b)) {
+			out = append(out, args[0]+" "+line)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func waitForContainers(t *testing.T, before []string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, x := range dockerLists(t) {
+			if strings.HasPrefix(x, "ps ") && !contains(before, x) {
+				n++
+			}
+		}
+		if n >= 4 { // pause, init, charm, workload
+			time.Sleep(time.Second)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the run never made its pod")
+}
+
+func TestNothingLeaksOnDocker(t *testing.T) {
+	needDocker(t)
+	bin := buildTandem(t)
+	art := t.TempDir()
+	run := func(feature string) *exec.Cmd {
+		return exec.Command(bin, "run", "--substrate", "docker", "--format", "progress", "--artifacts", art, feature)
+	}
+	before := dockerLists(t)
+
+	out, err := run("testdata/local-pass.feature").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, before, dockerLists(t), "after a passing run")
+
+	out, err = run("testdata/local-fail.feature").CombinedOutput()
+	require.Error(t, err, "%s", out)
+	require.Equal(t, before, dockerLists(t), "after a failing run")
+
+	cmd := run("testdata/local-long.feature")
+	require.NoError(t, cmd.Start())
+	waitForContainers(t, before)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	cmd.Wait()
+	require.Equal(t, 130, cmd.ProcessState.ExitCode())
+	require.Equal(t, before, dockerLists(t), "after a SIGINT")
+
+	cmd = run("testdata/local-long.feature")
+	require.NoError(t, cmd.Start())
+	waitForContainers(t, before)
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+	require.NotEqual(t, before, dockerLists(t), "a SIGKILL leaves the pod for tandem clean")
+	out, err = exec.Command(bin, "clean").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "removed from Docker")
+	require.Equal(t, before, dockerLists(t), "after a SIGKILL and tandem clean")
+}
