@@ -151,5 +151,5 @@ Feature: Pebble restarts a failed service through its back-off
     When the charm is deployed
     Then service "srv" in "app" is backoff within 20s
     When the charm stops "srv" in "app"
-    Then service "srv" in "app" is inactive
+    Then service "srv" in "app" is inactive within 1s
     And Pebble in "app" logged 'Service "srv" stopped while waiting for backoff' within 1s
