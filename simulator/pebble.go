@@ -286,14 +286,13 @@ func (p *pebble) addLayer(label string, data []byte, combine bool) error {
 	case idx >= 0 && !combine:
 		return fmt.Errorf("layer %q already exists", label)
 	case idx >= 0:
-		merged, err := combineLayers([]*layer{layers[idx], l})
+		// What the two layers said, without defaults: combining twice
+		// must not turn a default into a set value.
+		merged, err := combineRaw([]*layer{layers[idx], l})
 		if err != nil {
 			return err
 		}
 		merged.Order, merged.Label = layers[idx].Order, label
-		// Keep what each layer said, not defaults: combining twice must
-		// not turn a default into a set value.
-		merged.Services, merged.Checks = mergeRaw(layers[idx], l)
 		layers[idx] = merged
 	default:
 		order := 1
@@ -310,32 +309,6 @@ func (p *pebble) addLayer(label string, data []byte, combine bool) error {
 	p.layers, p.plan = layers, pl
 	p.planChanged()
 	return nil
-}
-
-// mergeRaw combines two layers' definitions without applying defaults.
-func mergeRaw(a, b *layer) (map[string]*service, map[string]*check) {
-	svcs, chks := map[string]*service{}, map[string]*check{}
-	for n, s := range a.Services {
-		svcs[n] = s.copy()
-	}
-	for n, s := range b.Services {
-		if old, ok := svcs[n]; ok && s.Override == "merge" {
-			old.merge(s)
-		} else {
-			svcs[n] = s.copy()
-		}
-	}
-	for n, c := range a.Checks {
-		chks[n] = c.copy()
-	}
-	for n, c := range b.Checks {
-		if old, ok := chks[n]; ok && c.Override == "merge" {
-			old.merge(c)
-		} else {
-			chks[n] = c.copy()
-		}
-	}
-	return svcs, chks
 }
 
 // planChanged restarts checks whose definition changed (checkstate's

@@ -414,49 +414,65 @@ func (c *check) copy() *check {
 	return &n
 }
 
-// combineLayers combines layers in ascending order and applies the
-// defaults afterwards (R4.3, R4.4).
-func combineLayers(layers []*layer) (*layer, error) {
+// definition is a service or a check: what layers define by name.
+type definition[T any] interface {
+	*T
+	overrideOf() string
+	merge(*T)
+	copy() *T
+}
+
+func (s *service) overrideOf() string { return s.Override }
+func (c *check) overrideOf() string   { return c.Override }
+
+// combineInto lays one layer's definitions of a kind over out (R4.3):
+// replace wins whole, merge goes field by field, override is required.
+func combineInto[T any, P definition[T]](out, in map[string]*T, label, kind string) error {
+	for _, name := range sortedKeys(in) {
+		d := P(in[name])
+		switch d.overrideOf() {
+		case "merge":
+			if old, ok := out[name]; ok {
+				P(old).merge(in[name])
+			} else {
+				out[name] = d.copy()
+			}
+		case "replace":
+			out[name] = d.copy()
+		case "":
+			return fmt.Errorf(`layer %q must define "override" for %s %q`, label, kind, name)
+		default:
+			return fmt.Errorf(`layer %q has invalid "override" value for %s %q`, label, kind, name)
+		}
+	}
+	return nil
+}
+
+// combineRaw combines layers in ascending order, without defaults: what
+// the layers themselves say (a combined API layer keeps it so).
+func combineRaw(layers []*layer) (*layer, error) {
 	out := &layer{Services: map[string]*service{}, Checks: map[string]*check{}}
 	if len(layers) == 0 {
 		return out, nil
 	}
 	out.Summary, out.Description = layers[len(layers)-1].Summary, layers[len(layers)-1].Description
 	for _, l := range layers {
-		for _, name := range sortedKeys(l.Services) {
-			s := l.Services[name]
-			switch s.Override {
-			case "merge":
-				if old, ok := out.Services[name]; ok {
-					old.merge(s)
-				} else {
-					out.Services[name] = s.copy()
-				}
-			case "replace":
-				out.Services[name] = s.copy()
-			case "":
-				return nil, fmt.Errorf(`layer %q must define "override" for service %q`, l.Label, name)
-			default:
-				return nil, fmt.Errorf(`layer %q has invalid "override" value for service %q`, l.Label, name)
-			}
+		if err := combineInto(out.Services, l.Services, l.Label, "service"); err != nil {
+			return nil, err
 		}
-		for _, name := range sortedKeys(l.Checks) {
-			c := l.Checks[name]
-			switch c.Override {
-			case "merge":
-				if old, ok := out.Checks[name]; ok {
-					old.merge(c)
-				} else {
-					out.Checks[name] = c.copy()
-				}
-			case "replace":
-				out.Checks[name] = c.copy()
-			case "":
-				return nil, fmt.Errorf(`layer %q must define "override" for check %q`, l.Label, name)
-			default:
-				return nil, fmt.Errorf(`layer %q has invalid "override" value for check %q`, l.Label, name)
-			}
+		if err := combineInto(out.Checks, l.Checks, l.Label, "check"); err != nil {
+			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// combineLayers combines layers and applies the defaults afterwards
+// (R4.3, R4.4).
+func combineLayers(layers []*layer) (*layer, error) {
+	out, err := combineRaw(layers)
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range out.Services {
 		if !s.BackoffDelay.IsSet {

@@ -61,7 +61,7 @@ type container struct {
 	spec     *spec.Container
 	up       bool
 	restarts int
-	crashes  int // restarts counted towards the back-off
+	crashes  spec.Restarts // the kubelet's back-off
 	started  time.Duration
 	fs       *filesystem
 	pebble   *pebble
@@ -79,7 +79,7 @@ type charmAgent struct {
 	up       bool
 	gen      int
 	restarts int
-	crashes  int
+	crashes  spec.Restarts
 	started  time.Duration
 	lastBoot map[string]string
 }
@@ -213,12 +213,7 @@ func (c *container) die(reason string) {
 	if p.phase != "Running" {
 		return
 	}
-	now := p.u.m.Clock.Now()
-	if now-c.started >= p.u.m.profile.RestartReset {
-		c.crashes = 0
-	}
-	c.crashes++
-	delay := p.u.m.profile.NextRestartDelay(c.crashes)
+	delay := c.crashes.Next(p.u.m.profile, p.u.m.Clock.Now()-c.started)
 	gen, pgen := c.gen, p.gen
 	p.u.after(delay, func() {
 		if !p.alive(pgen) || c.gen != gen {
@@ -442,12 +437,7 @@ func (a *charmAgent) die(reason string) {
 	a.gen++
 	a.pod.updateReady()
 	p := a.pod
-	now := p.u.m.Clock.Now()
-	if now-a.started >= p.u.m.profile.RestartReset {
-		a.crashes = 0
-	}
-	a.crashes++
-	delay := p.u.m.profile.NextRestartDelay(a.crashes)
+	delay := a.crashes.Next(p.u.m.profile, p.u.m.Clock.Now()-a.started)
 	gen, pgen := a.gen, p.gen
 	p.u.after(delay, func() {
 		if !p.alive(pgen) || a.gen != gen {

@@ -93,3 +93,12 @@ func TestParsePermissions(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestRestartsResetAfterRunningLongEnough(t *testing.T) {
+	p := Profiles["sim"]
+	var r Restarts
+	require.Equal(t, time.Duration(0), r.Next(p, time.Second))
+	require.Equal(t, 10*time.Second, r.Next(p, time.Second))
+	require.Equal(t, 20*time.Second, r.Next(p, time.Second))
+	require.Equal(t, time.Duration(0), r.Next(p, p.RestartReset), "ran for restart-reset: the back-off starts over")
+}

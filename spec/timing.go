@@ -135,3 +135,20 @@ func (p TimingProfile) NextRestartDelay(n int) time.Duration {
 	}
 	return d
 }
+
+// Restarts counts a container's crashes as the profile's kubelet (or
+// Docker's restart manager) does, to time each restart.
+type Restarts struct {
+	crashes int
+}
+
+// Next is the wait before restarting a container that died after running
+// ranFor: a container that ran RestartReset or longer starts the back-off
+// over.
+func (r *Restarts) Next(p TimingProfile, ranFor time.Duration) time.Duration {
+	if ranFor >= p.RestartReset {
+		r.crashes = 0
+	}
+	r.crashes++
+	return p.NextRestartDelay(r.crashes)
+}

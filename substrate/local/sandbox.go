@@ -30,7 +30,7 @@ type sandbox struct {
 	up       bool
 	stopping bool // torn down on purpose: do not restart
 	restarts int
-	crashes  int
+	crashes  spec.Restarts // tandem plays the kubelet's back-off
 	started  time.Time
 }
 
@@ -193,13 +193,8 @@ func (s *sandbox) exited() {
 	if stopping || s.pod.gone() {
 		return
 	}
-	prof := s.pod.l.profile
 	s.mu.Lock()
-	if ran >= prof.RestartReset {
-		s.crashes = 0
-	}
-	s.crashes++
-	delay := prof.NextRestartDelay(s.crashes)
+	delay := s.crashes.Next(s.pod.l.profile, ran)
 	s.mu.Unlock()
 	time.AfterFunc(delay, func() {
 		if s.pod.gone() {
