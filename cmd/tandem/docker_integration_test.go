@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,37 +60,5 @@ func waitForContainers(t *testing.T, before []string) {
 
 func TestNothingLeaksOnDocker(t *testing.T) {
 	needDocker(t)
-	bin := buildTandem(t)
-	art := t.TempDir()
-	run := func(feature string) *exec.Cmd {
-		return exec.Command(bin, "run", "--substrate", "docker", "--format", "progress", "--artifacts", art, feature)
-	}
-	before := dockerLists(t)
-
-	out, err := run("testdata/local-pass.feature").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.Equal(t, before, dockerLists(t), "after a passing run")
-
-	out, err = run("testdata/local-fail.feature").CombinedOutput()
-	require.Error(t, err, "%s", out)
-	require.Equal(t, before, dockerLists(t), "after a failing run")
-
-	cmd := run("testdata/local-long.feature")
-	require.NoError(t, cmd.Start())
-	waitForContainers(t, before)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	cmd.Wait()
-	require.Equal(t, 130, cmd.ProcessState.ExitCode())
-	require.Equal(t, before, dockerLists(t), "after a SIGINT")
-
-	cmd = run("testdata/local-long.feature")
-	require.NoError(t, cmd.Start())
-	waitForContainers(t, before)
-	require.NoError(t, cmd.Process.Kill())
-	cmd.Wait()
-	require.NotEqual(t, before, dockerLists(t), "a SIGKILL leaves the pod for tandem clean")
-	out, err = exec.Command(bin, "clean").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.Contains(t, string(out), "removed from Docker")
-	require.Equal(t, before, dockerLists(t), "after a SIGKILL and tandem clean")
+	leakTest(t, "docker", dockerLists, waitForContainers)
 }

@@ -24,25 +24,20 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	ok := true
-	fmt.Fprintf(stdout, "%-8s ready: the model needs nothing\n", "sim")
-	if missing := local.Requirements(); len(missing) > 0 {
+	report := func(name string, missing []string, ready string) {
+		if len(missing) == 0 {
+			fmt.Fprintf(stdout, "%-8s ready: %s\n", name, ready)
+			return
+		}
 		ok = false
-		fmt.Fprintf(stdout, "%-8s NOT READY:\n", "local")
+		fmt.Fprintf(stdout, "%-8s NOT READY:\n", name)
 		for _, m := range missing {
 			fmt.Fprintf(stdout, "           - %s\n", m)
 		}
-	} else {
-		fmt.Fprintf(stdout, "%-8s ready: bubblewrap, nsenter, root; %s\n", "local", cacheState())
 	}
-	if missing := docker.Requirements(context.Background()); len(missing) > 0 {
-		ok = false
-		fmt.Fprintf(stdout, "%-8s NOT READY:\n", "docker")
-		for _, m := range missing {
-			fmt.Fprintf(stdout, "           - %s\n", m)
-		}
-	} else {
-		fmt.Fprintf(stdout, "%-8s ready: dockerd answers%s\n", "docker", capabilityNote())
-	}
+	report("sim", nil, "the model needs nothing")
+	report("local", local.Requirements(), "bubblewrap, nsenter, root; "+cacheState())
+	report("docker", docker.Requirements(context.Background()), "dockerd answers"+capabilityNote())
 	fmt.Fprintf(stdout, "%-8s not in this version of tandem\n", "kind")
 	if left, err := local.Leftovers(); err == nil && len(left) > 0 {
 		fmt.Fprintf(stdout, "\n%d killed run(s) left things behind: run tandem clean\n", len(left))

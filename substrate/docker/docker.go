@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/canonical/pebble/client"
-	"github.com/moby/moby/api/types/container"
 	moby "github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -394,8 +393,6 @@ func (d *Docker) Close() error {
 	}
 	return d.Err()
 }
-
-var _ = container.RestartPolicyAlways
 
 // isNotFound reads Docker's archive API's "no such path" in its forms.
 func isNotFound(err error) bool {
