@@ -210,7 +210,12 @@ func (s *sandbox) exited() {
 		s.mu.Unlock()
 		s.pod.l.Observe(spec.Record{Type: spec.RecRestart, Unit: s.pod.u.id, Container: s.name, Count: count})
 		if err := s.start(); err != nil {
-			s.pod.l.Failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if !stopping && !s.pod.gone() { // torn down meanwhile: nothing to restart
+				s.pod.l.Failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
+			}
 			return
 		}
 		if s.name == spec.CharmContainer {
