@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/docker"
@@ -48,20 +46,10 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// capabilityNote says whether dockerd needs the runtime that strips
-// CAP_SYS_RESOURCE here (scripts/setup-docker configures it).
+// capabilityNote says what this machine's dockerd needed.
 func capabilityNote() string {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
-			bits, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err == nil && bits&(1<<24) == 0 {
-				return "; this machine's capability bounding set lacks CAP_SYS_RESOURCE, so privileged containers need scripts/setup-docker's runtime"
-			}
-		}
+	if docker.LacksSysResource() {
+		return "; its default runtime strips CAP_SYS_RESOURCE, which this machine's capability bounding set lacks"
 	}
 	return ""
 }

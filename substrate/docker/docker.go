@@ -86,7 +86,30 @@ func Requirements(ctx context.Context) []string {
 	if _, err := cli.Ping(ctx, moby.PingOptions{}); err != nil {
 		return []string{fmt.Sprintf("dockerd does not answer (%v): run scripts/setup-docker, or start dockerd", err)}
 	}
+	if LacksSysResource() {
+		info, err := cli.Info(ctx, moby.InfoOptions{})
+		if err == nil && info.Info.DefaultRuntime != "nosysres" {
+			return []string{fmt.Sprintf("this machine's capability bounding set lacks CAP_SYS_RESOURCE and dockerd's default runtime is %q, so privileged containers (kind's nodes) fail: stop dockerd and run scripts/setup-docker, which starts it with a runtime that strips it", info.Info.DefaultRuntime)}
+		}
+	}
 	return nil
+}
+
+// LacksSysResource reads this process's capability bounding set: where
+// CAP_SYS_RESOURCE (bit 24) is missing, runc cannot grant a privileged
+// container every capability.
+func LacksSysResource() bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			bits, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && bits&(1<<24) == 0
+		}
+	}
+	return false
 }
 
 // New reaches Docker and makes sure tandem's images are built.
