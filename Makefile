@@ -7,8 +7,9 @@ suite:      ## the conformance suite on the default substrate (local), compared 
 test:       ## every test, every substrate this machine can run
 	./scripts/test
 
-bench:      ## the benchmarks the README reports
+bench:      ## the benchmarks the README reports (local and docker need their set-up)
 	go test -run XXX -bench . -benchmem ./simulator/ ./cmd/tandem/
+	go test -p 1 -run XXX -bench . -benchtime 10x ./substrate/local/ ./substrate/docker/
 
 steps-doc:  ## regenerate docs/steps.md
 	go run ./cmd/tandem steps --markdown > docs/steps.md
