@@ -215,12 +215,6 @@ func (p *pod) waitAgent() error {
 	return fmt.Errorf("the charm agent of %s did not answer within 20s", p.u.id)
 }
 
-// agentRestarted follows a charm container restart: the agent resumes by
-// itself from the state on charm-data (R3.5).
-func (p *pod) agentRestarted() {
-	p.waitAgent()
-}
-
 // client is the Pebble of a workload container, through the socket the
 // charm uses (R1.2).
 func (p *pod) client(name string) (*client.Client, error) {

@@ -218,9 +218,6 @@ func (s *sandbox) exited() {
 			}
 			return
 		}
-		if s.name == spec.CharmContainer {
-			s.pod.agentRestarted()
-		}
 	})
 }
 
