@@ -124,3 +124,10 @@ func TestFilesLandInTheirOwnContainer(t *testing.T) {
 	require.NoError(t, err, "the shared volume outlives the container")
 	require.Equal(t, "k", got)
 }
+
+func TestExecArgvIsNotResplit(t *testing.T) {
+	h := newHarness(t, testProfile(), oneContainer())
+	res, err := h.c.Run([]string{tool, "--exit-after=0s", "--print=it's here"}, 0)
+	require.NoError(t, err, "an argument holding a quote is one word, as Pebble's exec takes it")
+	require.Equal(t, "it's here", res.Stdout)
+}

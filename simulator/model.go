@@ -268,18 +268,7 @@ func (m *Model) DeletePod(id spec.UnitID) error {
 
 func (m *Model) removePod(u *Unit) {
 	p := u.pod
-	for _, c := range p.containers {
-		c.up = false
-		c.gen++
-		if c.pebble != nil {
-			c.pebble.kill()
-			c.pebble = nil
-		}
-	}
-	if p.charm != nil {
-		p.charm.up = false
-		p.charm.gen++
-	}
+	p.stopContainers()
 	p.phase = "Deleted"
 	u.pod = nil
 	u.observe(spec.Record{Type: spec.RecPod, State: "Deleted"})
@@ -304,18 +293,7 @@ func (m *Model) FailNode(name string) error {
 	for _, u := range m.units {
 		if u.pod != nil && u.pod.node == name {
 			victims = append(victims, u)
-			for _, c := range u.pod.containers {
-				c.up = false
-				c.gen++
-				if c.pebble != nil {
-					c.pebble.kill()
-					c.pebble = nil
-				}
-			}
-			if u.pod.charm != nil {
-				u.pod.charm.up = false
-				u.pod.charm.gen++
-			}
+			u.pod.stopContainers()
 		}
 	}
 	m.Clock.AfterFunc(m.profile.NodeNotReady, func() {

@@ -430,7 +430,7 @@ func (p *pebble) replan() (string, error) {
 	}
 	stopChg := p.newChange("replan-stop", nil)
 	chg.addTask("(stop)")
-	p.runLanes(stopChg, [][]string{stop}, func(s *svc, c *change) { s.stop(c) })
+	p.runLanes(stopChg, [][]string{stop}, stopTask)
 	p.whenReady(stopChg, func() {
 		chg.done("(stop)")
 		launch()
@@ -822,7 +822,7 @@ func (c *Client) Run(command []string, timeout time.Duration) (spec.ExecResult, 
 	if len(command) == 0 {
 		return spec.ExecResult{}, apiError(fmt.Errorf("must specify command"))
 	}
-	beh, err := spec.ResolveBehaviour(quoteCommand(command), p.ctr.spec.Programs)
+	beh, err := spec.ResolveArgv(command, p.ctr.spec.Programs)
 	if err != nil {
 		return spec.ExecResult{}, apiError(fmt.Errorf("cannot find executable %q", command[0]))
 	}
@@ -850,14 +850,6 @@ func (c *Client) Run(command []string, timeout time.Duration) (spec.ExecResult, 
 		return res, apiError(fmt.Errorf("timed out after %v", timeout))
 	}
 	return res, nil
-}
-
-func quoteCommand(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = "'" + w + "'"
-	}
-	return strings.Join(q, " ")
 }
 
 // Notify records a custom notice (R2.2).

@@ -141,6 +141,23 @@ func (p *pod) run() {
 	p.charm.start()
 }
 
+// stopContainers is every process of the pod dying at once: its Pebbles,
+// their services, the charm agent.
+func (p *pod) stopContainers() {
+	for _, c := range p.containers {
+		c.up = false
+		c.gen++
+		if c.pebble != nil {
+			c.pebble.kill()
+			c.pebble = nil
+		}
+	}
+	if p.charm != nil {
+		p.charm.up = false
+		p.charm.gen++
+	}
+}
+
 func (p *pod) alive(gen int) bool { return p.u.pod == p && p.gen == gen && p.phase == "Running" }
 
 // start starts the container: a fresh root from the image, the pod's
@@ -297,7 +314,11 @@ func (p *pod) probe(c *container, cfg *check) error {
 		}
 		return nil
 	case cfg.Exec != nil:
-		res, err := p.u.Client(c.name).Run(mustSplit(cfg.Exec.Command), cfg.Timeout.Value)
+		argv, err := spec.SplitCommand(cfg.Exec.Command)
+		if err != nil {
+			return err
+		}
+		res, err := p.u.Client(c.name).Run(argv, cfg.Timeout.Value)
 		if err != nil {
 			return err
 		}
@@ -306,11 +327,6 @@ func (p *pod) probe(c *container, cfg *check) error {
 		}
 	}
 	return nil
-}
-
-func mustSplit(cmd string) []string {
-	w, _ := spec.SplitCommand(cmd)
-	return w
 }
 
 // probeLoop plays the kubelet's liveness and readiness probes on the

@@ -142,6 +142,12 @@ func ResolveBehaviour(command string, declared map[string]Behaviour) (Behaviour,
 	if err != nil {
 		return Behaviour{}, err
 	}
+	return ResolveArgv(words, declared)
+}
+
+// ResolveArgv is ResolveBehaviour for a command already split into words
+// (an exec's argv).
+func ResolveArgv(words []string, declared map[string]Behaviour) (Behaviour, error) {
 	if len(words) == 0 {
 		return Behaviour{}, fmt.Errorf("command is empty")
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/spec"
@@ -178,8 +179,29 @@ func Exists(ctx context.Context, tag string) bool {
 	return exec.CommandContext(ctx, "docker", "image", "inspect", tag).Run() == nil
 }
 
-// Build builds what is missing and returns the set. Progress goes to log.
+var (
+	buildMu  sync.Mutex
+	builtSet *Set
+)
+
+// Build builds what is missing and returns the set; a process checks once
+// (every docker scenario asks, and hashing the binaries is not free).
+// Progress goes to log.
 func Build(ctx context.Context, log io.Writer) (Set, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if builtSet != nil {
+		return *builtSet, nil
+	}
+	set, err := build(ctx, log)
+	if err != nil {
+		return Set{}, err
+	}
+	builtSet = &set
+	return set, nil
+}
+
+func build(ctx context.Context, log io.Writer) (Set, error) {
 	bins, err := binaries.Ensure(ctx, log)
 	if err != nil {
 		return Set{}, err
