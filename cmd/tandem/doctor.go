@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 
+	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/docker"
+	"github.com/tandem-harness/tandem/substrate/kind/cluster"
 	"github.com/tandem-harness/tandem/substrate/local"
 )
 
@@ -36,7 +39,7 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 	report("sim", nil, "the model needs nothing")
 	report("local", local.Requirements(), "bubblewrap, nsenter, root; "+cacheState())
 	report("docker", docker.Requirements(context.Background()), "dockerd answers"+capabilityNote())
-	fmt.Fprintf(stdout, "%-8s not in this version of tandem\n", "kind")
+	report("kind", kindRequirements(), kindState())
 	if left, err := local.Leftovers(); err == nil && len(left) > 0 {
 		fmt.Fprintf(stdout, "\n%d killed run(s) left things behind: run tandem clean\n", len(left))
 	}
@@ -78,6 +81,15 @@ func cleanCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	left, err := local.Clean()
 	if err == nil {
+		// Before Docker's clean: a cluster's nodes go before its network.
+		var clusters []string
+		clusters, err = cluster.Clean(clustersDir())
+		for _, name := range clusters {
+			fmt.Fprintf(stdout, "removed kind cluster %q (its tandem is gone and it was not kept)\n", name)
+			left = append(left, local.Leftover{})
+		}
+	}
+	if err == nil {
 		var removed docker.Removed
 		removed, err = docker.Clean(context.Background())
 		if n := removed.Containers + removed.Volumes + removed.Networks; n > 0 {
@@ -103,4 +115,38 @@ func cleanCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "nothing to clean")
 	}
 	return exitOK
+}
+
+// kindRequirements is what the kind substrate needs beyond Docker.
+func kindRequirements() []string {
+	missing := docker.Requirements(context.Background())
+	if _, err := exec.LookPath("gcc"); err != nil {
+		missing = append(missing, "gcc and libc6-dev, to build the node image (apt-get install -y gcc libc6-dev)")
+	}
+	return missing
+}
+
+// kindState says whether the node image is built and which clusters are up.
+func kindState() string {
+	state := "node image " + nodeimage.Default.Tag()
+	if nodeimage.Exists(context.Background(), nodeimage.Default.Tag()) {
+		state += " built"
+	} else {
+		state += " not built yet (tandem node-image build: about 11 minutes the first time)"
+	}
+	found, err := cluster.List(clustersDir())
+	if err != nil {
+		return state + "; " + err.Error()
+	}
+	if len(found) == 0 {
+		return state + "; no cluster up (tandem cluster up)"
+	}
+	for _, f := range found {
+		how := "kept"
+		if !f.Kept {
+			how = fmt.Sprintf("made by tandem pid %d", f.Owner)
+		}
+		state += fmt.Sprintf("; cluster %q up (%s)", f.Name, how)
+	}
+	return state
 }

@@ -17,6 +17,8 @@ Usage:
   tandem compare TRACE           replay a kept trace into the model and compare
   tandem inject [--units N] SPEC the StatefulSet and Service Juju makes of a charm spec
   tandem images build            build tandem's images (none is pulled)
+  tandem node-image build        build kind's node image here, offline (cached)
+  tandem cluster up|down|status  a kind cluster for the kind substrate
   tandem doctor                  what each substrate needs on this machine
   tandem clean                   remove what killed runs left behind
   tandem help                    this text
@@ -52,6 +54,10 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return injectCommand(args[1:], stdout, stderr)
 	case "images":
 		return imagesCommand(args[1:], stdout, stderr)
+	case "node-image":
+		return nodeImageCommand(args[1:], stdout, stderr)
+	case "cluster":
+		return clusterCommand(args[1:], stdout, stderr)
 	case "doctor":
 		return doctorCommand(args[1:], stdout, stderr)
 	case "clean":
@@ -60,6 +66,6 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, inject, images, doctor or clean (tandem help)\n", args[0])
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, inject, images, node-image, cluster, doctor or clean (tandem help)\n", args[0])
 	return exitUsage
 }
