@@ -28,6 +28,11 @@ type Model struct {
 	// load), and every handler's timing, check tickers included, follows
 	// from it.
 	observed map[spec.UnitID][]PodTimes
+	// placed is, when replaying a run, the nodes the run's scheduler put
+	// each unit's pods on, in order: the model's scheduler is a simple
+	// spread, a real one weighs more, and a node fault must hit the same
+	// units in both.
+	placed map[spec.UnitID][]string
 }
 
 // PodTimes is when a pod incarnation was seen running and introduced.
@@ -139,6 +144,16 @@ func (m *Model) schedule(u *Unit) (string, bool) {
 			}
 		}
 		return "", false
+	}
+	if want, ok := u.observedPlacement(); ok {
+		for _, n := range m.nodes {
+			if n.name == want && n.ready {
+				if len(m.spec.Storage) > 0 {
+					u.pinned = n.name
+				}
+				return n.name, true
+			}
+		}
 	}
 	load := map[string]int{}
 	for _, other := range m.units {

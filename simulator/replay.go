@@ -16,6 +16,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 		return nil, fmt.Errorf("cannot replay trace: %w", err)
 	}
 	m.observed = ObservedPodTimes(t)
+	m.placed = ObservedPlacements(t)
 	for i, r := range t.Records {
 		if r.Kind != spec.KindAction || r.Source == spec.SourceCharm {
 			continue
@@ -88,6 +89,18 @@ func ObservedPodTimes(t *spec.Trace) map[spec.UnitID][]PodTimes {
 			if times := out[r.Unit]; len(times) > 0 && times[len(times)-1].Introduced == 0 {
 				times[len(times)-1].Introduced = r.At
 			}
+		}
+	}
+	return out
+}
+
+// ObservedPlacements reads, per unit, the nodes a run placed its pods on,
+// in order.
+func ObservedPlacements(t *spec.Trace) map[spec.UnitID][]string {
+	out := map[spec.UnitID][]string{}
+	for _, r := range t.Records {
+		if r.Kind == spec.KindObservation && r.Type == spec.RecPlacement {
+			out[r.Unit] = append(out[r.Unit], r.Node)
 		}
 	}
 	return out

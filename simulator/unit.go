@@ -24,6 +24,9 @@ type Unit struct {
 	pending bool // replacement waits for a node it can run on
 	// introducedGen is the pod generation last introduced to the controller.
 	introducedGen int
+	// placements counts the pods the model has placed, to follow a replayed
+	// run's placements in order.
+	placements int
 }
 
 // ID is the unit's id.
@@ -94,6 +97,16 @@ func (u *Unit) observedTimes(gen int) (PodTimes, bool) {
 	return times[gen-1], true
 }
 
+// observedPlacement is the node a replayed run placed this unit's next
+// pod on.
+func (u *Unit) observedPlacement() (string, bool) {
+	nodes := u.m.placed[u.id]
+	if u.placements >= len(nodes) {
+		return "", false
+	}
+	return nodes[u.placements], true
+}
+
 func (u *Unit) after(d time.Duration, fn func()) {
 	u.m.Clock.AfterFunc(d, fn)
 }
@@ -110,6 +123,7 @@ func (u *Unit) createPod() {
 		return
 	}
 	u.pending = false
+	u.placements++
 	p.node = node
 	u.observe(spec.Record{Type: spec.RecPlacement, Node: node})
 	gen := p.gen

@@ -84,3 +84,13 @@ const (
 func SocketPath(container string) string {
 	return CharmContainersDir + "/" + container + "/pebble.socket"
 }
+
+// UnitOfPod is the unit whose pod is named podName ("<app>-<n>", as a
+// StatefulSet names its pods): the inverse of PodName.
+func UnitOfPod(app, podName string) (UnitID, error) {
+	num, ok := strings.CutPrefix(podName, app+"-")
+	if !ok {
+		return "", fmt.Errorf("cannot find the unit of pod %q: it is not a pod of %q", podName, app)
+	}
+	return ParseUnitID(app + "/" + num)
+}

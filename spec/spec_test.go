@@ -102,3 +102,15 @@ func TestRestartsResetAfterRunningLongEnough(t *testing.T) {
 	require.Equal(t, 20*time.Second, r.Next(p, time.Second))
 	require.Equal(t, time.Duration(0), r.Next(p, p.RestartReset), "ran for restart-reset: the back-off starts over")
 }
+
+func TestUnitOfPodInvertsPodName(t *testing.T) {
+	for _, u := range []UnitID{"demo/0", "my-app/12"} {
+		got, err := UnitOfPod(u.App(), u.PodName())
+		require.NoError(t, err)
+		require.Equal(t, u, got)
+	}
+	_, err := UnitOfPod("demo", "other-0")
+	require.ErrorContains(t, err, `not a pod of "demo"`)
+	_, err = UnitOfPod("demo", "demo-x")
+	require.Error(t, err)
+}

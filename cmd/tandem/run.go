@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
 	_ "github.com/tandem-harness/tandem/substrate/docker"
+	_ "github.com/tandem-harness/tandem/substrate/kind"
 	_ "github.com/tandem-harness/tandem/substrate/local"
 	_ "github.com/tandem-harness/tandem/substrate/sim"
 )
@@ -36,6 +37,8 @@ type runFlags struct {
 	artifacts   string
 	reference   bool
 	paths       []string
+	kubeconfig  string
+	keep        bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -49,6 +52,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.Int64Var(&f.seed, "seed", 1, "seed for the model's random choices (back-off jitter, boot ids)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "keep every scenario's trace in this directory (failed ones are always kept, in "+defaultArtifacts+"/ by default)")
 	fs.BoolVar(&f.reference, "reference", true, "diff each real run against the model")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kind substrate: run on the cluster this kubeconfig names (default: tandem's kind cluster, brought up if it is not)")
+	fs.BoolVar(&f.keep, "keep", false, "kind substrate: leave a cluster this run brings up, for the next run")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -144,8 +149,15 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			Output:      stdout,
 		},
 	}
+	var release func()
+	if f.substrate == "kind" {
+		if release, err = prepareKind(f, stderr); err != nil {
+			return err.(exitError).code
+		}
+		defer release()
+	}
 	stop := progressLine(stderr, &res)
-	stopSignals := tearDownOnSignal(stderr)
+	stopSignals := tearDownOnSignal(stderr, release)
 	code := suite.Run()
 	stopSignals()
 	stop()
@@ -232,8 +244,9 @@ func progressLine(w io.Writer, res *results) (stop func()) {
 }
 
 // tearDownOnSignal makes Ctrl-C (or SIGTERM) tear down every live
-// substrate before tandem exits, so an interrupted run leaves nothing.
-func tearDownOnSignal(stderr io.Writer) (stop func()) {
+// substrate, then what the run set up for them (release, when set),
+// before tandem exits, so an interrupted run leaves nothing.
+func tearDownOnSignal(stderr io.Writer, release func()) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -242,6 +255,9 @@ func tearDownOnSignal(stderr io.Writer) (stop func()) {
 		case sig := <-sigs:
 			fmt.Fprintf(stderr, "\ntandem: %s: tearing down\n", sig)
 			substrate.CloseAll()
+			if release != nil {
+				release()
+			}
 			os.Exit(130)
 		case <-done:
 		}

@@ -259,14 +259,7 @@ func (d *Docker) SetHealth(id spec.UnitID, container, path string, up bool) erro
 	if err != nil {
 		return err
 	}
-	if up {
-		err := pc.RemovePath(&client.RemovePathOptions{Path: path})
-		if ce, ok := err.(*client.Error); ok && ce.Kind == client.ErrorKindNotFound {
-			return nil
-		}
-		return err
-	}
-	return pc.Push(&client.PushOptions{Path: path, Source: strings.NewReader(""), MakeDirs: true})
+	return realpod.SetHealth(pc, path, up)
 }
 
 // ReadFile copies a file out of the container with Docker's archive API:

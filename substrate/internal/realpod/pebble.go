@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/canonical/pebble/client"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-harness/tandem/fixtures/charmagent"
@@ -189,4 +190,18 @@ func NameOf(db string, id int) string {
 		}
 	}
 	return strconv.Itoa(id)
+}
+
+// SetHealth flips the workload tool's health switch through the
+// container's Pebble, so the image need hold nothing for it: the file
+// there is down, no file is up.
+func SetHealth(pc spec.PebbleClient, path string, up bool) error {
+	if up {
+		err := pc.RemovePath(&client.RemovePathOptions{Path: path})
+		if ce, ok := err.(*client.Error); ok && ce.Kind == client.ErrorKindNotFound {
+			return nil
+		}
+		return err
+	}
+	return pc.Push(&client.PushOptions{Path: path, Source: strings.NewReader(""), MakeDirs: true})
 }

@@ -1,0 +1,81 @@
+package kind
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/canonical/pebble/client"
+
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
+)
+
+// hostPID finds, on this machine, the PID 1 of the container with this
+// runtime id: the process in the container's cgroup whose pid in its own
+// namespace is 1. This works where the nodes are containers here.
+func hostPID(containerID string) (int, error) {
+	_, id, _ := strings.Cut(containerID, "://")
+	if id == "" {
+		return 0, fmt.Errorf("cannot find the container: it has no id yet")
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil || !strings.Contains(string(cg), id) {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				f := strings.Fields(rest)
+				if len(f) > 0 && f[len(f)-1] == "1" {
+					return pid, nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("cannot find the PID 1 of container %s on this machine", id[:min(12, len(id))])
+}
+
+// readFileAt reads path in the filesystem of the container whose PID 1 is
+// pid, with its mode and owner as that container names them.
+func readFileAt(pid int, path string) (spec.FileState, error) {
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	st := spec.FileState{Path: path}
+	fi, err := os.Lstat(root + path)
+	switch {
+	case os.IsNotExist(err):
+		st.Error = client.ErrorKindNotFound
+		return st, nil
+	case err != nil:
+		return st, err
+	}
+	sys := fi.Sys().(*syscall.Stat_t)
+	passwd, _ := os.ReadFile(filepath.Join(root, "etc/passwd"))
+	group, _ := os.ReadFile(filepath.Join(root, "etc/group"))
+	st.Mode = fmt.Sprintf("%03o", fi.Mode().Perm())
+	st.User = realpod.NameOf(string(passwd), int(sys.Uid))
+	st.Group = realpod.NameOf(string(group), int(sys.Gid))
+	if fi.Mode().IsRegular() {
+		data, err := os.ReadFile(root + path)
+		if err != nil {
+			return st, err
+		}
+		st.Content = string(data)
+	}
+	return st, nil
+}

@@ -1,0 +1,657 @@
+package kind
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/internal/images"
+	"github.com/tandem-harness/tandem/sidecar"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
+)
+
+func init() {
+	substrate.Register("kind", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
+		return New(ctx, opts)
+	})
+}
+
+// Labels on every namespace tandem makes; the objects in it carry Juju's
+// labels beside tandem's run id.
+const (
+	LabelRun   = "tandem"       // the run id
+	LabelOwner = "tandem.owner" // the pid of the tandem that made it
+)
+
+// Target is the cluster the kind substrate runs on; `tandem run` sets it
+// once for the run.
+type Target struct {
+	Kubeconfig string
+	// Cluster is tandem's kind cluster's name: its nodes are containers on
+	// this machine, so images are loaded into them and the process and
+	// node faults work. Empty for any other cluster.
+	Cluster string
+}
+
+var (
+	targetMu sync.Mutex
+	target   Target
+)
+
+// Use sets the cluster scenarios run on.
+func Use(t Target) {
+	targetMu.Lock()
+	defer targetMu.Unlock()
+	target = t
+}
+
+func using() Target {
+	targetMu.Lock()
+	defer targetMu.Unlock()
+	return target
+}
+
+// Kind runs a scenario's units as a StatefulSet on a cluster.
+type Kind struct {
+	*realpod.Recorder
+	target  Target
+	rest    *rest.Config
+	cs      kubernetes.Interface
+	imgs    images.Set
+	profile spec.TimingProfile
+	clock   *spec.WallClock
+	runID   string
+	ns      string
+	token   string
+	charm   *spec.CharmSpec
+	units   []*unit
+	workers []string // the workers units may run on; worker-<i+1> to the model
+	stop    chan struct{}
+	pods    cache.Indexer
+	nodes   cache.Indexer
+
+	mu       sync.Mutex
+	closed   bool
+	failed   map[string]bool // node containers this run killed
+	notReady map[string]bool
+}
+
+var (
+	_ substrate.Substrate  = (*Kind)(nil)
+	_ substrate.PodDeleter = (*Kind)(nil)
+	_ substrate.NodeFailer = (*Kind)(nil)
+)
+
+// New reaches the cluster and makes sure tandem's images are built.
+func New(ctx context.Context, opts substrate.Options) (*Kind, error) {
+	t := using()
+	if t.Kubeconfig == "" {
+		return nil, fmt.Errorf("cannot run the kind substrate: no cluster: tandem run --substrate kind brings one up, or name one with --kubeconfig")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", t.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the kubeconfig %s: %w", t.Kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := images.Build(ctx, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	profile := spec.Profiles["kind"]
+	runID := opts.RunID + "-" + randomHex(3)
+	return &Kind{Recorder: realpod.NewRecorder("kind", profile, opts.Seed, opts.Scenario), target: t, rest: cfg, cs: cs,
+		imgs: imgs, profile: profile, clock: spec.NewWallClock(), runID: runID, ns: "tandem-" + runID, token: randomHex(16),
+		stop: make(chan struct{}), failed: map[string]bool{}, notReady: map[string]bool{}}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (k *Kind) Name() string                    { return "kind" }
+func (k *Kind) Capabilities() []spec.Capability { return substrate.Declared["kind"] }
+func (k *Kind) Clock() spec.Clock               { return k.clock }
+
+// proxyPort is where the agent serves workload i's Pebble in the pod.
+func proxyPort(i int) int { return 38900 + i }
+
+// Deploy applies the StatefulSet and Service Juju would, in a namespace
+// of the scenario's own, confined to the first `nodes` workers.
+func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error {
+	if k.charm != nil {
+		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, k.charm.App)
+	}
+	k.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
+	if nodes == 0 {
+		nodes = 1 // as the model
+	}
+	workers, err := k.listWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	if nodes > len(workers) {
+		return fmt.Errorf("cannot deploy on %d nodes: the cluster has %d workers (tandem cluster up --workers %d)", nodes, len(workers), nodes)
+	}
+	k.workers = workers[:nodes]
+
+	resolved := *cs
+	resolved.Containers = append([]spec.Container(nil), cs.Containers...)
+	load := []string{k.imgs.Init, k.imgs.Charm, k.imgs.Workload}
+	for i := range resolved.Containers {
+		c := &resolved.Containers[i]
+		base := k.imgs.Resolve(c.Image)
+		if base == "" {
+			base = k.imgs.Workload
+		}
+		image, err := withFiles(ctx, base, *c, binaries.CacheDir())
+		if err != nil {
+			return err
+		}
+		c.Image = image
+		if strings.HasPrefix(image, "tandem/") {
+			load = append(load, image)
+		}
+	}
+	k.charm = &resolved
+	if k.target.Cluster != "" {
+		if err := loadImages(ctx, k.target.Cluster, load); err != nil {
+			return err
+		}
+	}
+
+	labels := map[string]string{LabelRun: k.runID, LabelOwner: strconv.Itoa(os.Getpid())}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns, Labels: labels}}
+	if _, err := k.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("cannot make namespace %s: %w", k.ns, err)
+	}
+	agentCfg, err := k.agentConfig()
+	if err != nil {
+		return err
+	}
+	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: k.imgs.Init, Charm: k.imgs.Charm, Workload: k.imgs.Workload},
+		agentCfg, map[string]string{LabelRun: k.runID})
+	k.place(&ss.Spec.Template.Spec)
+	if _, err := k.cs.CoreV1().Services(k.ns).Create(ctx, sidecar.Service(k.charm, map[string]string{LabelRun: k.runID}), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("cannot make the %s-endpoints Service: %w", cs.App, err)
+	}
+	for i := 0; i < units; i++ {
+		k.units = append(k.units, &unit{k: k, id: spec.NewUnitID(cs.App, i)})
+	}
+	k.watch()
+	if _, err := k.cs.AppsV1().StatefulSets(k.ns).Create(ctx, ss, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("cannot make the %s StatefulSet: %w", cs.App, err)
+	}
+	return nil
+}
+
+// agentConfig is the agent's configuration, the same for every pod: each
+// agent takes its unit from its pod's name.
+func (k *Kind) agentConfig() (string, error) {
+	ports := map[string]int{}
+	for i, name := range k.charm.ContainerNames() {
+		ports[name] = proxyPort(i)
+	}
+	cfg := charmagent.Config{Spec: *k.charm, PollInterval: k.profile.PollInterval, Epoch: k.Epoch,
+		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: k.token, ProxyPorts: ports}
+	data, err := json.Marshal(cfg)
+	return string(data), err
+}
+
+// listWorkers lists the nodes without the control-plane role, by name.
+func (k *Kind) listWorkers(ctx context.Context) ([]string, error) {
+	list, err := k.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the cluster's nodes: %w", err)
+	}
+	var workers []string
+	for _, n := range list.Items {
+		if _, cp := n.Labels["node-role.kubernetes.io/control-plane"]; !cp {
+			workers = append(workers, n.Name)
+		}
+	}
+	sort.Strings(workers)
+	return workers, nil
+}
+
+// place confines units to the chosen workers and spreads them, and gives
+// them the profile's short not-ready and unreachable tolerations, so a
+// failed node's pods are evicted in seconds, not Kubernetes' 5 minutes.
+func (k *Kind) place(ps *corev1.PodSpec) {
+	ps.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: k.workers}},
+		}}},
+	}}
+	ps.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
+		MaxSkew: 1, TopologyKey: "kubernetes.io/hostname", WhenUnsatisfiable: corev1.ScheduleAnyway,
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": k.charm.App}},
+	}}
+	secs := int64(k.profile.Toleration / time.Second)
+	for _, key := range []string{"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"} {
+		ps.Tolerations = append(ps.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists,
+			Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs})
+	}
+}
+
+// modelNode is the name the model knows a worker by: worker-1 for the
+// first of the workers units may run on.
+func (k *Kind) modelNode(node string) string {
+	for i, w := range k.workers {
+		if w == node {
+			return fmt.Sprintf("worker-%d", i+1)
+		}
+	}
+	return node
+}
+
+func (k *Kind) realNode(model string) (string, error) {
+	for i, w := range k.workers {
+		if model == fmt.Sprintf("worker-%d", i+1) || model == w {
+			return w, nil
+		}
+	}
+	return "", fmt.Errorf("cannot find node %q: the scenario's nodes are worker-1 to worker-%d", model, len(k.workers))
+}
+
+func (k *Kind) unit(id spec.UnitID) (*unit, error) {
+	for _, u := range k.units {
+		if u.id == id {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot find unit %q", id)
+}
+
+// running is the unit's pod incarnation if its containers run.
+func (k *Kind) running(id spec.UnitID) (*incarnation, error) {
+	u, err := k.unit(id)
+	if err != nil {
+		return nil, err
+	}
+	inc := u.current()
+	if inc == nil || !inc.isStarted() {
+		return nil, fmt.Errorf("the pod of %s is not running", id)
+	}
+	return inc, nil
+}
+
+func (k *Kind) Pebble(id spec.UnitID, container string) (spec.PebbleClient, error) {
+	inc, err := k.running(id)
+	if err != nil {
+		return nil, err
+	}
+	return inc.client(container)
+}
+
+func (k *Kind) Do(id spec.UnitID, a spec.Action) error {
+	k.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
+	pc, err := k.Pebble(id, a.Container)
+	if err != nil {
+		return err
+	}
+	c := pc.(*client.Client)
+	return spec.Perform(c, spec.RealExec{Client: c}, a)
+}
+
+func (k *Kind) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
+	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
+	k.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
+	pc, err := k.Pebble(id, container)
+	if err != nil {
+		return spec.ExecResult{}, err
+	}
+	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+}
+
+// pid is the host pid of a container's PID 1 (its Pebble); only where the
+// nodes are containers on this machine.
+func (k *Kind) pid(id spec.UnitID, container string) (int, error) {
+	if k.target.Cluster == "" {
+		return 0, fmt.Errorf("cannot reach the processes of %s: the cluster's nodes are not on this machine (process faults need tandem's kind cluster)", id)
+	}
+	inc, err := k.running(id)
+	if err != nil {
+		return 0, err
+	}
+	cid, err := inc.containerID(container)
+	if err != nil {
+		return 0, err
+	}
+	return hostPID(cid)
+}
+
+func (k *Kind) KillService(id spec.UnitID, container, service, signal string) error {
+	k.Act(spec.Record{Type: spec.RecKillService, Unit: id, Container: container, Service: service, Message: signal})
+	pc, err := k.Pebble(id, container)
+	if err != nil {
+		return err
+	}
+	pid, err := k.pid(id, container)
+	if err != nil {
+		return err
+	}
+	return realpod.KillService(pc, pid, service, signal)
+}
+
+// KillContainer kills the container's PID 1 (its Pebble): the kubelet sees
+// it die and restarts it under its back-off.
+func (k *Kind) KillContainer(id spec.UnitID, container string) error {
+	k.Act(spec.Record{Type: spec.RecKillContainer, Unit: id, Container: container})
+	pid, err := k.pid(id, container)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("cannot kill container %s of %s: %w", container, id, err)
+	}
+	return nil
+}
+
+func (k *Kind) SetHealth(id spec.UnitID, container, path string, up bool) error {
+	k.Act(spec.Record{Type: spec.RecHealth, Unit: id, Container: container, Path: path, State: map[bool]string{true: "up", false: "down"}[up]})
+	pc, err := k.Pebble(id, container)
+	if err != nil {
+		return err
+	}
+	return realpod.SetHealth(pc, path, up)
+}
+
+// ReadFile reads the file through /proc/<pid>/root of the container's
+// PID 1: nothing is needed in the image.
+func (k *Kind) ReadFile(id spec.UnitID, container, path string) (spec.FileState, error) {
+	k.Act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
+	pid, err := k.pid(id, container)
+	if err != nil {
+		return spec.FileState{}, err
+	}
+	st, err := readFileAt(pid, path)
+	if err != nil {
+		return st, err
+	}
+	k.Observe(spec.Record{Type: spec.RecFile, Unit: id, Container: container, Path: path, File: &st})
+	return st, nil
+}
+
+func (k *Kind) StartCount(id spec.UnitID, container, name string) (int, error) {
+	pid, err := k.pid(id, container)
+	if err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/root%s/%s", pid, spec.StartRecordDir, name))
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strings.Count(string(data), "\n"), nil
+}
+
+func (k *Kind) Events(id spec.UnitID) ([]spec.Event, error) {
+	if _, err := k.unit(id); err != nil {
+		return nil, err
+	}
+	return k.Recorder.Events(id), nil
+}
+
+// Pods is each unit's pod as the API server has it.
+func (k *Kind) Pods() ([]substrate.Pod, error) {
+	var out []substrate.Pod
+	for _, u := range k.units {
+		p := substrate.Pod{Unit: u.id, Name: u.id.PodName(), Phase: "Pending", Restarts: map[string]int{}}
+		if obj, ok, _ := k.pods.GetByKey(k.ns + "/" + u.id.PodName()); ok {
+			pod := obj.(*corev1.Pod)
+			p.Node = k.modelNode(pod.Spec.NodeName)
+			p.Phase = k.phase(pod)
+			for _, c := range pod.Status.Conditions {
+				if c.Type == corev1.PodReady {
+					p.Ready = c.Status == corev1.ConditionTrue
+				}
+			}
+			for _, c := range pod.Status.ContainerStatuses {
+				p.Restarts[c.Name] = int(c.RestartCount)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// phase is the pod's phase as the model names it: Terminating once it is
+// being deleted, Unknown while its node is NotReady.
+func (k *Kind) phase(pod *corev1.Pod) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case pod.DeletionTimestamp != nil:
+		return "Terminating"
+	case pod.Spec.NodeName != "" && k.notReady[pod.Spec.NodeName]:
+		return "Unknown"
+	}
+	return string(pod.Status.Phase)
+}
+
+// DeletePod deletes the unit's pod as `kubectl delete pod` does; the
+// StatefulSet makes a new one with the same name (R3.6).
+func (k *Kind) DeletePod(id spec.UnitID) error {
+	k.Act(spec.Record{Type: spec.RecDeletePod, Unit: id})
+	return k.deletePod(id, nil)
+}
+
+// ForceDelete removes the pod object at once, whatever its node says: what
+// lets the StatefulSet replace a pod on a dead node (R3.7).
+func (k *Kind) ForceDelete(id spec.UnitID) error {
+	k.Act(spec.Record{Type: spec.RecForceDelete, Unit: id})
+	zero := int64(0)
+	return k.deletePod(id, &zero)
+}
+
+func (k *Kind) deletePod(id spec.UnitID, grace *int64) error {
+	u, err := k.unit(id)
+	if err != nil {
+		return err
+	}
+	inc := u.current()
+	if inc == nil {
+		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
+	}
+	err = k.cs.CoreV1().Pods(k.ns).Delete(context.Background(), id.PodName(), metav1.DeleteOptions{GracePeriodSeconds: grace})
+	if err != nil {
+		return fmt.Errorf("cannot delete the pod of %s: %w", id, err)
+	}
+	u.end(inc)
+	k.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
+	return nil
+}
+
+// FailNode kills the node's container, as a machine that loses power;
+// Close starts it again.
+func (k *Kind) FailNode(node string) error {
+	k.Act(spec.Record{Type: spec.RecFailNode, Node: node})
+	if k.target.Cluster == "" {
+		return fmt.Errorf("cannot fail node %s: the cluster's nodes are not on this machine (node faults need tandem's kind cluster)", node)
+	}
+	real, err := k.realNode(node)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.failed[real] = true
+	k.mu.Unlock()
+	if out, err := exec.Command("docker", "kill", real).CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot fail node %s: %v: %s", node, err, out)
+	}
+	for _, u := range k.units {
+		if inc := u.current(); inc != nil && inc.node == real {
+			inc.stopFollowing()
+		}
+	}
+	return nil
+}
+
+// Close deletes the scenario's namespace and waits until it is gone, and
+// brings back any node the scenario failed.
+func (k *Kind) Close() error {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return nil
+	}
+	k.closed = true
+	failed := k.failed
+	k.mu.Unlock()
+	k.Act(spec.Record{Type: spec.RecEnd})
+	close(k.stop)
+	for _, u := range k.units {
+		if inc := u.current(); inc != nil {
+			u.end(inc)
+		}
+	}
+	err := deleteNamespace(k.cs, k.ns)
+	for node := range failed {
+		if e := restartNode(k.cs, node); e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return k.Err()
+}
+
+// deleteNamespace removes a namespace and its pods at once (no grace:
+// the scenario is over) and waits until it is gone.
+func deleteNamespace(cs kubernetes.Interface, ns string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	zero := int64(0)
+	cs.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
+	err := cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot delete namespace %s: %w", ns, err)
+	}
+	for {
+		if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cannot delete namespace %s: still there after 2 minutes", ns)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// restartNode starts a killed node container again and waits until its
+// node is Ready, so the next scenario has the whole cluster.
+func restartNode(cs kubernetes.Interface, node string) error {
+	if out, err := exec.Command("docker", "start", node).CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot restart node %s: %v: %s", node, err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for {
+		n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+		if err == nil {
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue && time.Since(c.LastTransitionTime.Time) < 3*time.Minute && c.LastHeartbeatTime.After(time.Now().Add(-20*time.Second)) {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cannot restart node %s: not Ready within 3 minutes", node)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// watch follows the namespace's pods and the cluster's nodes.
+func (k *Kind) watch() {
+	pods := informers.NewSharedInformerFactoryWithOptions(k.cs, 0, informers.WithNamespace(k.ns)).Core().V1().Pods().Informer()
+	nodes := informers.NewSharedInformerFactory(k.cs, 0).Core().V1().Nodes().Informer()
+	k.pods, k.nodes = pods.GetIndexer(), nodes.GetIndexer()
+	onPod := func(obj any) {
+		if pod, ok := obj.(*corev1.Pod); ok {
+			k.onPod(pod)
+		}
+	}
+	pods.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: onPod, UpdateFunc: func(_, obj any) { onPod(obj) }})
+	onNode := func(obj any) {
+		if n, ok := obj.(*corev1.Node); ok {
+			k.onNode(n)
+		}
+	}
+	nodes.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: onNode, UpdateFunc: func(_, obj any) { onNode(obj) }})
+	go pods.Run(k.stop)
+	go nodes.Run(k.stop)
+	cache.WaitForCacheSync(k.stop, pods.HasSynced, nodes.HasSynced)
+}
+
+// onNode notes a node going NotReady: its units' pods are Unknown then.
+func (k *Kind) onNode(n *corev1.Node) {
+	ready := false
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			ready = c.Status == corev1.ConditionTrue
+		}
+	}
+	k.mu.Lock()
+	was := k.notReady[n.Name]
+	k.notReady[n.Name] = !ready
+	k.mu.Unlock()
+	if ready || was {
+		return
+	}
+	for _, u := range k.units {
+		if inc := u.current(); inc != nil && inc.node == n.Name {
+			inc.state("Unknown")
+		}
+	}
+}
+
+func (k *Kind) onPod(pod *corev1.Pod) {
+	id, err := spec.UnitOfPod(k.charm.App, pod.Name)
+	if err != nil {
+		return
+	}
+	u, err := k.unit(id)
+	if err != nil {
+		return
+	}
+	u.observe(pod)
+}
