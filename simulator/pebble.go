@@ -535,6 +535,9 @@ func (c *chk) setStatus(st string) {
 	if c.status != st {
 		c.status = st
 		c.p.observe(spec.Record{Type: spec.RecCheck, Check: c.cfg.Name, State: st})
+		if c.p.ctr.pebble == c.p {
+			c.p.ctr.healthChanged()
+		}
 	}
 }
 

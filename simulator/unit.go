@@ -69,10 +69,15 @@ type container struct {
 	fs       *filesystem
 	pebble   *pebble
 	gen      int
-	live     int // consecutive liveness probe failures
+	aliveGen int // counts changes of the alive health, for the liveness probe
 	ready    bool
 	// derive reads this container's Pebble log lines into observations.
 	derive spec.LogDeriver
+	// recovering are the checks whose recover-check change was open when
+	// the last Pebble died: its state is on charm-data, and the next Pebble
+	// ends those changes Done, so the charm hears check-recovered before
+	// pebble-ready (seen on kind: docs/model.md).
+	recovering []string
 }
 
 // charmAgent is the charm container's agent: it plays Juju's uniter for
@@ -180,7 +185,7 @@ func (c *container) start() {
 	c.gen++
 	if c.fs != nil && c.pod.u.m.profile.RestartKeepsWrites {
 		// The same container again (Docker's restart policy).
-		c.up, c.started, c.live, c.ready = true, c.pod.u.m.Clock.Now(), 0, true
+		c.up, c.started, c.ready = true, c.pod.u.m.Clock.Now(), true
 		c.startPebble()
 		return
 	}
@@ -204,7 +209,7 @@ func (c *container) start() {
 	for _, m := range c.spec.Mounts {
 		c.fs.mount(m.Location, c.pod.u.storageFor(m.Storage))
 	}
-	c.up, c.started, c.live, c.ready = true, c.pod.u.m.Clock.Now(), 0, true
+	c.up, c.started, c.ready = true, c.pod.u.m.Clock.Now(), true
 	c.startPebble()
 }
 
@@ -224,6 +229,14 @@ func (c *container) startPebble() {
 		return
 	}
 	c.pebble = pb
+	for _, name := range c.recovering {
+		if ch, ok := pb.checks[name]; ok {
+			ch.status = "up"
+		}
+		pb.observe(spec.Record{Type: spec.RecCheck, Check: name, State: "up"})
+		c.pod.checkEvent(c, spec.CheckRecovered(c.name), name)
+	}
+	c.recovering = nil
 	c.probeLoop()
 }
 
@@ -236,6 +249,11 @@ func (c *container) die(reason string) {
 	c.up = false
 	c.gen++
 	if c.pebble != nil {
+		for _, name := range sortedKeys(c.pebble.checks) {
+			if c.pebble.checks[name].recover {
+				c.recovering = append(c.recovering, name)
+			}
+		}
 		c.pebble.kill()
 	}
 	c.pebble = nil
@@ -343,8 +361,9 @@ func (p *pod) probe(c *container, cfg *check) error {
 	return nil
 }
 
-// probeLoop plays the kubelet's liveness and readiness probes on the
-// container's Pebble port (R1.3, R3.3, R3.4), where the profile has them.
+// probeLoop plays the kubelet's readiness probe on the container's Pebble
+// port (R1.3, R3.4), where the profile has them; healthChanged plays its
+// liveness probe.
 func (c *container) probeLoop() {
 	if !c.pod.u.m.profile.Probes {
 		return
@@ -354,18 +373,38 @@ func (c *container) probeLoop() {
 		if c.gen != gen || !c.up || c.pebble == nil {
 			return
 		}
-		if c.pebble.healthy("alive", nil) {
-			c.live = 0
-		} else {
-			c.live++
-		}
 		c.setReady(c.pebble.healthy("ready", nil))
-		if c.live >= 3 {
-			c.pod.u.observe(spec.Record{Type: spec.RecLog, Container: c.name, Message: "Liveness probe failed: kubelet restarts the container"})
-			c.die("liveness probe failed")
+		c.probeLoop()
+	})
+}
+
+// Juju's liveness probe (R1.3): every 5 s, three failures in a row.
+const (
+	livenessPeriod    = 5 * time.Second
+	livenessThreshold = 3
+)
+
+// healthChanged follows the container's alive health for the kubelet's
+// liveness probe. The prober's phase is the kubelet's own, so the model
+// takes the earliest it can be: a failing probe just as the health goes
+// down, and the container restarted two periods later if it stays down
+// (R3.3). On SIGTERM Pebble stops its services before it exits (seen on
+// kind: docs/model.md).
+func (c *container) healthChanged() {
+	if !c.pod.u.m.profile.Probes || c.pebble == nil {
+		return
+	}
+	c.aliveGen++
+	if c.pebble.healthy("alive", nil) {
+		return
+	}
+	gen, cgen := c.aliveGen, c.gen
+	c.pod.u.after((livenessThreshold-1)*livenessPeriod, func() {
+		if c.aliveGen != gen || c.gen != cgen || !c.up || c.pebble == nil {
 			return
 		}
-		c.probeLoop()
+		c.pod.u.observe(spec.Record{Type: spec.RecLog, Container: c.name, Message: "Liveness probe failed: kubelet restarts the container"})
+		c.pebble.shutdown(0)
 	})
 }
 

@@ -106,7 +106,7 @@ var Profiles = map[string]TimingProfile{
 		RestartLimit: 5 * time.Minute, RestartReset: 10 * time.Minute,
 		PodStart: 3 * time.Second, PodRecreate: 2 * time.Second, AgentStart: 2 * time.Second,
 		PollInterval: time.Second, Probes: true,
-		NodeNotReady: 40 * time.Second, Toleration: 10 * time.Second,
+		NodeNotReady: 10 * time.Second, Toleration: 10 * time.Second,
 		Allowance: 2 * time.Second,
 	},
 }

@@ -22,6 +22,7 @@ import (
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
 	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
+	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
 )
 
@@ -252,4 +253,73 @@ func BenchmarkClusterUp(b *testing.B) {
 	b.ReportMetric(tandemTime.Seconds()/float64(b.N), "tandem-up-s")
 	b.ReportMetric(kindTime.Seconds()/float64(b.N), "kind-create-s")
 	b.ReportMetric(tandemTime.Seconds()/kindTime.Seconds(), "ratio")
+}
+
+// kindRunFootprint is Docker's lists and the namespaces of tandem's
+// default cluster.
+func kindRunFootprint(t *testing.T) []string {
+	t.Helper()
+	out := dockerLists(t)
+	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
+	if !ok {
+		return out
+	}
+	cs, err := c.Client()
+	require.NoError(t, err)
+	list, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, ns := range list.Items {
+		out = append(out, "namespace "+ns.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// waitForNamespace waits until a run has made its namespace and its pod
+// runs.
+func waitForNamespace(t *testing.T, before []string) {
+	t.Helper()
+	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
+	require.True(t, ok)
+	cs, err := c.Client()
+	require.NoError(t, err)
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{LabelSelector: kind.LabelRun})
+		if err == nil {
+			for _, p := range pods.Items {
+				if p.Status.Phase == corev1.PodRunning {
+					time.Sleep(time.Second)
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("the run never had a running pod")
+}
+
+// TestNothingLeaksOnKind: a run that brings tandem's cluster up takes it
+// down again; and on a kept cluster, named by tandem or by --kubeconfig,
+// a passing run, a failing run, a SIGINT and a SIGKILL followed by
+// tandem clean leave Docker's lists and the cluster's namespaces as they
+// were.
+func TestNothingLeaksOnKind(t *testing.T) {
+	needKind(t)
+	bin := buildTandem(t)
+	if _, up := cluster.Get(clustersDir(), cluster.DefaultName); !up {
+		before := dockerLists(t)
+		out, err := exec.Command(bin, "run", "--substrate", "kind", "--format", "progress", "--artifacts", t.TempDir(), "testdata/local-pass.feature").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), "bringing up kind cluster")
+		require.Equal(t, before, dockerLists(t), "a run that brought the cluster up takes it down")
+		out, err = exec.Command(bin, "cluster", "up").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		t.Cleanup(func() { exec.Command(bin, "cluster", "down").Run() })
+	} else {
+		t.Log("tandem's cluster is up already: the run that brings one up is not checked")
+	}
+	leakTest(t, "kind", kindRunFootprint, waitForNamespace)
+	c, _ := cluster.Get(clustersDir(), cluster.DefaultName)
+	leakTest(t, "kind", kindRunFootprint, waitForNamespace, "--kubeconfig", c.Kubeconfig)
 }

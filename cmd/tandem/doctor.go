@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/docker"
+	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
 	"github.com/tandem-harness/tandem/substrate/local"
 )
@@ -76,6 +77,7 @@ func cacheState() string {
 func cleanCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tandem clean", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	kubeconfig := fs.String("kubeconfig", "", "also remove killed runs' namespaces from the cluster this kubeconfig names")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -86,6 +88,34 @@ func cleanCommand(args []string, stdout, stderr io.Writer) int {
 		clusters, err = cluster.Clean(clustersDir())
 		for _, name := range clusters {
 			fmt.Fprintf(stdout, "removed kind cluster %q (its tandem is gone and it was not kept)\n", name)
+			left = append(left, local.Leftover{})
+		}
+	}
+	if err == nil {
+		// Namespaces of killed runs on the clusters that stay.
+		var found []cluster.Found
+		found, err = cluster.List(clustersDir())
+		for _, f := range found {
+			if err != nil {
+				break
+			}
+			c, ok := cluster.Get(clustersDir(), f.Name)
+			if !ok {
+				continue
+			}
+			var nss []string
+			nss, err = kind.Clean(c.Kubeconfig)
+			for _, ns := range nss {
+				fmt.Fprintf(stdout, "removed namespace %s from kind cluster %q (its tandem is gone)\n", ns, f.Name)
+				left = append(left, local.Leftover{})
+			}
+		}
+	}
+	if err == nil && *kubeconfig != "" {
+		var nss []string
+		nss, err = kind.Clean(*kubeconfig)
+		for _, ns := range nss {
+			fmt.Fprintf(stdout, "removed namespace %s from the cluster of %s (its tandem is gone)\n", ns, *kubeconfig)
 			left = append(left, local.Leftover{})
 		}
 	}

@@ -91,13 +91,15 @@ func contains(list []string, s string) bool {
 }
 
 // leakTest runs a passing run, a failing run, a run stopped by SIGINT and
-// one killed by SIGKILL and then cleaned, on substrate, and checks after
-// each that footprint is as it was before.
-func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []string, waitStarted func(*testing.T, []string)) {
+// one killed by SIGKILL and then cleaned, on substrate (with extra run
+// and clean flags), and checks after each that footprint is as it was
+// before.
+func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []string, waitStarted func(*testing.T, []string), extra ...string) {
 	bin := buildTandem(t)
 	art := t.TempDir()
 	run := func(feature string) *exec.Cmd {
-		return exec.Command(bin, "run", "--substrate", substrateName, "--format", "progress", "--artifacts", art, feature)
+		args := append([]string{"run", "--substrate", substrateName, "--format", "progress", "--artifacts", art}, extra...)
+		return exec.Command(bin, append(args, feature)...)
 	}
 	before := footprint(t)
 
@@ -122,7 +124,7 @@ func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []s
 	waitStarted(t, before)
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
-	out, err = exec.Command(bin, "clean").CombinedOutput()
+	out, err = exec.Command(bin, append([]string{"clean"}, extra...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "removed ", "a killed run leaves something for tandem clean")
 	deadline := time.Now().Add(5 * time.Second)

@@ -20,7 +20,7 @@ Usage:
   tandem node-image build        build kind's node image here, offline (cached)
   tandem cluster up|down|status  a kind cluster for the kind substrate
   tandem doctor                  what each substrate needs on this machine
-  tandem clean                   remove what killed runs left behind
+  tandem clean [--kubeconfig F]  remove what killed runs left behind
   tandem help                    this text
 
 Run "tandem run --help" for run's flags.

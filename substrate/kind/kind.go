@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/tandem-harness/tandem/fixtures/charmagent"
 	"github.com/tandem-harness/tandem/internal/binaries"
@@ -35,6 +37,10 @@ import (
 )
 
 func init() {
+	// client-go reports a port-forward's broken stream through klog; the
+	// forward is made again (pod.go), so the line would only be noise.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	substrate.Register("kind", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
 		return New(ctx, opts)
 	})
@@ -98,7 +104,12 @@ type Kind struct {
 	closed   bool
 	failed   map[string]bool // node containers this run killed
 	notReady map[string]bool
+	unlock   func() // releases spread
 }
+
+// spread lets scenarios share the cluster, except one spread over nodes,
+// which runs alone (see Deploy).
+var spread sync.RWMutex
 
 var (
 	_ substrate.Substrate  = (*Kind)(nil)
@@ -163,6 +174,15 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		return fmt.Errorf("cannot deploy on %d nodes: the cluster has %d workers (tandem cluster up --workers %d)", nodes, len(workers), nodes)
 	}
 	k.workers = workers[:nodes]
+	// A scenario spread over nodes may fail one, which would hit every
+	// other scenario's pods there: it runs alone.
+	if nodes > 1 {
+		spread.Lock()
+		k.unlock = spread.Unlock
+	} else {
+		spread.RLock()
+		k.unlock = spread.RUnlock
+	}
 
 	resolved := *cs
 	resolved.Containers = append([]spec.Container(nil), cs.Containers...)
@@ -339,15 +359,32 @@ func (k *Kind) pid(id spec.UnitID, container string) (int, error) {
 	if k.target.Cluster == "" {
 		return 0, fmt.Errorf("cannot reach the processes of %s: the cluster's nodes are not on this machine (process faults need tandem's kind cluster)", id)
 	}
-	inc, err := k.running(id)
-	if err != nil {
+	if _, err := k.running(id); err != nil {
 		return 0, err
 	}
-	cid, err := inc.containerID(container)
-	if err != nil {
-		return 0, err
+	// The pod's status names a restarted container a moment after the
+	// kubelet starts it: ask the API server until it names one that runs.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pod, err := k.cs.CoreV1().Pods(k.ns).Get(context.Background(), id.PodName(), metav1.GetOptions{})
+		if err != nil {
+			return 0, fmt.Errorf("cannot read the pod of %s: %w", id, err)
+		}
+		var lastErr error = fmt.Errorf("container %s of %s is not running", container, id)
+		for _, st := range pod.Status.ContainerStatuses {
+			if st.Name == container && st.State.Running != nil {
+				pid, err := hostPID(st.ContainerID)
+				if err == nil {
+					return pid, nil
+				}
+				lastErr = err
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, lastErr
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return hostPID(cid)
 }
 
 func (k *Kind) KillService(id spec.UnitID, container, service, signal string) error {
@@ -542,6 +579,9 @@ func (k *Kind) Close() error {
 		if e := restartNode(k.cs, node); e != nil && err == nil {
 			err = e
 		}
+	}
+	if k.unlock != nil {
+		k.unlock()
 	}
 	if err != nil {
 		return err

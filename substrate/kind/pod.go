@@ -63,7 +63,7 @@ func (u *unit) observe(pod *corev1.Pod) {
 		if inc != nil {
 			go inc.close()
 		}
-		inc = &incarnation{u: u, k: u.k, uid: pod.UID, name: pod.Name, restarts: map[string]int32{}, ids: map[string]string{},
+		inc = &incarnation{u: u, k: u.k, uid: pod.UID, name: pod.Name, restarts: map[string]int32{},
 			clients: map[string]*client.Client{}, stop: make(chan struct{})}
 		u.inc = inc
 	}
@@ -85,8 +85,7 @@ type incarnation struct {
 	closed    bool
 	unschedul bool
 	restarts  map[string]int32
-	ids       map[string]string // container -> runtime id
-	ports     map[string]int    // "agent" or a workload -> local port
+	ports     map[string]int // "agent" or a workload -> local port
 	clients   map[string]*client.Client
 	agent     *charmagent.Client
 	stop      chan struct{}
@@ -141,11 +140,6 @@ func (inc *incarnation) update(pod *corev1.Pod) {
 	}
 	newlyUnschedulable := unschedulable && !inc.unschedul
 	inc.unschedul = unschedulable
-	for _, c := range pod.Status.ContainerStatuses {
-		if c.ContainerID != "" {
-			inc.ids[c.Name] = c.ContainerID
-		}
-	}
 	inc.mu.Unlock()
 	if newlyUnschedulable {
 		inc.state("Pending")
@@ -188,24 +182,10 @@ func (inc *incarnation) update(pod *corev1.Pod) {
 		inc.restarts[c.Name] = c.RestartCount
 		inc.mu.Unlock()
 		if c.RestartCount > was {
-			// When the container runs again, by the kubelet's own clock.
-			at := k.Now()
-			if c.State.Running != nil {
-				at = c.State.Running.StartedAt.Time.Sub(k.Epoch)
-			}
-			k.Observe(spec.Record{At: at, Type: spec.RecRestart, Unit: inc.u.id, Container: c.Name, Count: int(c.RestartCount)})
+			// When it is seen: the API's start times are whole seconds.
+			k.Observe(spec.Record{Type: spec.RecRestart, Unit: inc.u.id, Container: c.Name, Count: int(c.RestartCount)})
 		}
 	}
-}
-
-func (inc *incarnation) containerID(name string) (string, error) {
-	inc.mu.Lock()
-	defer inc.mu.Unlock()
-	id, ok := inc.ids[name]
-	if !ok {
-		return "", fmt.Errorf("cannot find container %q in %s", name, inc.u.id)
-	}
-	return id, nil
 }
 
 // run forwards the agent's port and each workload's Pebble proxy, follows

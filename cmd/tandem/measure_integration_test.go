@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
+	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+)
+
+// TestMeasureKubeletBackoff measures, on tandem's kind cluster, the
+// kubelet's restart back-off for a container that exits at once: the wait
+// from each exit to the next start. It takes about six minutes, so it runs
+// only when asked (TANDEM_MEASURE=1 go test -run TestMeasureKubeletBackoff
+// -v ./cmd/tandem, with `tandem cluster up` first); docs/model.md and the
+// kind profile carry its figures.
+func TestMeasureKubeletBackoff(t *testing.T) {
+	if os.Getenv("TANDEM_MEASURE") == "" {
+		t.Skip("a six-minute measurement: set TANDEM_MEASURE=1 to run it")
+	}
+	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
+	require.True(t, ok, "tandem cluster up first")
+	cs, err := c.Client()
+	require.NoError(t, err)
+	ctx := context.Background()
+	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "tandem-measure-"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	defer cs.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "crash"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Name: "crash", Image: "tandem.local/busybox:" + nodeimage.Default.DebianSuite, ImagePullPolicy: corev1.PullNever,
+		Command: []string{"/bin/sh", "-c", "exit 1"},
+	}}}}
+	_, err = cs.CoreV1().Pods(ns.Name).Create(ctx, pod, metav1.CreateOptions{})
+	require.NoError(t, err)
+	// Every run of the container seen, by its start: its exit.
+	runs := map[time.Time]time.Time{}
+	deadline := time.Now().Add(7 * time.Minute)
+	for time.Now().Before(deadline) && len(runs) < 8 {
+		p, err := cs.CoreV1().Pods(ns.Name).Get(ctx, "crash", metav1.GetOptions{})
+		require.NoError(t, err)
+		for _, st := range p.Status.ContainerStatuses {
+			for _, term := range []*corev1.ContainerStateTerminated{st.State.Terminated, st.LastTerminationState.Terminated} {
+				if term != nil {
+					runs[term.StartedAt.Time] = term.FinishedAt.Time
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var starts []time.Time
+	for s := range runs {
+		starts = append(starts, s)
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
+	for i := 1; i < len(starts); i++ {
+		t.Logf("restart %d: started %.0fs after the exit before it", i, starts[i].Sub(runs[starts[i-1]]).Seconds())
+	}
+	require.GreaterOrEqual(t, len(starts), 6, "the container crash-looped six times")
+}
