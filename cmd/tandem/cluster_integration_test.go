@@ -22,6 +22,8 @@ import (
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
 	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
 	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
 )
@@ -322,4 +324,37 @@ func TestNothingLeaksOnKind(t *testing.T) {
 	leakTest(t, "kind", kindRunFootprint, waitForNamespace)
 	c, _ := cluster.Get(clustersDir(), cluster.DefaultName)
 	leakTest(t, "kind", kindRunFootprint, waitForNamespace, "--kubeconfig", c.Kubeconfig)
+}
+
+// BenchmarkUnitReady times a sidecar unit (init + charm + 2 workloads)
+// from the StatefulSet applied to every container Ready (each one's
+// readiness probe on its own Pebble), on tandem's cluster, images loaded.
+// The README reports it.
+func BenchmarkUnitReady(b *testing.B) {
+	needKind(b)
+	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
+	if !ok {
+		b.Skip("tandem cluster up first: the benchmark times a unit, not a cluster")
+	}
+	kind.Use(kind.Target{Kubeconfig: c.Kubeconfig, Cluster: c.Name})
+	cs := &spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "a"}, {Name: "b"}}}
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := substrate.New(context.Background(), "kind", substrate.Options{RunID: "bench"})
+		require.NoError(b, err)
+		b.StartTimer()
+		t0 := time.Now()
+		require.NoError(b, s.Deploy(context.Background(), cs, 1, 1))
+		ready := spec.WaitFor(s.Clock(), 60*time.Second, 10*time.Millisecond, func() bool {
+			pods, err := s.Pods()
+			return err == nil && len(pods) == 1 && pods[0].Ready
+		})
+		total += time.Since(t0)
+		b.StopTimer()
+		s.Close()
+		substrate.Forget(s)
+		require.True(b, ready, "the unit was not Ready within 60s")
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-ready")
 }

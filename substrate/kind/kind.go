@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/canonical/pebble/client"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,8 +39,7 @@ import (
 func init() {
 	// client-go reports a port-forward's broken stream through klog; the
 	// forward is made again (pod.go), so the line would only be noise.
-	klog.SetOutput(io.Discard)
-	klog.LogToStderr(false)
+	klog.SetLogger(logr.Discard())
 	substrate.Register("kind", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
 		return New(ctx, opts)
 	})
@@ -466,6 +465,10 @@ func (k *Kind) Pods() ([]substrate.Pod, error) {
 	var out []substrate.Pod
 	for _, u := range k.units {
 		p := substrate.Pod{Unit: u.id, Name: u.id.PodName(), Phase: "Pending", Restarts: map[string]int{}}
+		if k.pods == nil {
+			out = append(out, p)
+			continue
+		}
 		if obj, ok, _ := k.pods.GetByKey(k.ns + "/" + u.id.PodName()); ok {
 			pod := obj.(*corev1.Pod)
 			p.Node = k.modelNode(pod.Spec.NodeName)
@@ -572,6 +575,9 @@ func (k *Kind) Close() error {
 	for _, u := range k.units {
 		if inc := u.current(); inc != nil {
 			u.end(inc)
+			if !failed[inc.node] { // a dead node's kubelet serves no logs
+				inc.catchUp()
+			}
 		}
 	}
 	err := deleteNamespace(k.cs, k.ns)

@@ -90,6 +90,8 @@ type incarnation struct {
 	agent     *charmagent.Client
 	stop      chan struct{}
 	following bool
+	logs      map[string]*logState // by workload, once run has begun
+	followers sync.WaitGroup
 }
 
 func (inc *incarnation) isStarted() bool {
@@ -198,10 +200,13 @@ func (inc *incarnation) run() error {
 	inc.mu.Lock()
 	inc.agent = charmagent.NewTCPClient(fmt.Sprintf("127.0.0.1:%d", inc.ports["agent"]), inc.k.token)
 	inc.following = true
-	inc.mu.Unlock()
+	inc.logs = map[string]*logState{}
 	for _, name := range inc.k.charm.ContainerNames() {
-		go inc.followLogs(name)
+		inc.logs[name] = &logState{}
+		inc.followers.Add(1)
+		go inc.followLogs(name, inc.logs[name])
 	}
+	inc.mu.Unlock()
 	return inc.introduce()
 }
 
@@ -358,15 +363,22 @@ func (inc *incarnation) isFollowing() bool {
 	return inc.following && !inc.closed
 }
 
+// logState is how far a workload's log has been read: the API server's
+// timestamp of the last line taken, and what earlier lines said.
+type logState struct {
+	last   string
+	derive spec.LogDeriver
+}
+
 // followLogs reads a workload's Pebble log lines across its restarts: a
-// followed log ends when the container stops, so it follows again from
-// the last line's timestamp.
-func (inc *incarnation) followLogs(name string) {
-	k := inc.k
-	var derive spec.LogDeriver
-	last := ""
+// followed log ends when the container stops, and may stall when the API
+// server's stream to the kubelet does, so it follows again, every few
+// seconds at most, from the last line's second (the lines of that second
+// already taken are skipped).
+func (inc *incarnation) followLogs(name string, st *logState) {
+	defer inc.followers.Done()
 	for inc.isFollowing() {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		go func() {
 			select {
 			case <-inc.stop:
@@ -374,33 +386,55 @@ func (inc *incarnation) followLogs(name string) {
 			}
 			cancel()
 		}()
-		opts := &corev1.PodLogOptions{Container: name, Follow: true, Timestamps: true}
-		if last != "" {
-			if t, err := time.Parse(time.RFC3339Nano, last); err == nil {
-				since := metav1.NewTime(t)
-				opts.SinceTime = &since
-			}
-		}
-		stream, err := k.cs.CoreV1().Pods(k.ns).GetLogs(inc.name, opts).Stream(ctx)
-		if err == nil {
-			sc := bufio.NewScanner(stream)
-			sc.Buffer(make([]byte, 64*1024), 1024*1024)
-			for sc.Scan() {
-				ts, line, ok := strings.Cut(sc.Text(), " ")
-				if !ok || !after(ts, last) {
-					continue // seen before this follow began
-				}
-				last = ts
-				k.PebbleLogLine(&derive, line, inc.u.id, name)
-			}
-			stream.Close()
-		}
+		inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name, Follow: true})
 		cancel()
 		select {
 		case <-inc.stop:
 			return
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// catchUp reads what the followers have not yet taken, once they have
+// stopped: the trace is then whole when the scenario ends.
+func (inc *incarnation) catchUp() {
+	inc.followers.Wait()
+	inc.mu.Lock()
+	logs := inc.logs
+	inc.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for name, st := range logs {
+		inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name, Previous: true})
+		inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name})
+	}
+}
+
+// readLogs takes the lines of one log request that are newer than st's.
+func (inc *incarnation) readLogs(ctx context.Context, name string, st *logState, opts *corev1.PodLogOptions) {
+	k := inc.k
+	opts.Timestamps = true
+	if st.last != "" {
+		if t, err := time.Parse(time.RFC3339Nano, st.last); err == nil {
+			since := metav1.NewTime(t)
+			opts.SinceTime = &since
+		}
+	}
+	stream, err := k.cs.CoreV1().Pods(k.ns).GetLogs(inc.name, opts).Stream(ctx)
+	if err != nil {
+		return
+	}
+	defer stream.Close()
+	sc := bufio.NewScanner(stream)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		ts, line, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !after(ts, st.last) {
+			continue // taken before
+		}
+		st.last = ts
+		k.PebbleLogLine(&st.derive, line, inc.u.id, name)
 	}
 }
 
