@@ -33,3 +33,22 @@ Feature: A sidecar unit is one pod
     And check "db-reachable" in "web" is up within 5s
     When the charm stops "db" in "db"
     Then check "db-reachable" in "web" is down within 5s
+
+  @R1.6 @R1.2
+  Scenario: a file a workload's Pebble writes to the shared volume is seen from the charm container
+    Given a charm "demo" with workload containers "web" and "db"
+    When the charm is deployed
+    And the charm pushes "/charm/container/from-db.txt" to "db":
+      """
+      written in db
+      """
+    Then file "/charm/containers/db/from-db.txt" in "charm" contains "written in db"
+    And file "/charm/containers/web/from-db.txt" in "charm" does not exist
+
+  @R1.6 @needs-nodes
+  Scenario: the older podspec pattern's pods can be split across nodes; a sidecar unit's cannot
+    Given a charm "demo" with workload container "app"
+    When the charm is deployed the podspec way on 2 nodes
+    Then the operator pod and the workload pod run on different nodes
+    When the charm is deployed as 2 units on 2 nodes
+    Then every unit's containers run on one node

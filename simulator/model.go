@@ -33,6 +33,8 @@ type Model struct {
 	// spread, a real one weighs more, and a node fault must hit the same
 	// units in both.
 	placed map[spec.UnitID][]string
+	// podspec is where DeployPodspec put the operator and workload pods.
+	podspec *[2]string
 }
 
 // PodTimes is when a pod incarnation was seen running and introduced.
@@ -174,6 +176,34 @@ func (m *Model) schedule(u *Unit) (string, bool) {
 		u.pinned = best.name // local-path binds the volume on first use
 	}
 	return best.name, true
+}
+
+// DeployPodspec deploys the charm the older podspec way (R1.6): the
+// operator pod on the first node, the workload pod, whose required
+// anti-affinity keeps it off the operator's node, on the next; with one
+// node it stays unscheduled.
+func (m *Model) DeployPodspec(cs *spec.CharmSpec, nodes int) error {
+	if err := CheckSpec(cs); err != nil {
+		return err
+	}
+	if m.podspec != nil {
+		return fmt.Errorf("cannot deploy %q the podspec way twice", cs.App)
+	}
+	m.record(spec.KindAction, spec.Record{Type: spec.RecDeployPodspec, Source: spec.SourceScenario, Spec: cs, Nodes: nodes})
+	pods := [2]string{"worker-1", ""}
+	if nodes > 1 {
+		pods[1] = "worker-2"
+	}
+	m.podspec = &pods
+	return nil
+}
+
+// PodspecNodes is where DeployPodspec's pods run.
+func (m *Model) PodspecNodes() (string, string, error) {
+	if m.podspec == nil {
+		return "", "", fmt.Errorf("cannot find podspec pods: none is deployed")
+	}
+	return m.podspec[0], m.podspec[1], nil
 }
 
 // --- faults -----------------------------------------------------------
@@ -387,14 +417,23 @@ func (m *Model) ReadFile(id spec.UnitID, container, path string) (spec.FileState
 		return spec.FileState{}, err
 	}
 	m.fault(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
-	c, err := u.container(container)
-	if err != nil {
-		return spec.FileState{}, err
+	var fs *filesystem
+	if container == spec.CharmContainer {
+		if u.pod == nil || u.pod.phase != "Running" || u.pod.charm == nil || !u.pod.charm.up {
+			return spec.FileState{}, fmt.Errorf("cannot read %s in %s: container is not running", path, container)
+		}
+		fs = u.pod.charmView()
+	} else {
+		c, err := u.container(container)
+		if err != nil {
+			return spec.FileState{}, err
+		}
+		if !c.up {
+			return spec.FileState{}, fmt.Errorf("cannot read %s in %s: container is not running", path, container)
+		}
+		fs = c.fs
 	}
-	if !c.up {
-		return spec.FileState{}, fmt.Errorf("cannot read %s in %s: container is not running", path, container)
-	}
-	st := c.fs.state(path)
+	st := fs.state(path)
 	u.observe(spec.Record{Type: spec.RecFile, Container: container, Path: path, File: &st})
 	return st, nil
 }

@@ -59,6 +59,11 @@ func (m *Model) apply(r spec.Record) error {
 		return m.DeletePod(r.Unit)
 	case spec.RecFailNode:
 		return m.FailNode(r.Node)
+	case spec.RecDeployPodspec:
+		if r.Spec == nil {
+			return fmt.Errorf("deploy-podspec record has no charm spec")
+		}
+		return m.DeployPodspec(r.Spec, r.Nodes)
 	case spec.RecForceDelete:
 		return m.ForceDelete(r.Unit)
 	case spec.RecHealth:

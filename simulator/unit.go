@@ -177,6 +177,23 @@ func (p *pod) stopContainers() {
 	}
 }
 
+// charmView is the charm container's filesystem as far as the model
+// knows it: tandem's base image, and each workload's directory of the
+// pod's charm-data at /charm/containers/<name> (R1.2, R1.6).
+func (p *pod) charmView() *filesystem {
+	fs := newFilesystem()
+	for _, dir := range spec.BaseImageDirs {
+		fs.mkdirAll(dir, 0o755, 0, 0)
+	}
+	for path, content := range spec.BaseImageFiles {
+		fs.put(path, &fsNode{content: content, mode: 0o644})
+	}
+	for name, shared := range p.charmData {
+		fs.mount(spec.CharmContainersDir+"/"+name, shared)
+	}
+	return fs
+}
+
 func (p *pod) alive(gen int) bool { return p.u.pod == p && p.gen == gen && p.phase == "Running" }
 
 // start starts the container: a fresh root from the image, the pod's

@@ -48,6 +48,7 @@ const (
 	RecHealth        = "set-health"     // Unit, Container, Path, State = "up"|"down"
 	RecReadFile      = "read-file"      // Unit, Container, Path: asks for a file observation
 	RecEnd           = "end"            // the scenario's last instant
+	RecDeployPodspec = "deploy-podspec" // Spec, Nodes: the older pattern's operator and workload pods (R1.6)
 	// observations
 	RecService   = "service"           // Unit, Container, Service, State
 	RecLog       = "log"               // Unit, Container, Message: Pebble's own log line

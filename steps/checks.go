@@ -8,6 +8,7 @@ import (
 	"github.com/canonical/pebble/client"
 
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
 )
 
 const within = `(?: within (\S+))?`
@@ -256,7 +257,7 @@ func checkPhrases() []Phrase {
 			}},
 		{Group: g, Pattern: `^every unit's containers run on one node$`,
 			Example: `Then every unit's containers run on one node`,
-			Help:    "Co-location (R1.6): each unit's pod, with its charm and every workload, is on one node.",
+			Help:    "Co-location (R1.6): each unit's pod, with its charm and every workload, is on one node; where the substrate can see where each container's processes run (kind), each container is checked there too.",
 			run: func(s *scenario, _ []string, _ string) error {
 				pods, err := s.sub.Pods()
 				if err != nil {
@@ -265,10 +266,40 @@ func checkPhrases() []Phrase {
 				if len(pods) == 0 {
 					return fmt.Errorf("no pods")
 				}
+				placer, seen := s.sub.(substrate.ContainerPlacer)
 				for _, p := range pods {
 					if p.Node == "" || p.Phase != "Running" {
 						return fmt.Errorf("the pod of %s is %s on node %q", p.Unit, p.Phase, p.Node)
 					}
+					if !seen {
+						continue
+					}
+					nodes, err := placer.ContainerNodes(p.Unit)
+					if err != nil {
+						return err
+					}
+					for name, node := range nodes {
+						if node != p.Node {
+							return fmt.Errorf("container %s of %s runs on %s, its pod on %s", name, p.Unit, node, p.Node)
+						}
+					}
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^the operator pod and the workload pod run on different nodes$`,
+			Example: `Then the operator pod and the workload pod run on different nodes`,
+			Help:    "After a podspec deploy (R1.6): the scheduler put the charm's operator pod and its workload pod on two nodes, which a sidecar unit's one pod never is.",
+			run: func(s *scenario, _ []string, _ string) error {
+				pd, ok := s.sub.(substrate.PodspecDeployer)
+				if !ok || !s.podspec {
+					return fmt.Errorf("no podspec pods: add \"When the charm is deployed the podspec way on 2 nodes\" first")
+				}
+				op, wl, err := pd.PodspecNodes()
+				if err != nil {
+					return err
+				}
+				if op == "" || wl == "" || op == wl {
+					return fmt.Errorf("the operator pod is on %q and the workload pod on %q, want two nodes", op, wl)
 				}
 				return nil
 			}},

@@ -284,6 +284,21 @@ func deployPhrases() []Phrase {
 				}
 				return s.settle(units)
 			}},
+		{Group: "Deploying", Pattern: `^the charm is deployed the podspec way on (\d+) nodes?$`,
+			Example: `When the charm is deployed the podspec way on 2 nodes`,
+			Help:    "The contrast to a sidecar unit (R1.6): the older pattern, the charm in an operator pod and its workload in a pod of its own, which required anti-affinity keeps off the operator's node. Waits until both pods are scheduled or one cannot be.",
+			run: func(s *scenario, a []string, _ string) error {
+				pd, ok := s.sub.(substrate.PodspecDeployer)
+				if !ok {
+					return fmt.Errorf("the %s substrate cannot deploy podspec pods (tag the scenario @needs-nodes)", s.sub.Name())
+				}
+				nodes, _ := strconv.Atoi(a[0])
+				if err := pd.DeployPodspec(s.ctx, &s.charm, nodes); err != nil {
+					return err
+				}
+				s.podspec = true
+				return nil
+			}},
 		{Group: "Deploying", Pattern: `^(\d+(?:\.\d+)?(?:ms|s|m|h)) pass(?:es)?$`,
 			Example: `When 30s pass`,
 			Help:    "Lets time pass on the substrate's clock (virtual on sim).",

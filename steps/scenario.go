@@ -59,6 +59,7 @@ type scenario struct {
 	name     string
 	charm    spec.CharmSpec
 	deployed bool
+	podspec  bool // the charm was deployed the podspec way too
 	unit     spec.UnitID
 	actions  []spec.Action
 	// lastErr is the last scenario action's error; an error no step

@@ -65,6 +65,24 @@ type NodeFailer interface {
 	ForceDelete(unit spec.UnitID) error
 }
 
+// ContainerPlacer is a substrate that can tell, from outside the pod,
+// the node each of a unit's containers runs on, the charm's included: the
+// co-location the sidecar pattern promises, seen where the processes are
+// (R1.6).
+type ContainerPlacer interface {
+	ContainerNodes(unit spec.UnitID) (map[string]string, error)
+}
+
+// PodspecDeployer is a substrate that can also deploy a charm the older
+// "podspec" way, the contrast to sidecars (R1.6): the charm in an operator
+// pod, the workload in a pod of its own that required anti-affinity keeps
+// off the operator's node.
+type PodspecDeployer interface {
+	DeployPodspec(ctx context.Context, cs *spec.CharmSpec, nodes int) error
+	// PodspecNodes is where the two pods run ("" while one is unscheduled).
+	PodspecNodes() (operator, workload string, err error)
+}
+
 // Pod is what can be seen of a unit's pod.
 type Pod struct {
 	Unit     spec.UnitID    `json:"unit"`

@@ -51,6 +51,28 @@ func hostPID(containerID string) (int, error) {
 	return 0, fmt.Errorf("cannot find the PID 1 of container %s on this machine", id[:min(12, len(id))])
 }
 
+// dockerID is the id of the Docker container a host process runs in,
+// read from its cgroup path (/docker/<id>/... or docker-<id>.scope).
+func dockerID(pid int) (string, error) {
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return "", err
+	}
+	hex64 := func(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
+	for _, line := range strings.Split(string(cg), "\n") {
+		parts := strings.Split(line, "/")
+		for i, part := range parts {
+			if part == "docker" && i+1 < len(parts) && hex64(parts[i+1]) {
+				return parts[i+1], nil
+			}
+			if id, ok := strings.CutPrefix(strings.TrimSuffix(part, ".scope"), "docker-"); ok && hex64(id) {
+				return id, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cannot find the Docker container of pid %d", pid)
+}
+
 // readFileAt reads path in the filesystem of the container whose PID 1 is
 // pid, with its mode and owner as that container names them.
 func readFileAt(pid int, path string) (spec.FileState, error) {

@@ -103,7 +103,9 @@ type Kind struct {
 	closed   bool
 	failed   map[string]bool // node containers this run killed
 	notReady map[string]bool
-	unlock   func() // releases spread
+	unlock   func() // releases spread; set once prepare has run
+
+	podspecApp string // the charm DeployPodspec deployed
 }
 
 // spread lets scenarios share the cluster, except one spread over nodes,
@@ -111,9 +113,11 @@ type Kind struct {
 var spread sync.RWMutex
 
 var (
-	_ substrate.Substrate  = (*Kind)(nil)
-	_ substrate.PodDeleter = (*Kind)(nil)
-	_ substrate.NodeFailer = (*Kind)(nil)
+	_ substrate.Substrate       = (*Kind)(nil)
+	_ substrate.ContainerPlacer = (*Kind)(nil)
+	_ substrate.PodspecDeployer = (*Kind)(nil)
+	_ substrate.PodDeleter      = (*Kind)(nil)
+	_ substrate.NodeFailer      = (*Kind)(nil)
 )
 
 // New reaches the cluster and makes sure tandem's images are built.
@@ -162,27 +166,9 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, k.charm.App)
 	}
 	k.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
-	if nodes == 0 {
-		nodes = 1 // as the model
-	}
-	workers, err := k.listWorkers(ctx)
-	if err != nil {
+	if err := k.prepare(ctx, nodes); err != nil {
 		return err
 	}
-	if nodes > len(workers) {
-		return fmt.Errorf("cannot deploy on %d nodes: the cluster has %d workers (tandem cluster up --workers %d)", nodes, len(workers), nodes)
-	}
-	k.workers = workers[:nodes]
-	// A scenario spread over nodes may fail one, which would hit every
-	// other scenario's pods there: it runs alone.
-	if nodes > 1 {
-		spread.Lock()
-		k.unlock = spread.Unlock
-	} else {
-		spread.RLock()
-		k.unlock = spread.RUnlock
-	}
-
 	resolved := *cs
 	resolved.Containers = append([]spec.Container(nil), cs.Containers...)
 	load := []string{k.imgs.Init, k.imgs.Charm, k.imgs.Workload}
@@ -208,18 +194,13 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		}
 	}
 
-	labels := map[string]string{LabelRun: k.runID, LabelOwner: strconv.Itoa(os.Getpid())}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns, Labels: labels}}
-	if _, err := k.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("cannot make namespace %s: %w", k.ns, err)
-	}
 	agentCfg, err := k.agentConfig()
 	if err != nil {
 		return err
 	}
 	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: k.imgs.Init, Charm: k.imgs.Charm, Workload: k.imgs.Workload},
 		agentCfg, map[string]string{LabelRun: k.runID})
-	k.place(&ss.Spec.Template.Spec)
+	k.place(&ss.Spec.Template.Spec, cs.App)
 	if _, err := k.cs.CoreV1().Services(k.ns).Create(ctx, sidecar.Service(k.charm, map[string]string{LabelRun: k.runID}), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("cannot make the %s-endpoints Service: %w", cs.App, err)
 	}
@@ -231,6 +212,122 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		return fmt.Errorf("cannot make the %s StatefulSet: %w", cs.App, err)
 	}
 	return nil
+}
+
+// prepare, once per scenario, picks the first `nodes` workers, takes the
+// cluster (alone when spread over nodes), and makes the namespace.
+func (k *Kind) prepare(ctx context.Context, nodes int) error {
+	if k.unlock != nil {
+		return nil
+	}
+	if nodes == 0 {
+		nodes = 1 // as the model
+	}
+	workers, err := k.listWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	if nodes > len(workers) {
+		return fmt.Errorf("cannot deploy on %d nodes: the cluster has %d workers (tandem cluster up --workers %d)", nodes, len(workers), nodes)
+	}
+	k.workers = workers[:nodes]
+	// A scenario spread over nodes may fail one, which would hit every
+	// other scenario's pods there: it runs alone.
+	if nodes > 1 {
+		spread.Lock()
+		k.unlock = spread.Unlock
+	} else {
+		spread.RLock()
+		k.unlock = spread.RUnlock
+	}
+	labels := map[string]string{LabelRun: k.runID, LabelOwner: strconv.Itoa(os.Getpid())}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns, Labels: labels}}
+	if _, err := k.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("cannot make namespace %s: %w", k.ns, err)
+	}
+	return nil
+}
+
+// DeployPodspec deploys the charm the older podspec way, the contrast to a
+// sidecar unit (R1.6): an operator pod, and the workload in a pod of its
+// own with a required anti-affinity to the operator's node. Both run the
+// workload tool: where they land is the point, not what they run.
+func (k *Kind) DeployPodspec(ctx context.Context, cs *spec.CharmSpec, nodes int) error {
+	k.Act(spec.Record{Type: spec.RecDeployPodspec, Spec: cs, Nodes: nodes})
+	if err := k.prepare(ctx, nodes); err != nil {
+		return err
+	}
+	if k.target.Cluster != "" {
+		if err := loadImages(ctx, k.target.Cluster, []string{k.imgs.Workload}); err != nil {
+			return err
+		}
+	}
+	operator := map[string]string{"app.kubernetes.io/name": cs.App + "-operator", LabelRun: k.runID}
+	pod := func(name string, labels map[string]string, apart bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "main", Image: k.imgs.Workload, ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{spec.WorkloadTool}}},
+		}}
+		k.place(&p.Spec, cs.App)
+		p.Spec.TopologySpreadConstraints = nil
+		if apart {
+			p.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: operator}, TopologyKey: "kubernetes.io/hostname",
+			}}}
+		}
+		return p
+	}
+	for _, p := range []*corev1.Pod{
+		pod(cs.App+"-operator", operator, false),
+		pod(cs.App+"-workload", map[string]string{"app.kubernetes.io/name": cs.App + "-workload", LabelRun: k.runID}, true),
+	} {
+		if _, err := k.cs.CoreV1().Pods(k.ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("cannot make pod %s: %w", p.Name, err)
+		}
+	}
+	// Until both are placed, or the scheduler says one cannot be.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		placed := 0
+		for _, name := range []string{cs.App + "-operator", cs.App + "-workload"} {
+			p, err := k.cs.CoreV1().Pods(k.ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if p.Spec.NodeName != "" {
+				placed++
+			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+					placed++
+				}
+			}
+		}
+		if placed == 2 {
+			k.podspecApp = cs.App
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("cannot deploy %q the podspec way: its pods were not scheduled within 60s", cs.App)
+}
+
+// PodspecNodes reads where DeployPodspec's pods run, by the model's names.
+func (k *Kind) PodspecNodes() (string, string, error) {
+	if k.podspecApp == "" {
+		return "", "", fmt.Errorf("cannot find podspec pods: none is deployed")
+	}
+	var nodes [2]string
+	for i, name := range []string{k.podspecApp + "-operator", k.podspecApp + "-workload"} {
+		p, err := k.cs.CoreV1().Pods(k.ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return "", "", err
+		}
+		if p.Spec.NodeName != "" {
+			nodes[i] = k.modelNode(p.Spec.NodeName)
+		}
+	}
+	return nodes[0], nodes[1], nil
 }
 
 // agentConfig is the agent's configuration, the same for every pod: each
@@ -265,7 +362,7 @@ func (k *Kind) listWorkers(ctx context.Context) ([]string, error) {
 // place confines units to the chosen workers and spreads them, and gives
 // them the profile's short not-ready and unreachable tolerations, so a
 // failed node's pods are evicted in seconds, not Kubernetes' 5 minutes.
-func (k *Kind) place(ps *corev1.PodSpec) {
+func (k *Kind) place(ps *corev1.PodSpec, app string) {
 	ps.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
 		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
 			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: k.workers}},
@@ -273,7 +370,7 @@ func (k *Kind) place(ps *corev1.PodSpec) {
 	}}
 	ps.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
 		MaxSkew: 1, TopologyKey: "kubernetes.io/hostname", WhenUnsatisfiable: corev1.ScheduleAnyway,
-		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": k.charm.App}},
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": app}},
 	}}
 	secs := int64(k.profile.Toleration / time.Second)
 	for _, key := range []string{"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"} {
@@ -451,6 +548,28 @@ func (k *Kind) StartCount(id spec.UnitID, container, name string) (int, error) {
 		return 0, err
 	}
 	return strings.Count(string(data), "\n"), nil
+}
+
+// ContainerNodes finds, on this machine, the node container each of the
+// unit's containers runs in: its PID 1's cgroup names it.
+func (k *Kind) ContainerNodes(id spec.UnitID) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range append([]string{spec.CharmContainer}, k.charm.ContainerNames()...) {
+		pid, err := k.pid(id, name)
+		if err != nil {
+			return nil, err
+		}
+		cid, err := dockerID(pid)
+		if err != nil {
+			return nil, err
+		}
+		node, err := exec.Command("docker", "inspect", "--format", "{{.Name}}", cid).Output()
+		if err != nil {
+			return nil, fmt.Errorf("cannot find the node container %s: %w", cid[:12], err)
+		}
+		out[name] = k.modelNode(strings.TrimPrefix(strings.TrimSpace(string(node)), "/"))
+	}
+	return out, nil
 }
 
 func (k *Kind) Events(id spec.UnitID) ([]spec.Event, error) {

@@ -203,10 +203,15 @@ func (l *Local) KillContainer(id spec.UnitID, container string) error {
 }
 
 // path maps a path inside a container to the host: the shared directory
-// for /charm/container, the container's root otherwise.
+// for a workload's /charm/container, every workload's for the charm's
+// /charm/containers, the container's root otherwise.
 func (s *sandbox) hostPath(p string) string {
-	if s.shared != "" && (p == spec.WorkloadSharedDir || strings.HasPrefix(p, spec.WorkloadSharedDir+"/")) {
+	under := func(dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	switch {
+	case s.shared != "" && under(spec.WorkloadSharedDir):
 		return filepath.Join(s.shared, strings.TrimPrefix(p, spec.WorkloadSharedDir))
+	case s.name == spec.CharmContainer && under(spec.CharmContainersDir):
+		return filepath.Join(s.pod.dir, "cd", "c", strings.TrimPrefix(p, spec.CharmContainersDir))
 	}
 	return filepath.Join(s.root, p)
 }

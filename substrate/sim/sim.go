@@ -24,9 +24,10 @@ type Sim struct {
 }
 
 var (
-	_ substrate.Substrate  = (*Sim)(nil)
-	_ substrate.PodDeleter = (*Sim)(nil)
-	_ substrate.NodeFailer = (*Sim)(nil)
+	_ substrate.Substrate       = (*Sim)(nil)
+	_ substrate.PodDeleter      = (*Sim)(nil)
+	_ substrate.NodeFailer      = (*Sim)(nil)
+	_ substrate.PodspecDeployer = (*Sim)(nil)
 )
 
 // New makes a model under the sim timing profile.
@@ -45,6 +46,12 @@ func (s *Sim) Clock() spec.Clock               { return s.m.Clock }
 func (s *Sim) Deploy(_ context.Context, cs *spec.CharmSpec, units, nodes int) error {
 	return s.m.Deploy(cs, units, nodes)
 }
+
+func (s *Sim) DeployPodspec(_ context.Context, cs *spec.CharmSpec, nodes int) error {
+	return s.m.DeployPodspec(cs, nodes)
+}
+
+func (s *Sim) PodspecNodes() (string, string, error) { return s.m.PodspecNodes() }
 
 func (s *Sim) Pebble(unit spec.UnitID, container string) (spec.PebbleClient, error) {
 	u, err := s.m.Unit(unit)
