@@ -28,7 +28,7 @@ Feature: Containers, pods and nodes come back; the charm is told
     Then container "app" has restarted 1 time within 30s
     And the charm received "app-pebble-ready" 2 times within 15s
     And service "srv" in "app" is active within 5s
-    And the workload recorded 2 starts of "srv" in "app"
+    And the workload recorded 2 starts of "srv" in "app" within 5s
 
   @R3.5 @needs-container-restart
   Scenario: the charm container restarting makes every workload pebble-ready again
@@ -56,7 +56,7 @@ Feature: Containers, pods and nodes come back; the charm is told
       app-pebble-ready
       """
     And service "srv" in "app" is active within 5s
-    And the workload recorded 1 start of "srv" in "app"
+    And the workload recorded 1 start of "srv" in "app" within 5s
     And container "app" has restarted 0 times
 
   @R3.7 @needs-nodes

@@ -198,24 +198,10 @@ func (d *Docker) Pebble(id spec.UnitID, container string) (spec.PebbleClient, er
 	return p.client(container)
 }
 
-func (d *Docker) Do(id spec.UnitID, a spec.Action) error {
-	d.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
-	pc, err := d.Pebble(id, a.Container)
-	if err != nil {
-		return err
-	}
-	c := pc.(*client.Client)
-	return spec.Perform(c, spec.RealExec{Client: c}, a)
-}
+func (d *Docker) Do(id spec.UnitID, a spec.Action) error { return d.Recorder.Do(d.Pebble, id, a) }
 
 func (d *Docker) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
-	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
-	d.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
-	pc, err := d.Pebble(id, container)
-	if err != nil {
-		return spec.ExecResult{}, err
-	}
-	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+	return d.Recorder.Exec(d.Pebble, id, container, command)
 }
 
 func (d *Docker) KillService(id spec.UnitID, container, service, signal string) error {

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/canonical/pebble/client"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -429,24 +428,10 @@ func (k *Kind) Pebble(id spec.UnitID, container string) (spec.PebbleClient, erro
 	return inc.client(container)
 }
 
-func (k *Kind) Do(id spec.UnitID, a spec.Action) error {
-	k.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
-	pc, err := k.Pebble(id, a.Container)
-	if err != nil {
-		return err
-	}
-	c := pc.(*client.Client)
-	return spec.Perform(c, spec.RealExec{Client: c}, a)
-}
+func (k *Kind) Do(id spec.UnitID, a spec.Action) error { return k.Recorder.Do(k.Pebble, id, a) }
 
 func (k *Kind) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
-	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
-	k.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
-	pc, err := k.Pebble(id, container)
-	if err != nil {
-		return spec.ExecResult{}, err
-	}
-	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+	return k.Recorder.Exec(k.Pebble, id, container, command)
 }
 
 // pid is the host pid of a container's PID 1 (its Pebble); only where the

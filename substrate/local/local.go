@@ -155,24 +155,10 @@ func (l *Local) Pebble(id spec.UnitID, container string) (spec.PebbleClient, err
 	return u.pod.client(container)
 }
 
-func (l *Local) Do(id spec.UnitID, a spec.Action) error {
-	l.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
-	pc, err := l.Pebble(id, a.Container)
-	if err != nil {
-		return err
-	}
-	c := pc.(*client.Client)
-	return spec.Perform(c, spec.RealExec{Client: c}, a)
-}
+func (l *Local) Do(id spec.UnitID, a spec.Action) error { return l.Recorder.Do(l.Pebble, id, a) }
 
 func (l *Local) Exec(id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
-	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
-	l.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
-	pc, err := l.Pebble(id, container)
-	if err != nil {
-		return spec.ExecResult{}, err
-	}
-	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+	return l.Recorder.Exec(l.Pebble, id, container, command)
 }
 
 // KillService signals a service's process directly, behind Pebble's back.

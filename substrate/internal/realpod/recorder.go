@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/canonical/pebble/client"
+
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -102,4 +104,31 @@ func (r *Recorder) Events(unit spec.UnitID) []spec.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]spec.Event(nil), r.events[unit]...)
+}
+
+// PebbleOf finds a unit's container's Pebble as the charm reaches it.
+type PebbleOf func(unit spec.UnitID, container string) (spec.PebbleClient, error)
+
+// Do records a charm action and performs it through the container's real
+// Pebble, as the charm would: what every real substrate's Do is.
+func (r *Recorder) Do(pebble PebbleOf, id spec.UnitID, a spec.Action) error {
+	r.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: a.Container, Action: &a})
+	pc, err := pebble(id, a.Container)
+	if err != nil {
+		return err
+	}
+	c := pc.(*client.Client)
+	return spec.Perform(c, spec.RealExec{Client: c}, a)
+}
+
+// Exec records a command the charm runs in a workload container and runs
+// it through that container's real Pebble.
+func (r *Recorder) Exec(pebble PebbleOf, id spec.UnitID, container string, command []string) (spec.ExecResult, error) {
+	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
+	r.Act(spec.Record{Type: spec.RecPebble, Unit: id, Container: container, Action: &a})
+	pc, err := pebble(id, container)
+	if err != nil {
+		return spec.ExecResult{}, err
+	}
+	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
 }
