@@ -135,6 +135,10 @@ func TestClusterLifeCycle(t *testing.T) {
 	require.Equal(t, before, kindFootprint(t), "after a SIGKILL and tandem clean")
 }
 
+// onNode pins a pod to a node through the scheduler (not nodeName, which
+// skips it: a WaitForFirstConsumer PVC would then never bind).
+func onNode(name string) map[string]string { return map[string]string{"kubernetes.io/hostname": name} }
+
 // serviceAcrossWorkersAndPVC runs an HTTP server on one worker behind a
 // Service, and on the other worker a client that fetches it by its DNS
 // name and writes to a PVC (local-path), which must bind. Both run the
@@ -158,9 +162,9 @@ func serviceAcrossWorkersAndPVC(t *testing.T, cs kubernetes.Interface) {
 
 	server := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{"app": "web"}},
-		Spec: corev1.PodSpec{NodeName: workers[0], Containers: []corev1.Container{{
+		Spec: corev1.PodSpec{NodeSelector: onNode(workers[0]), Containers: []corev1.Container{{
 			Name: "web", Image: busybox, ImagePullPolicy: corev1.PullNever,
-			Command: []string{"/bin/sh", "-c", "echo served-by-$(cat /etc/hostname) > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp"},
+			Command: []string{"/bin/sh", "-c", "mkdir -p /www && echo served-by-$(cat /etc/hostname) > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www"},
 		}}},
 	}
 	_, err = cs.CoreV1().Pods(ns.Name).Create(ctx, server, metav1.CreateOptions{})
@@ -183,7 +187,7 @@ func serviceAcrossWorkersAndPVC(t *testing.T, cs kubernetes.Interface) {
 	// readiness.
 	client := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "client"},
-		Spec: corev1.PodSpec{NodeName: workers[1], RestartPolicy: corev1.RestartPolicyNever,
+		Spec: corev1.PodSpec{NodeSelector: onNode(workers[1]), RestartPolicy: corev1.RestartPolicyNever,
 			Containers: []corev1.Container{{
 				Name: "client", Image: busybox, ImagePullPolicy: corev1.PullNever,
 				Command: []string{"/bin/sh", "-c", fmt.Sprintf(
@@ -197,14 +201,17 @@ func serviceAcrossWorkersAndPVC(t *testing.T, cs kubernetes.Interface) {
 	_, err = cs.CoreV1().Pods(ns.Name).Create(ctx, client, metav1.CreateOptions{})
 	require.NoError(t, err)
 	var phase corev1.PodPhase
+	var last *corev1.Pod
 	for ctx.Err() == nil {
 		p, err := cs.CoreV1().Pods(ns.Name).Get(ctx, "client", metav1.GetOptions{})
 		require.NoError(t, err)
+		last = p
 		if phase = p.Status.Phase; phase == corev1.PodSucceeded || phase == corev1.PodFailed {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	require.NoError(t, ctx.Err(), "the client pod never finished: %+v", last.Status)
 	logs, err := cs.CoreV1().Pods(ns.Name).GetLogs("client", &corev1.PodLogOptions{}).DoRaw(ctx)
 	require.NoError(t, err)
 	require.Equal(t, corev1.PodSucceeded, phase, "the client: %s", logs)
