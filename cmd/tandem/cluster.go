@@ -31,6 +31,10 @@ func clusterCommand(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
+	if *workers < 0 || *workers > 8 {
+		fmt.Fprintf(stderr, "tandem cluster: --workers %d: want 0 to 8\n", *workers)
+		return exitUsage
+	}
 	switch args[0] {
 	case "up":
 		ctx, stop := interruptible()

@@ -25,6 +25,10 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // run brought up down again, unless --keep.
 func prepareKind(f *runFlags, stderr io.Writer) (func(), error) {
 	if f.kubeconfig != "" {
+		if _, err := clientcmd.LoadFromFile(f.kubeconfig); err != nil {
+			fmt.Fprintf(stderr, "tandem run: cannot read --kubeconfig %s: %v\n", f.kubeconfig, err)
+			return nil, exitError{exitUsage}
+		}
 		kind.Use(kind.Target{Kubeconfig: f.kubeconfig, Cluster: kindClusterOf(f.kubeconfig)})
 		return func() {}, nil
 	}

@@ -117,6 +117,10 @@ func TestBadUsage(t *testing.T) {
 		{"run", "--format", "fancy", "testdata/passing.feature"},
 		{"run", "--format", "junit", "testdata/passing.feature"},
 		{"run", "testdata/no-such-dir"},
+		{"run", "--substrate", "kind", "--kubeconfig", "testdata/no-such-kubeconfig", "testdata/passing.feature"},
+		{"cluster", "up", "--workers", "-1"},
+		{"cluster", "sideways"},
+		{"node-image", "push"},
 		{"frobnicate"},
 	} {
 		code, _, errOut := run(t, args...)
