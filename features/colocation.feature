@@ -52,3 +52,23 @@ Feature: A sidecar unit is one pod
     Then the operator pod and the workload pod run on different nodes
     When the charm is deployed as 2 units on 2 nodes
     Then every unit's containers run on one node
+
+  @R1.6
+  Scenario: the charm reaches a workload's port on localhost from its own container
+    Given a charm "demo" with workload containers "web" and "db"
+    And on "db-pebble-ready", the charm adds layer "db" to "db":
+      """
+      services:
+        db: {override: replace, startup: enabled, command: /usr/bin/workload --tcp=5432}
+      """
+    And on "db-pebble-ready", the charm replans "db"
+    And on "db-pebble-custom-notice", the charm connects to port 5432 of "db" on localhost
+    And on "web-pebble-custom-notice", the charm connects to port 5433 of "db" on localhost
+    When the charm is deployed
+    Then service "db" in "db" is active within 20s
+    When the charm records custom notice "example.com/db-up" in "db"
+    Then the charm received "db-pebble-custom-notice" within 10s
+    And the charm's "db-pebble-custom-notice" handler succeeded
+    When the charm records custom notice "example.com/nothing-there" in "web"
+    Then the charm received "web-pebble-custom-notice" within 10s
+    And the charm's "web-pebble-custom-notice" handler failed with "127.0.0.1:5433: connect: connection refused"

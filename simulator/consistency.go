@@ -145,6 +145,10 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 				return fmt.Errorf("%s: %v", a, err)
 			}
 		}
+	case spec.ActConnect:
+		if a.Port < 1 || a.Port > 65535 {
+			return fmt.Errorf("%s: port must be 1 to 65535", a)
+		}
 	case spec.ActExec:
 		if len(a.Command) == 0 {
 			return fmt.Errorf("%s: no command", a)

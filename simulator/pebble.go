@@ -587,6 +587,7 @@ var (
 	_ spec.PebbleClient = (*Client)(nil)
 	_ spec.FileLister   = (*Client)(nil)
 	_ spec.Executor     = (*Client)(nil)
+	_ spec.Dialer       = (*Client)(nil)
 )
 
 func (c *Client) pebble() (*pebble, error) {
@@ -814,6 +815,20 @@ func (c *Client) ListFiles(opts *client.ListFilesOptions) ([]spec.FileEntry, err
 		return nil, err
 	}
 	return p.ctr.fs.list(opts.Path, opts.Pattern, opts.Itself)
+}
+
+// Dial plays the charm opening a TCP connection to localhost:port: the
+// pod's containers share a network namespace, so it succeeds while a
+// service of any of them listens there (R1.6).
+func (c *Client) Dial(port int) error {
+	p, err := c.pebble()
+	if err != nil {
+		return err
+	}
+	if p.ctr.pod.server(port, nil) == nil {
+		return fmt.Errorf("dial tcp 127.0.0.1:%d: connect: connection refused", port)
+	}
+	return nil
 }
 
 // Run plays an exec of a command whose behaviour the model knows.

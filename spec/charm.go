@@ -71,6 +71,10 @@ const (
 	ActExec     ActionKind = "exec"
 	ActNotify   ActionKind = "notify"
 	ActSignal   ActionKind = "signal"
+	// ActConnect is not a Pebble call: the charm opens a TCP connection to
+	// a workload's port on localhost, which it reaches because the pod's
+	// containers share one network namespace (R1.6).
+	ActConnect ActionKind = "connect"
 )
 
 // Action is one Pebble call the charm (or a scenario acting as the charm)
@@ -97,6 +101,8 @@ type Action struct {
 	Command []string `json:"command,omitempty"`
 	// notify: a custom notice key
 	Key string `json:"key,omitempty"`
+	// connect: the port on localhost
+	Port int `json:"port,omitempty"`
 }
 
 func (a Action) String() string {
@@ -111,6 +117,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("notify %q in %s", a.Key, a.Container)
 	case ActSignal:
 		return fmt.Sprintf("send %s to %v in %s", a.Signal, a.Services, a.Container)
+	case ActConnect:
+		return fmt.Sprintf("connect to localhost:%d (%s)", a.Port, a.Container)
 	}
 	if len(a.Services) > 0 {
 		return fmt.Sprintf("%s %v in %s", a.Kind, a.Services, a.Container)

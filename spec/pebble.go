@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -84,8 +85,24 @@ func (r RealFiles) ListFiles(opts *client.ListFilesOptions) ([]FileEntry, error)
 	return out, nil
 }
 
-// RealExec adapts a real client to Executor.
+// Dialer is an Executor that can also open a TCP connection from where the
+// charm runs: the charm container's network namespace, which the pod's
+// containers share.
+type Dialer interface {
+	Dial(port int) error
+}
+
+// RealExec adapts a real client to Executor; it dials from the process it
+// runs in, which in the charm agent is the charm container.
 type RealExec struct{ *client.Client }
+
+func (r RealExec) Dial(port int) error {
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 2*time.Second)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
 
 func (r RealExec) Run(command []string, timeout time.Duration) (ExecResult, error) {
 	var stdout, stderr bytes.Buffer

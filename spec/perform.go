@@ -63,6 +63,12 @@ func Perform(c PebbleClient, x Executor, a Action) error {
 		return err
 	case ActSignal:
 		return c.SendSignal(&client.SendSignalOptions{Signal: a.Signal, Services: a.Services})
+	case ActConnect:
+		d, ok := x.(Dialer)
+		if !ok {
+			return fmt.Errorf("cannot %s: no network here", a)
+		}
+		return d.Dial(a.Port)
 	}
 	return fmt.Errorf("cannot perform action %q: unknown kind", a.Kind)
 }

@@ -147,6 +147,31 @@ type action struct {
 	build                  func(a []string, doc string) (spec.Action, error)
 }
 
+// handlerOnlyActions are what only the charm's code can do, in its
+// container: they have handler phrases, and no "the charm ..." phrase.
+func handlerOnlyActions() []action {
+	return []action{
+		{`connects to port (\d+) of "([^"]*)" on localhost`, `connects to port 6379 of "redis" on localhost`,
+			"Opens a TCP connection, from the charm container, to a workload's port on localhost: the pod's containers share one network namespace (R1.6). Refused where nothing listens. Only in a handler: the charm runs in its container, the scenario does not.",
+			func(a []string, _ string) (spec.Action, error) {
+				port, err := strconv.Atoi(a[0])
+				if err != nil {
+					return spec.Action{}, err
+				}
+				return spec.Action{Kind: spec.ActConnect, Port: port, Container: a[1]}, nil
+			}},
+	}
+}
+
+func handlerOnly(act action) bool {
+	for _, h := range handlerOnlyActions() {
+		if h.pattern == act.pattern {
+			return true
+		}
+	}
+	return false
+}
+
 func actions() []action {
 	return []action{
 		{`adds layer "([^"]*)" to "([^"]*)":`, "adds layer \"redis\" to \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      startup: enabled\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
@@ -213,7 +238,7 @@ func actions() []action {
 func actionPhrases() []Phrase {
 	g := "The charm's handlers and actions"
 	var out []Phrase
-	for _, act := range actions() {
+	for _, act := range append(actions(), handlerOnlyActions()...) {
 		act := act
 		first, rest, _ := strings.Cut(act.example, "\n")
 		if rest != "" {
@@ -242,6 +267,9 @@ func actionPhrases() []Phrase {
 				s.charm.Handlers = append(s.charm.Handlers, spec.Handler{Event: a[0], Actions: []spec.Action{built}})
 				return nil
 			}})
+		if handlerOnly(act) {
+			continue
+		}
 		out = append(out, Phrase{Group: g, Pattern: `^the charm ` + act.pattern + `$`,
 			Example: `When the charm ` + first + rest,
 			Help:    "Now, on the unit: the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". If it fails, a later step must say so (the charm's last action failed with ...).",
