@@ -113,8 +113,10 @@ Feature: Checks, health and probes
       """
     When the charm is deployed
     Then the pod is ready within 30s
+    And the pod's address in the Service is serving within 10s
     When the workload in "app" turns unhealthy
     Then the pod is not ready within 15s
+    And the pod's address in the Service is not serving within 10s
     And container "app" has restarted 0 times
 
   @R4.2 @R6.1

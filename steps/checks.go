@@ -236,6 +236,28 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
+		{Group: g, Pattern: `^the pod's address in the Service is (serving|not serving)` + within + `$`,
+			Example: `Then the pod's address in the Service is not serving within 15s`,
+			Help:    "The unit in the endpoints of Juju's headless <app>-endpoints Service (R3.4): Juju publishes not-ready addresses, so the pod stays listed; whether it is serving there follows its readiness.",
+			run: func(s *scenario, a []string, _ string) error {
+				er, ok := s.sub.(substrate.EndpointReader)
+				if !ok {
+					return fmt.Errorf("the %s substrate has no Service endpoints (tag the scenario @needs-prober)", s.sub.Name())
+				}
+				return s.check(a[1], func() error {
+					listed, serving, err := er.Endpoint(s.unit)
+					if err != nil {
+						return err
+					}
+					if !listed {
+						return fmt.Errorf("the pod of %s is not in the Service's endpoints", s.unit)
+					}
+					if serving != (a[0] == "serving") {
+						return fmt.Errorf("the pod of %s is listed, serving=%v, want %s", s.unit, serving, a[0])
+					}
+					return nil
+				})
+			}},
 		{Group: g, Pattern: `^the pod (runs on another node|is still on the failed node)` + within + `$`,
 			Example: `Then the pod runs on another node within 30s`,
 			Help:    "Where the unit's pod is, against the node it ran on when a node failed or the pod was force-deleted (R3.7).",

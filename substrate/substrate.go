@@ -83,6 +83,14 @@ type PodspecDeployer interface {
 	PodspecNodes() (operator, workload string, err error)
 }
 
+// EndpointReader is a substrate whose units are behind Juju's headless
+// <app>-endpoints Service: it reads a unit's address there (R3.4).
+type EndpointReader interface {
+	// Endpoint says whether the unit's pod is listed in the Service's
+	// endpoints, and whether it is serving there.
+	Endpoint(unit spec.UnitID) (listed, serving bool, err error)
+}
+
 // Pod is what can be seen of a unit's pod.
 type Pod struct {
 	Unit     spec.UnitID    `json:"unit"`

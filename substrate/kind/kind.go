@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -115,6 +116,7 @@ var (
 	_ substrate.Substrate       = (*Kind)(nil)
 	_ substrate.ContainerPlacer = (*Kind)(nil)
 	_ substrate.PodspecDeployer = (*Kind)(nil)
+	_ substrate.EndpointReader  = (*Kind)(nil)
 	_ substrate.PodDeleter      = (*Kind)(nil)
 	_ substrate.NodeFailer      = (*Kind)(nil)
 )
@@ -309,6 +311,24 @@ func (k *Kind) DeployPodspec(ctx context.Context, cs *spec.CharmSpec, nodes int)
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("cannot deploy %q the podspec way: its pods were not scheduled within 60s", cs.App)
+}
+
+// Endpoint reads the unit's address in the EndpointSlices of the charm's
+// <app>-endpoints Service.
+func (k *Kind) Endpoint(id spec.UnitID) (bool, bool, error) {
+	slices, err := k.cs.DiscoveryV1().EndpointSlices(k.ns).List(context.Background(),
+		metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + k.charm.App + "-endpoints"})
+	if err != nil {
+		return false, false, fmt.Errorf("cannot read the endpoints of %s: %w", id, err)
+	}
+	for _, sl := range slices.Items {
+		for _, ep := range sl.Endpoints {
+			if ep.TargetRef != nil && ep.TargetRef.Name == id.PodName() {
+				return true, ep.Conditions.Serving != nil && *ep.Conditions.Serving, nil
+			}
+		}
+	}
+	return false, false, nil
 }
 
 // PodspecNodes reads where DeployPodspec's pods run, by the model's names.

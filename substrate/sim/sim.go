@@ -4,6 +4,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tandem-harness/tandem/simulator"
 	"github.com/tandem-harness/tandem/spec"
@@ -28,6 +29,7 @@ var (
 	_ substrate.PodDeleter      = (*Sim)(nil)
 	_ substrate.NodeFailer      = (*Sim)(nil)
 	_ substrate.PodspecDeployer = (*Sim)(nil)
+	_ substrate.EndpointReader  = (*Sim)(nil)
 )
 
 // New makes a model under the sim timing profile.
@@ -52,6 +54,18 @@ func (s *Sim) DeployPodspec(_ context.Context, cs *spec.CharmSpec, nodes int) er
 }
 
 func (s *Sim) PodspecNodes() (string, string, error) { return s.m.PodspecNodes() }
+
+// Endpoint follows Kubernetes' EndpointSlice controller for Juju's
+// Service: it publishes not-ready addresses, so a running pod is always
+// listed, and serving while it is ready (R3.4).
+func (s *Sim) Endpoint(unit spec.UnitID) (bool, bool, error) {
+	for _, p := range s.m.Pods() {
+		if p.Unit == unit {
+			return p.Phase == "Running", p.Phase == "Running" && p.Ready, nil
+		}
+	}
+	return false, false, fmt.Errorf("cannot find unit %q", unit)
+}
 
 func (s *Sim) Pebble(unit spec.UnitID, container string) (spec.PebbleClient, error) {
 	u, err := s.m.Unit(unit)
