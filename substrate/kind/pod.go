@@ -83,7 +83,7 @@ type incarnation struct {
 	phase     string
 	started   bool
 	closed    bool
-	unschedul bool
+	pending   bool // the scheduler said it cannot place the pod
 	restarts  map[string]int32
 	ports     map[string]int // "agent" or a workload -> local port
 	clients   map[string]*client.Client
@@ -140,8 +140,8 @@ func (inc *incarnation) update(pod *corev1.Pod) {
 			unschedulable = true
 		}
 	}
-	newlyUnschedulable := unschedulable && !inc.unschedul
-	inc.unschedul = unschedulable
+	newlyUnschedulable := unschedulable && !inc.pending
+	inc.pending = unschedulable
 	inc.mu.Unlock()
 	if newlyUnschedulable {
 		inc.state("Pending")
