@@ -124,7 +124,7 @@ func ensure(ctx context.Context, log io.Writer) (Set, error) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return Set{}, fmt.Errorf("cannot make cache %s: %w", cache, err)
 	}
-	unlock, err := lock(filepath.Join(cache, "build.lock"))
+	unlock, err := Lock(filepath.Join(cache, "build.lock"))
 	if err != nil {
 		return Set{}, err
 	}
@@ -235,8 +235,9 @@ func sourceHash(src string, dirs ...string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
-// lock takes an exclusive lock on path, so concurrent runs build once.
-func lock(path string) (func(), error) {
+// Lock takes an exclusive lock on path, so concurrent runs build once;
+// the function it returns releases it.
+func Lock(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cannot lock the cache: %w", err)
