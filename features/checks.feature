@@ -73,21 +73,6 @@ Feature: Checks, health and probes
     Then Pebble in "app" is unhealthy at level ready within 3s
     And Pebble in "app" is healthy at level alive
 
-  @R3.3 @R1.3 @needs-prober
-  Scenario: the liveness probe restarts a container whose alive check is down
-    Given on "app-pebble-ready", the charm combines layer "web" into "app":
-      """
-      services:
-        web:
-          override: merge
-          on-check-failure: {up: ignore}
-      """
-    When the charm is deployed
-    Then check "up" in "app" is up within 20s
-    When the workload in "app" turns unhealthy
-    Then container "app" has restarted 1 time within 40s
-    And the charm received "app-pebble-ready" 2 times within 15s
-
   @R3.4 @needs-prober
   Scenario: a ready check down takes the pod out of service, and nothing restarts
     Given on "app-pebble-ready", the charm adds layer "ready" to "app":
