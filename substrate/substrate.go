@@ -223,12 +223,62 @@ func Missing(has []spec.Capability, need []spec.Capability) []spec.Capability {
 	return out
 }
 
+// narrowed is what a substrate, as this run set it up, lacks of what it
+// declares, and why: the kind substrate on a cluster whose nodes are not
+// on this machine cannot kill their containers or fail them.
+var (
+	narrowedMu sync.Mutex
+	narrowed   = map[string]narrowing{}
+)
+
+type narrowing struct {
+	lacks []spec.Capability
+	why   string
+}
+
+// Narrow says that, for the rest of this run, substrate name lacks lacks
+// of what it declares, because why; nil lacks undoes it.
+func Narrow(name string, lacks []spec.Capability, why string) {
+	narrowedMu.Lock()
+	defer narrowedMu.Unlock()
+	if len(lacks) == 0 {
+		delete(narrowed, name)
+		return
+	}
+	narrowed[name] = narrowing{lacks: lacks, why: why}
+}
+
+// Has is what substrate name can do in this run: what it declares, less
+// what Narrow took away.
+func Has(name string) []spec.Capability {
+	narrowedMu.Lock()
+	n := narrowed[name]
+	narrowedMu.Unlock()
+	var out []spec.Capability
+	for _, c := range Declared[name] {
+		if len(Missing(n.lacks, []spec.Capability{c})) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // SkipReason says why a scenario needing need cannot run on substrate
 // name, and where it can; "" when it can run.
 func SkipReason(name string, need []spec.Capability) string {
-	missing := Missing(Declared[name], need)
+	missing := Missing(Has(name), need)
 	if len(missing) == 0 {
 		return ""
+	}
+	narrowedMu.Lock()
+	n := narrowed[name]
+	narrowedMu.Unlock()
+	if len(Missing(Declared[name], need)) == 0 {
+		var names []string
+		for _, m := range missing {
+			names = append(names, string(m))
+		}
+		return fmt.Sprintf("needs %s, which %s lacks here: %s", strings.Join(names, ", "), name, n.why)
 	}
 	var can []string
 	for _, other := range []string{"sim", "local", "docker", "kind"} {

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
@@ -267,45 +268,66 @@ func BenchmarkClusterUp(b *testing.B) {
 // kindRunFootprint is Docker's lists and the namespaces of tandem's
 // default cluster.
 func kindRunFootprint(t *testing.T) []string {
-	t.Helper()
-	out := dockerLists(t)
 	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
 	if !ok {
-		return out
+		return dockerLists(t)
 	}
-	cs, err := c.Client()
-	require.NoError(t, err)
-	list, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
-	require.NoError(t, err)
-	for _, ns := range list.Items {
-		out = append(out, "namespace "+ns.Name)
-	}
-	sort.Strings(out)
-	return out
+	return kindRunFootprintOn(c.Kubeconfig)(t)
 }
 
-// waitForNamespace waits until a run has made its namespace and its pod
-// runs.
-func waitForNamespace(t *testing.T, before []string) {
+// kindRunFootprintOn is Docker's lists and the namespaces of the cluster
+// a kubeconfig names.
+func kindRunFootprintOn(kubeconfig string) func(*testing.T) []string {
+	return func(t *testing.T) []string {
+		t.Helper()
+		out := dockerLists(t)
+		cs := clientOf(t, kubeconfig)
+		list, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
+		require.NoError(t, err)
+		for _, ns := range list.Items {
+			out = append(out, "namespace "+ns.Name)
+		}
+		sort.Strings(out)
+		return out
+	}
+}
+
+func clientOf(t *testing.T, kubeconfig string) kubernetes.Interface {
 	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	require.NoError(t, err)
+	cs, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	return cs
+}
+
+// waitForNamespace waits until a run on tandem's cluster has made its
+// namespace and its pod runs.
+func waitForNamespace(t *testing.T, before []string) {
 	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
 	require.True(t, ok)
-	cs, err := c.Client()
-	require.NoError(t, err)
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
-		pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{LabelSelector: kind.LabelRun})
-		if err == nil {
-			for _, p := range pods.Items {
-				if p.Status.Phase == corev1.PodRunning {
-					time.Sleep(time.Second)
-					return
+	waitForNamespaceOn(c.Kubeconfig)(t, before)
+}
+
+func waitForNamespaceOn(kubeconfig string) func(*testing.T, []string) {
+	return func(t *testing.T, before []string) {
+		t.Helper()
+		cs := clientOf(t, kubeconfig)
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{LabelSelector: kind.LabelRun})
+			if err == nil {
+				for _, p := range pods.Items {
+					if p.Status.Phase == corev1.PodRunning {
+						time.Sleep(time.Second)
+						return
+					}
 				}
 			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		time.Sleep(200 * time.Millisecond)
+		t.Fatal("the run never had a running pod")
 	}
-	t.Fatal("the run never had a running pod")
 }
 
 // TestNothingLeaksOnKind: a run that brings tandem's cluster up takes it

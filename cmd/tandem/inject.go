@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -57,16 +56,50 @@ func injectCommand(args []string, stdout, stderr io.Writer) int {
 
 // imagesCommand builds tandem's images (tandem images build).
 func imagesCommand(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] != "build" {
-		fmt.Fprintln(stderr, "tandem images: want: tandem images build")
+	const want = "tandem images: want: tandem images build, or tandem images push --registry HOST[:PORT][/PATH]"
+	if len(args) == 0 || (args[0] != "build" && args[0] != "push") {
+		fmt.Fprintln(stderr, want)
 		return exitUsage
 	}
-	set, err := images.Build(context.Background(), stderr)
+	var registry images.Registry
+	if args[0] == "push" {
+		fs := flag.NewFlagSet("tandem images push", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		name := fs.String("registry", "", "the registry a cluster's nodes pull from, as docker push names it (MicroK8s' add-on: localhost:32000)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitUsage
+		}
+		if *name == "" || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, want)
+			return exitUsage
+		}
+		r, err := images.ParseRegistry(*name)
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem images push: --registry:", err)
+			return exitUsage
+		}
+		registry = r
+	} else if len(args) > 1 {
+		fmt.Fprintln(stderr, want)
+		return exitUsage
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	set, err := images.Build(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "tandem images build:", err)
+		fmt.Fprintln(stderr, "tandem images "+args[0]+":", err)
 		return exitFailed
 	}
-	for _, tag := range set.All() {
+	tags := set.All()
+	if registry != "" {
+		// Scenario images built from these (files a scenario puts in an
+		// image) are pushed by the run that builds them.
+		if tags, err = registry.Push(ctx, tags); err != nil {
+			fmt.Fprintln(stderr, "tandem images push:", err)
+			return exitFailed
+		}
+	}
+	for _, tag := range tags {
 		fmt.Fprintln(stdout, tag)
 	}
 	return exitOK

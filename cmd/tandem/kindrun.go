@@ -29,7 +29,7 @@ func prepareKind(f *runFlags, stderr io.Writer) (func(), error) {
 			fmt.Fprintf(stderr, "tandem run: cannot read --kubeconfig %s: %v\n", f.kubeconfig, err)
 			return nil, exitError{exitUsage}
 		}
-		kind.Use(kind.Target{Kubeconfig: f.kubeconfig, Cluster: kindClusterOf(f.kubeconfig)})
+		kind.Use(kind.Target{Kubeconfig: f.kubeconfig, Cluster: kindClusterOf(f.kubeconfig), Registry: f.registry})
 		return func() {}, nil
 	}
 	if c, ok := cluster.Get(clustersDir(), cluster.DefaultName); ok {

@@ -124,7 +124,13 @@ func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []s
 	waitStarted(t, before)
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
-	out, err = exec.Command(bin, append([]string{"clean"}, extra...)...).CombinedOutput()
+	clean := []string{"clean"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] == "--kubeconfig" { // clean's one flag of run's
+			clean = append(clean, extra[i], extra[i+1])
+		}
+	}
+	out, err = exec.Command(bin, clean...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "removed ", "a killed run leaves something for tandem clean")
 	deadline := time.Now().Add(5 * time.Second)

@@ -17,6 +17,8 @@ Usage:
   tandem compare TRACE           replay a kept trace into the model and compare
   tandem inject [--units N] SPEC the StatefulSet and Service Juju makes of a charm spec
   tandem images build            build tandem's images (none is pulled)
+  tandem images push --registry R
+                                 push them to where a --kubeconfig cluster pulls from
   tandem node-image build        build kind's node image here, offline (cached)
   tandem cluster up|down|status  a kind cluster for the kind substrate
   tandem doctor                  what each substrate needs on this machine

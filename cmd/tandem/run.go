@@ -16,6 +16,7 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
 	_ "github.com/tandem-harness/tandem/substrate/docker"
@@ -38,6 +39,7 @@ type runFlags struct {
 	reference   bool
 	paths       []string
 	kubeconfig  string
+	registry    images.Registry
 	keep        bool
 }
 
@@ -54,8 +56,19 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&f.reference, "reference", true, "diff each real run against the model")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kind substrate: run on the cluster this kubeconfig names (default: tandem's kind cluster, brought up if it is not)")
 	fs.BoolVar(&f.keep, "keep", false, "kind substrate: leave a cluster this run brings up, for the next run")
+	registry := fs.String("registry", "", "kind substrate with --kubeconfig: push tandem's images to this registry (host[:port][/path]), which the cluster's nodes pull from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *registry != "" {
+		r, err := images.ParseRegistry(*registry)
+		if err != nil {
+			return nil, fmt.Errorf("--registry: %w", err)
+		}
+		if f.kubeconfig == "" {
+			return nil, fmt.Errorf("--registry is for a cluster named by --kubeconfig: tandem's own kind cluster has its images loaded into its nodes")
+		}
+		f.registry = r
 	}
 	f.paths = fs.Args()
 	if len(f.paths) == 0 {

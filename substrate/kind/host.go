@@ -1,6 +1,8 @@
 package kind
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,6 +100,44 @@ func readFileAt(pid int, path string) (spec.FileState, error) {
 			return st, err
 		}
 		st.Content = string(data)
+	}
+	return st, nil
+}
+
+// readFileThroughPebble reads a file of a container whose process is not
+// on this machine through the container's own Pebble (its files API):
+// still nothing is needed in the image. Pebble names the owner from the
+// container's own passwd and group, as readFileAt does.
+func (k *Kind) readFileThroughPebble(id spec.UnitID, container, path string) (spec.FileState, error) {
+	st := spec.FileState{Path: path}
+	pc, err := k.Pebble(id, container)
+	if err != nil {
+		return st, err
+	}
+	real, ok := pc.(*client.Client)
+	if !ok {
+		return st, fmt.Errorf("cannot read %s in %s of %s: its Pebble is not a real one", path, container, id)
+	}
+	infos, err := spec.RealFiles{Client: real}.ListFiles(&client.ListFilesOptions{Path: path, Itself: true})
+	var perr *client.Error
+	switch {
+	case errors.As(err, &perr) && perr.Kind == client.ErrorKindNotFound:
+		st.Error = client.ErrorKindNotFound
+		return st, nil
+	case err != nil:
+		return st, fmt.Errorf("cannot read %s in %s of %s: %w", path, container, id, err)
+	case len(infos) != 1:
+		return st, fmt.Errorf("cannot read %s in %s of %s: Pebble listed %d entries for it", path, container, id, len(infos))
+	}
+	fi := infos[0]
+	st.Mode = fmt.Sprintf("%03o", fi.Mode.Perm())
+	st.User, st.Group = fi.User, fi.Group
+	if fi.Mode.IsRegular() {
+		var buf bytes.Buffer
+		if err := pc.Pull(&client.PullOptions{Path: path, Target: &buf}); err != nil {
+			return st, fmt.Errorf("cannot read %s in %s of %s: %w", path, container, id, err)
+		}
+		st.Content = buf.String()
 	}
 	return st, nil
 }

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
+	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -136,4 +138,39 @@ func withFiles(ctx context.Context, base string, ct spec.Container, cacheDir str
 		return "", fmt.Errorf("cannot build %s with the scenario's files: %v: %s", tag, err, out)
 	}
 	return tag, nil
+}
+
+// publish makes tandem's images tags reachable from the cluster's nodes:
+// pushed to the registry the run names, whose names the pods then use,
+// or else loaded into the nodes of a kind cluster on this machine. On any
+// other cluster they must be on the nodes already; a pod that cannot
+// pull one fails the scenario with how to fix it (imagePullProblem).
+func (k *Kind) publish(ctx context.Context, tags []string) error {
+	switch {
+	case k.target.Registry != "":
+		_, err := k.target.Registry.Push(ctx, tags)
+		return err
+	case k.target.Cluster != "":
+		return loadImages(ctx, k.target.Cluster, tags)
+	}
+	return nil
+}
+
+// imagePullProblem is what a container waiting on its image says, if it
+// is waiting on one; with the fix where the image is tandem's.
+func imagePullProblem(st corev1.ContainerStatus, registry images.Registry) string {
+	w := st.State.Waiting
+	if w == nil {
+		return ""
+	}
+	switch w.Reason {
+	case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
+	default:
+		return ""
+	}
+	fix := "push tandem's images to a registry the nodes pull from (tandem images push --registry R) and run with --registry R"
+	if registry != "" {
+		fix = fmt.Sprintf("make sure the nodes can pull from %s (an HTTP registry must be allowed in the nodes' container runtime)", registry)
+	}
+	return fmt.Sprintf("cannot start container %s: its node cannot pull %s (%s: %s): %s", st.Name, st.Image, w.Reason, w.Message, fix)
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/canonical/pebble/client"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -60,18 +61,32 @@ type Target struct {
 	// this machine, so images are loaded into them and the process and
 	// node faults work. Empty for any other cluster.
 	Cluster string
+	// Registry is where another cluster's nodes pull tandem's images
+	// from: they are pushed there first. Empty: they must be on the nodes.
+	Registry images.Registry
 }
+
+// ForeignReason is why the kind substrate on a cluster that is not
+// tandem's own cannot do all it declares.
+const ForeignReason = "the cluster's nodes are not on this machine, so tandem cannot kill their containers, fail them or look inside them (tandem's own kind cluster can)"
 
 var (
 	targetMu sync.Mutex
 	target   Target
 )
 
-// Use sets the cluster scenarios run on.
+// Use sets the cluster scenarios run on. On a cluster that is not
+// tandem's own, scenarios needing container kills or node failures are
+// skipped with the reason.
 func Use(t Target) {
 	targetMu.Lock()
 	defer targetMu.Unlock()
 	target = t
+	if t.Cluster == "" {
+		substrate.Narrow("kind", []spec.Capability{spec.CapContainerRestart, spec.CapNodes}, ForeignReason)
+	} else {
+		substrate.Narrow("kind", nil, "")
+	}
 }
 
 func using() Target {
@@ -154,11 +169,14 @@ func randomHex(n int) string {
 }
 
 func (k *Kind) Name() string                    { return "kind" }
-func (k *Kind) Capabilities() []spec.Capability { return substrate.Declared["kind"] }
+func (k *Kind) Capabilities() []spec.Capability { return substrate.Has("kind") }
 func (k *Kind) Clock() spec.Clock               { return k.clock }
 
-// proxyPort is where the agent serves workload i's Pebble in the pod.
+// proxyPort is where the agent serves workload i's Pebble in the pod;
+// charmProxyPort, the charm container's own.
 func proxyPort(i int) int { return 38900 + i }
+
+const charmProxyPort = 38899
 
 // Deploy applies the StatefulSet and Service Juju would, in a namespace
 // of the scenario's own, confined to the first `nodes` workers.
@@ -189,9 +207,12 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		}
 	}
 	k.charm = &resolved
-	if k.target.Cluster != "" {
-		if err := loadImages(ctx, k.target.Cluster, load); err != nil {
-			return err
+	if err := k.publish(ctx, load); err != nil {
+		return err
+	}
+	for i := range resolved.Containers {
+		if c := &resolved.Containers[i]; strings.HasPrefix(c.Image, "tandem/") {
+			c.Image = k.target.Registry.Ref(c.Image)
 		}
 	}
 
@@ -199,7 +220,8 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 	if err != nil {
 		return err
 	}
-	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: k.imgs.Init, Charm: k.imgs.Charm, Workload: k.imgs.Workload},
+	ref := k.target.Registry.Ref
+	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: ref(k.imgs.Init), Charm: ref(k.imgs.Charm), Workload: ref(k.imgs.Workload)},
 		agentCfg, map[string]string{LabelRun: k.runID})
 	k.place(&ss.Spec.Template.Spec, cs.App)
 	if _, err := k.cs.CoreV1().Services(k.ns).Create(ctx, sidecar.Service(k.charm, map[string]string{LabelRun: k.runID}), metav1.CreateOptions{}); err != nil {
@@ -258,15 +280,13 @@ func (k *Kind) DeployPodspec(ctx context.Context, cs *spec.CharmSpec, nodes int)
 	if err := k.prepare(ctx, nodes); err != nil {
 		return err
 	}
-	if k.target.Cluster != "" {
-		if err := loadImages(ctx, k.target.Cluster, []string{k.imgs.Workload}); err != nil {
-			return err
-		}
+	if err := k.publish(ctx, []string{k.imgs.Workload}); err != nil {
+		return err
 	}
 	operator := map[string]string{"app.kubernetes.io/name": cs.App + "-operator", LabelRun: k.runID}
 	pod := func(name string, labels map[string]string, apart bool) *corev1.Pod {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: corev1.PodSpec{
-			Containers: []corev1.Container{{Name: "main", Image: k.imgs.Workload, ImagePullPolicy: corev1.PullIfNotPresent,
+			Containers: []corev1.Container{{Name: "main", Image: k.target.Registry.Ref(k.imgs.Workload), ImagePullPolicy: corev1.PullIfNotPresent,
 				Command: []string{spec.WorkloadTool}}},
 		}}
 		k.place(&p.Spec, cs.App)
@@ -356,6 +376,7 @@ func (k *Kind) agentConfig() (string, error) {
 	for i, name := range k.charm.ContainerNames() {
 		ports[name] = proxyPort(i)
 	}
+	ports[spec.CharmContainer] = charmProxyPort
 	cfg := charmagent.Config{Spec: *k.charm, PollInterval: k.profile.PollInterval, Epoch: k.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: k.token, ProxyPorts: ports}
 	data, err := json.Marshal(cfg)
@@ -494,6 +515,14 @@ func (k *Kind) KillService(id spec.UnitID, container, service, signal string) er
 	if err != nil {
 		return err
 	}
+	if k.target.Cluster == "" {
+		// The process is out of reach: the container's Pebble sends the
+		// signal to the service's process group, as `pebble signal` does.
+		if err := pc.SendSignal(&client.SendSignalOptions{Signal: signal, Services: []string{service}}); err != nil {
+			return fmt.Errorf("cannot kill service %q: %w", service, err)
+		}
+		return nil
+	}
 	pid, err := k.pid(id, container)
 	if err != nil {
 		return err
@@ -528,11 +557,17 @@ func (k *Kind) SetHealth(id spec.UnitID, container, path string, up bool) error 
 // PID 1: nothing is needed in the image.
 func (k *Kind) ReadFile(id spec.UnitID, container, path string) (spec.FileState, error) {
 	k.Act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
-	pid, err := k.pid(id, container)
-	if err != nil {
-		return spec.FileState{}, err
+	var st spec.FileState
+	var err error
+	if k.target.Cluster == "" {
+		st, err = k.readFileThroughPebble(id, container, path)
+	} else {
+		var pid int
+		if pid, err = k.pid(id, container); err != nil {
+			return spec.FileState{}, err
+		}
+		st, err = readFileAt(pid, path)
 	}
-	st, err := readFileAt(pid, path)
 	if err != nil {
 		return st, err
 	}
@@ -541,6 +576,13 @@ func (k *Kind) ReadFile(id spec.UnitID, container, path string) (spec.FileState,
 }
 
 func (k *Kind) StartCount(id spec.UnitID, container, name string) (int, error) {
+	if k.target.Cluster == "" {
+		st, err := k.readFileThroughPebble(id, container, spec.StartRecordDir+"/"+name)
+		if err != nil || st.Error != "" {
+			return 0, err
+		}
+		return strings.Count(st.Content, "\n"), nil
+	}
 	pid, err := k.pid(id, container)
 	if err != nil {
 		return 0, err

@@ -78,20 +78,22 @@ type incarnation struct {
 	uid  types.UID
 	name string
 
-	mu        sync.Mutex
-	node      string
-	phase     string
-	started   bool
-	closed    bool
-	pending   bool // the scheduler said it cannot place the pod
-	restarts  map[string]int32
-	ports     map[string]int // "agent" or a workload -> local port
-	clients   map[string]*client.Client
-	agent     *charmagent.Client
-	stop      chan struct{}
-	following bool
-	logs      map[string]*logState // by workload, once run has begun
-	followers sync.WaitGroup
+	mu      sync.Mutex
+	node    string
+	phase   string
+	started bool
+	closed  bool
+	pending bool // the scheduler said it cannot place the pod
+	// pullFailed: containers whose image could not be pulled, said once
+	pullFailed map[string]bool
+	restarts   map[string]int32
+	ports      map[string]int // "agent" or a workload -> local port
+	clients    map[string]*client.Client
+	agent      *charmagent.Client
+	stop       chan struct{}
+	following  bool
+	logs       map[string]*logState // by workload, once run has begun
+	followers  sync.WaitGroup
 }
 
 func (inc *incarnation) isStarted() bool {
@@ -142,7 +144,20 @@ func (inc *incarnation) update(pod *corev1.Pod) {
 	}
 	newlyUnschedulable := unschedulable && !inc.pending
 	inc.pending = unschedulable
+	var pullProblems []string
+	for _, st := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
+		if p := imagePullProblem(st, k.target.Registry); p != "" && !inc.pullFailed[st.Name] {
+			if inc.pullFailed == nil {
+				inc.pullFailed = map[string]bool{}
+			}
+			inc.pullFailed[st.Name] = true
+			pullProblems = append(pullProblems, fmt.Sprintf("%s: %s", pod.Name, p))
+		}
+	}
 	inc.mu.Unlock()
+	for _, p := range pullProblems {
+		k.Failf("%s", p)
+	}
 	if newlyUnschedulable {
 		inc.state("Pending")
 	}
@@ -216,8 +231,8 @@ func (inc *incarnation) run() error {
 // restarting under it), and the clients must find it where it was.
 func (inc *incarnation) forward() error {
 	k := inc.k
-	names := append([]string{"agent"}, k.charm.ContainerNames()...)
-	remote := []int{sidecar.AgentPort}
+	names := append([]string{"agent", spec.CharmContainer}, k.charm.ContainerNames()...)
+	remote := []int{sidecar.AgentPort, charmProxyPort}
 	for i := range k.charm.ContainerNames() {
 		remote = append(remote, proxyPort(i))
 	}
