@@ -449,9 +449,14 @@ const settleTimeout = 3 * time.Minute
 // each pebble-ready, so a scenario's next step does not race the unit's
 // start (the flakiness charm authors meet on real clusters).
 func (s *scenario) settle(units int) error {
-	var last error
+	var last, stuck error
 	ok := spec.WaitFor(s.sub.Clock(), settleTimeout, s.pollStep(), func() bool {
 		last = nil
+		if st, ok := s.sub.(substrate.Stuck); ok {
+			if stuck = st.Err(); stuck != nil {
+				return true
+			}
+		}
 		for i := 0; i < units && last == nil; i++ {
 			u := spec.NewUnitID(s.charm.App, i)
 			events, err := s.sub.Events(u)
@@ -480,6 +485,9 @@ func (s *scenario) settle(units int) error {
 		}
 		return last == nil
 	})
+	if stuck != nil {
+		return fmt.Errorf("the units cannot settle: %v", stuck)
+	}
 	if !ok {
 		return fmt.Errorf("the units did not settle within %s: %v", settleTimeout, last)
 	}

@@ -65,6 +65,13 @@ type NodeFailer interface {
 	ForceDelete(unit spec.UnitID) error
 }
 
+// Stuck is a substrate that can know a scenario cannot go on (a pod whose
+// image its node cannot pull): waiting for the units to settle stops at
+// once, with the reason, rather than at its timeout.
+type Stuck interface {
+	Err() error
+}
+
 // ContainerPlacer is a substrate that can tell, from outside the pod,
 // the node each of a unit's containers runs on, the charm's included: the
 // co-location the sidecar pattern promises, seen where the processes are

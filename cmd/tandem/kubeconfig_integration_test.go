@@ -121,7 +121,16 @@ func TestKubeconfigCluster(t *testing.T) {
 	f := newForeignCluster(t)
 	require.NotContains(t, f.images(t), "tandem/", "nothing of tandem's is on the nodes before the push")
 
-	out, err := exec.Command(bin, "images", "push", "--registry", f.registry).Output()
+	// Without a registry the images are not there: the run says so at
+	// once, rather than when its waits time out, and never pulls.
+	out, err := exec.Command(bin, "run", "--substrate", "kind", "--kubeconfig", f.kubeconfig, "--format", "progress",
+		"--artifacts", t.TempDir(), "testdata/local-pass.feature").CombinedOutput()
+	require.Error(t, err, "%s", out)
+	require.Contains(t, string(out), "ErrImageNeverPull", "%s", out)
+	require.Contains(t, string(out), "tandem images push --registry R) and run with --registry R")
+	require.Contains(t, string(out), "the units cannot settle:", "the wait stopped at the problem, not at its timeout")
+
+	out, err = exec.Command(bin, "images", "push", "--registry", f.registry).Output()
 	require.NoError(t, err)
 	refs := strings.Fields(string(out))
 	require.Len(t, refs, 5, "%s", out)

@@ -174,3 +174,20 @@ func imagePullProblem(st corev1.ContainerStatus, registry images.Registry) strin
 	}
 	return fmt.Sprintf("cannot start container %s: its node cannot pull %s (%s: %s): %s", st.Name, st.Image, w.Reason, w.Message, fix)
 }
+
+// pullPolicy has the nodes never pull tandem's images when no registry
+// is named: they are loaded, or must be there already, and a pull would
+// only ask Docker Hub for images that are not there. The pod then fails
+// at once with ErrImageNeverPull, which imagePullProblem explains.
+func (k *Kind) pullPolicy(ps *corev1.PodSpec) {
+	if k.target.Registry != "" {
+		return
+	}
+	for _, cs := range [][]corev1.Container{ps.InitContainers, ps.Containers} {
+		for i := range cs {
+			if strings.HasPrefix(cs[i].Image, "tandem/") {
+				cs[i].ImagePullPolicy = corev1.PullNever
+			}
+		}
+	}
+}

@@ -130,6 +130,7 @@ var spread sync.RWMutex
 var (
 	_ substrate.Substrate       = (*Kind)(nil)
 	_ substrate.ContainerPlacer = (*Kind)(nil)
+	_ substrate.Stuck           = (*Kind)(nil)
 	_ substrate.PodspecDeployer = (*Kind)(nil)
 	_ substrate.EndpointReader  = (*Kind)(nil)
 	_ substrate.PodDeleter      = (*Kind)(nil)
@@ -224,6 +225,7 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: ref(k.imgs.Init), Charm: ref(k.imgs.Charm), Workload: ref(k.imgs.Workload)},
 		agentCfg, map[string]string{LabelRun: k.runID})
 	k.place(&ss.Spec.Template.Spec, cs.App)
+	k.pullPolicy(&ss.Spec.Template.Spec)
 	if _, err := k.cs.CoreV1().Services(k.ns).Create(ctx, sidecar.Service(k.charm, map[string]string{LabelRun: k.runID}), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("cannot make the %s-endpoints Service: %w", cs.App, err)
 	}
@@ -290,6 +292,7 @@ func (k *Kind) DeployPodspec(ctx context.Context, cs *spec.CharmSpec, nodes int)
 				Command: []string{spec.WorkloadTool}}},
 		}}
 		k.place(&p.Spec, cs.App)
+		k.pullPolicy(&p.Spec)
 		p.Spec.TopologySpreadConstraints = nil
 		if apart {
 			p.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
