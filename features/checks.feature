@@ -101,6 +101,7 @@ Feature: Checks, health and probes
     And the pod's address in the Service is serving within 10s
     When the workload in "app" turns unhealthy
     Then the pod is not ready within 15s
+    And the cluster reported "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 502" for container "app" within 5s
     And the pod's address in the Service is not serving within 10s
     And container "app" has restarted 0 times
 

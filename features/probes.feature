@@ -29,4 +29,6 @@ Feature: The kubelet's liveness probe on Pebble's health
     Then check "up" in "app" is up within 20s
     When the workload in "app" turns unhealthy
     Then container "app" has restarted 1 time within 40s
+    And the cluster reported "Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 502" for container "app" within 5s
+    And the cluster reported "Killing: Container app failed liveness probe, will be restarted" for container "app" within 5s
     And the charm received "app-pebble-ready" 2 times within 15s

@@ -390,7 +390,11 @@ func (c *container) probeLoop() {
 		if c.gen != gen || !c.up || c.pebble == nil {
 			return
 		}
-		c.setReady(c.pebble.healthy("ready", nil))
+		ready := c.pebble.healthy("ready", nil)
+		if !ready {
+			c.probeFailed("Readiness")
+		}
+		c.setReady(ready)
 		c.probeLoop()
 	})
 }
@@ -415,14 +419,24 @@ func (c *container) healthChanged() {
 	if c.pebble.healthy("alive", nil) {
 		return
 	}
+	c.probeFailed("Liveness")
 	gen, cgen := c.aliveGen, c.gen
 	c.pod.u.after((livenessThreshold-1)*livenessPeriod, func() {
 		if c.aliveGen != gen || c.gen != cgen || !c.up || c.pebble == nil {
 			return
 		}
-		c.pod.u.observe(spec.Record{Type: spec.RecLog, Container: c.name, Message: "Liveness probe failed: kubelet restarts the container"})
+		c.pod.u.observe(spec.Record{Type: spec.RecKubeEvent, Container: c.name, State: "Killing",
+			Message: fmt.Sprintf("Container %s failed liveness probe, will be restarted", c.name)})
 		c.pebble.shutdown(0)
 	})
+}
+
+// probeFailed is the kubelet's event for a failed probe on Pebble's
+// health endpoint, which answers 502 while a check of the level is down
+// (pkg/kubelet/prober: "%s probe failed: %s").
+func (c *container) probeFailed(probe string) {
+	c.pod.u.observe(spec.Record{Type: spec.RecKubeEvent, Container: c.name, State: "Unhealthy",
+		Message: probe + " probe failed: HTTP probe failed with statuscode: 502"})
 }
 
 func (c *container) setReady(ready bool) {

@@ -59,6 +59,11 @@ const (
 	RecPlacement = "placement"         // Unit, Node
 	RecCheck     = "check"             // Unit, Container, Check, State
 	RecPod       = "pod"               // Unit, State (phase or readiness)
+	// RecKubeEvent is a Kubernetes event about a unit's pod: Unit,
+	// Container (when it is about one), State = its reason, Message. The
+	// model emits the prober's (Unhealthy, Killing); steps read them, the
+	// comparator does not.
+	RecKubeEvent = "kube-event"
 )
 
 // FileState is a file as seen from inside its container.

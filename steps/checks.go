@@ -88,9 +88,37 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
+		{Group: g, Pattern: `^the cluster reported "([^"]*)" for container "([^"]*)"` + within + `$`,
+			Example: `Then the cluster reported "Unhealthy: Liveness probe failed" for container "redis" within 20s`,
+			Help: "A Kubernetes event about a container of the unit's pod, as \"Reason: message\", matched by its start: the kubelet's " +
+				"probe failures (Unhealthy) and kills (Killing) among them. The model emits the prober's. Needs @needs-prober.",
+			run: func(s *scenario, a []string, _ string) error {
+				if len(substrate.Missing(s.sub.Capabilities(), []spec.Capability{spec.CapProber})) > 0 {
+					return fmt.Errorf("the %s substrate has no kubelet to report events (tag the scenario @needs-prober)", s.sub.Name())
+				}
+				return s.check(a[2], func() error {
+					var seen []string
+					for _, r := range s.sub.Trace().Records {
+						if r.Type != spec.RecKubeEvent || r.Unit != s.unit || r.Container != a[1] {
+							continue
+						}
+						got := r.State + ": " + r.Message
+						if strings.HasPrefix(got, a[0]) {
+							return nil
+						}
+						seen = append(seen, fmt.Sprintf("%q", got))
+					}
+					if len(seen) == 0 {
+						return fmt.Errorf("the cluster reported nothing for container %s of %s, want %q", a[1], s.unit, a[0])
+					}
+					return fmt.Errorf("the cluster reported %s for container %s of %s, want %q", strings.Join(seen, ", "), a[1], s.unit, a[0])
+				})
+			}},
 		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" (contains|has permissions|is owned by) "([^"]*)"` + within + `$`,
 			Example: `Then file "/etc/redis.conf" in "redis" has permissions "600"`,
-			Help:    "A file as seen from inside the workload container, not through Pebble: its content (a substring), its permissions, or its owner as \"user\" or \"user:group\" (R7).",
+			Help: "A file as seen from inside the workload container, not through Pebble where the substrate reaches the container's " +
+				"processes (on a cluster whose nodes are elsewhere, through its Pebble's files API): its content (a substring), " +
+				"its permissions, or its owner as \"user\" or \"user:group\" (R7).",
 			run: func(s *scenario, a []string, _ string) error {
 				return s.check(a[4], func() error {
 					st, err := s.sub.ReadFile(s.unit, a[1], a[0])

@@ -162,7 +162,7 @@ func kindState() string {
 	if nodeimage.Exists(context.Background(), nodeimage.Default.Tag()) {
 		state += " built"
 	} else {
-		state += " not built yet (tandem node-image build: about 11 minutes the first time)"
+		state += " not built yet (tandem node-image build: about 12 minutes the first time, on 2 cores)"
 	}
 	found, err := cluster.List(clustersDir())
 	if err != nil {

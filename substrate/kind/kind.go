@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -832,9 +833,40 @@ func (k *Kind) watch() {
 		}
 	}
 	nodes.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: onNode, UpdateFunc: func(_, obj any) { onNode(obj) }})
+	events := informers.NewSharedInformerFactoryWithOptions(k.cs, 0, informers.WithNamespace(k.ns)).Core().V1().Events().Informer()
+	events.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { k.onEvent(nil, obj) },
+		// An event that happens again is the same object, counted.
+		UpdateFunc: k.onEvent,
+	})
 	go pods.Run(k.stop)
 	go nodes.Run(k.stop)
-	cache.WaitForCacheSync(k.stop, pods.HasSynced, nodes.HasSynced)
+	go events.Run(k.stop)
+	cache.WaitForCacheSync(k.stop, pods.HasSynced, nodes.HasSynced, events.HasSynced)
+}
+
+// containerField finds the container a pod event is about.
+var containerField = regexp.MustCompile(`^spec\.(?:initContainers|containers)\{([^}]+)\}$`)
+
+// onEvent records a Kubernetes event about one of the units' pods: the
+// kubelet's probe failures and kills, the scheduler's and the image's.
+func (k *Kind) onEvent(old, obj any) {
+	e, ok := obj.(*corev1.Event)
+	if !ok || e.InvolvedObject.Kind != "Pod" {
+		return
+	}
+	if prev, ok := old.(*corev1.Event); ok && prev.Count == e.Count {
+		return
+	}
+	id, err := spec.UnitOfPod(k.charm.App, e.InvolvedObject.Name)
+	if err != nil {
+		return
+	}
+	rec := spec.Record{Type: spec.RecKubeEvent, Unit: id, State: e.Reason, Message: e.Message}
+	if m := containerField.FindStringSubmatch(e.InvolvedObject.FieldPath); m != nil {
+		rec.Container = m[1]
+	}
+	k.Observe(rec)
 }
 
 // onNode notes a node going NotReady: its units' pods are Unknown then.
