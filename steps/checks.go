@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/canonical/pebble/client"
 
@@ -90,16 +91,24 @@ func checkPhrases() []Phrase {
 			}},
 		{Group: g, Pattern: `^the cluster reported "([^"]*)" for container "([^"]*)"` + within + `$`,
 			Example: `Then the cluster reported "Unhealthy: Liveness probe failed" for container "redis" within 20s`,
-			Help: "A Kubernetes event about a container of the unit's pod, as \"Reason: message\", matched by its start: the kubelet's " +
-				"probe failures (Unhealthy) and kills (Killing) among them. The model emits the prober's. Needs @needs-prober.",
+			Help: "A Kubernetes event about a container of the unit's pod since the scenario last acted on the unit (a fault, " +
+				"a health switch, the deploy; not the charm's own calls), as \"Reason: message\", matched by its start: the " +
+				"kubelet's probe failures (Unhealthy) and kills (Killing) among them. The model emits the prober's. Needs @needs-prober.",
 			run: func(s *scenario, a []string, _ string) error {
 				if len(substrate.Missing(s.sub.Capabilities(), []spec.Capability{spec.CapProber})) > 0 {
 					return fmt.Errorf("the %s substrate has no kubelet to report events (tag the scenario @needs-prober)", s.sub.Name())
 				}
 				return s.check(a[2], func() error {
 					var seen []string
-					for _, r := range s.sub.Trace().Records {
-						if r.Type != spec.RecKubeEvent || r.Unit != s.unit || r.Container != a[1] {
+					records := s.sub.Trace().Records
+					since := time.Duration(0)
+					for _, r := range records {
+						if r.Kind == spec.KindAction && r.Type != spec.RecPebble && r.Type != spec.RecReadFile {
+							since = r.At
+						}
+					}
+					for _, r := range records {
+						if r.Type != spec.RecKubeEvent || r.Unit != s.unit || r.Container != a[1] || r.At < since {
 							continue
 						}
 						got := r.State + ": " + r.Message
@@ -109,9 +118,9 @@ func checkPhrases() []Phrase {
 						seen = append(seen, fmt.Sprintf("%q", got))
 					}
 					if len(seen) == 0 {
-						return fmt.Errorf("the cluster reported nothing for container %s of %s, want %q", a[1], s.unit, a[0])
+						return fmt.Errorf("the cluster reported nothing for container %s of %s since the scenario last acted, want %q", a[1], s.unit, a[0])
 					}
-					return fmt.Errorf("the cluster reported %s for container %s of %s, want %q", strings.Join(seen, ", "), a[1], s.unit, a[0])
+					return fmt.Errorf("the cluster reported %s for container %s of %s since the scenario last acted, want %q", strings.Join(seen, ", "), a[1], s.unit, a[0])
 				})
 			}},
 		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" (contains|has permissions|is owned by) "([^"]*)"` + within + `$`,
