@@ -52,6 +52,7 @@ func init() {
 const (
 	LabelRun   = "tandem"       // the run id
 	LabelOwner = "tandem.owner" // the pid of the tandem that made it
+	LabelHost  = "tandem.host"  // the machine that tandem ran on (HostLabel)
 )
 
 // Target is the cluster the kind substrate runs on; `tandem run` sets it
@@ -266,7 +267,7 @@ func (k *Kind) prepare(ctx context.Context, nodes int) error {
 		spread.RLock()
 		k.unlock = spread.RUnlock
 	}
-	labels := map[string]string{LabelRun: k.runID, LabelOwner: strconv.Itoa(os.Getpid())}
+	labels := map[string]string{LabelRun: k.runID, LabelOwner: strconv.Itoa(os.Getpid()), LabelHost: HostLabel()}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns, Labels: labels}}
 	if _, err := k.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("cannot make namespace %s: %w", k.ns, err)
