@@ -207,16 +207,12 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		c.Image = image
 		if strings.HasPrefix(image, "tandem/") {
 			load = append(load, image)
+			c.Image = k.target.Registry.Ref(image)
 		}
 	}
 	k.charm = &resolved
 	if err := k.publish(ctx, load); err != nil {
 		return err
-	}
-	for i := range resolved.Containers {
-		if c := &resolved.Containers[i]; strings.HasPrefix(c.Image, "tandem/") {
-			c.Image = k.target.Registry.Ref(c.Image)
-		}
 	}
 
 	agentCfg, err := k.agentConfig()
@@ -558,21 +554,11 @@ func (k *Kind) SetHealth(id spec.UnitID, container, path string, up bool) error 
 	return realpod.SetHealth(pc, path, up)
 }
 
-// ReadFile reads the file through /proc/<pid>/root of the container's
-// PID 1: nothing is needed in the image.
+// ReadFile reads a file of the container with nothing needed in the
+// image (readFile) and records what it found.
 func (k *Kind) ReadFile(id spec.UnitID, container, path string) (spec.FileState, error) {
 	k.Act(spec.Record{Type: spec.RecReadFile, Unit: id, Container: container, Path: path})
-	var st spec.FileState
-	var err error
-	if k.target.Cluster == "" {
-		st, err = k.readFileThroughPebble(id, container, path)
-	} else {
-		var pid int
-		if pid, err = k.pid(id, container); err != nil {
-			return spec.FileState{}, err
-		}
-		st, err = readFileAt(pid, path)
-	}
+	st, err := k.readFile(id, container, path)
 	if err != nil {
 		return st, err
 	}
@@ -580,26 +566,25 @@ func (k *Kind) ReadFile(id spec.UnitID, container, path string) (spec.FileState,
 	return st, nil
 }
 
-func (k *Kind) StartCount(id spec.UnitID, container, name string) (int, error) {
+// readFile reads a file of the container through /proc/<pid>/root of its
+// PID 1 where the nodes are on this machine, else through its Pebble.
+func (k *Kind) readFile(id spec.UnitID, container, path string) (spec.FileState, error) {
 	if k.target.Cluster == "" {
-		st, err := k.readFileThroughPebble(id, container, spec.StartRecordDir+"/"+name)
-		if err != nil || st.Error != "" {
-			return 0, err
-		}
-		return strings.Count(st.Content, "\n"), nil
+		return k.readFileThroughPebble(id, container, path)
 	}
 	pid, err := k.pid(id, container)
 	if err != nil {
+		return spec.FileState{Path: path}, err
+	}
+	return readFileAt(pid, path)
+}
+
+func (k *Kind) StartCount(id spec.UnitID, container, name string) (int, error) {
+	st, err := k.readFile(id, container, spec.StartRecordDir+"/"+name)
+	if err != nil || st.Error != "" { // no record yet: no start
 		return 0, err
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/root%s/%s", pid, spec.StartRecordDir, name))
-	if os.IsNotExist(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return strings.Count(string(data), "\n"), nil
+	return strings.Count(st.Content, "\n"), nil
 }
 
 // ContainerNodes finds, on this machine, the node container each of the
