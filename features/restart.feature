@@ -117,7 +117,7 @@ Feature: Pebble restarts a failed service through its back-off
       services:
         fatal:
           override: replace
-          command: /usr/bin/workload --exit-after=1200ms --exit-code=0
+          command: /usr/bin/workload --exit-after=1500ms --exit-code=0
           on-success: shutdown
       """
     When the charm is deployed
