@@ -34,7 +34,7 @@ Feature: The events the charm receives
     Then the charm received "app-pebble-ready" 1 time within 20s
     When container "app" is killed
     Then the charm received "app-pebble-ready" 2 times within 30s
-    And container "app" has restarted 1 time
+    And container "app" has restarted 1 time within 5s
 
   @R2.2
   Scenario: a custom notice becomes an event
