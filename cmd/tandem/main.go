@@ -64,6 +64,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return doctorCommand(args[1:], stdout, stderr)
 	case "clean":
 		return cleanCommand(args[1:], stdout, stderr)
+	case hogCommand:
+		return hog(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

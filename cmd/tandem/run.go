@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ type runFlags struct {
 	kubeconfig  string
 	registry    images.Registry
 	keep        bool
+	// repeat runs the suite this many times and reports each scenario's
+	// pass rate; load runs it beside a CPU hog on every core.
+	repeat int
+	load   bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -56,6 +61,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&f.reference, "reference", true, "diff each real run against the model")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kind substrate: run on the cluster this kubeconfig names (default: tandem's kind cluster, brought up if it is not)")
 	fs.BoolVar(&f.keep, "keep", false, "kind substrate: leave a cluster this run brings up, for the next run")
+	fs.IntVar(&f.repeat, "repeat", 1, "run the suite this many times and report each scenario's pass rate (a soak; failing traces are kept per run)")
+	fs.BoolVar(&f.load, "load", false, "run beside a CPU hog on every core, for as long as the run lasts (with --repeat, to find flakes that load brings out)")
 	registry := fs.String("registry", "", "kind substrate with --kubeconfig: push tandem's images to this registry (host[:port][/path]), which the cluster's nodes pull from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -76,6 +83,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if f.concurrency < 1 {
 		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	if f.repeat < 1 || f.repeat > 1000 {
+		return nil, fmt.Errorf("--repeat must be between 1 and 1000")
 	}
 	found := false
 	for _, n := range substrate.Names() {
@@ -140,7 +150,41 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tandem run:", err)
 		return exitUsage
 	}
-	artifacts, keepAll := f.artifacts, true
+	var release func()
+	if f.substrate == "kind" {
+		if release, err = prepareKind(f, stderr); err != nil {
+			return err.(exitError).code
+		}
+		defer release()
+	}
+	if f.load {
+		stopHog, err := startHog()
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem run:", err)
+			return exitFailed
+		}
+		defer stopHog()
+		fmt.Fprintf(stderr, "tandem: a CPU hog runs on all %d cores beside the run\n", runtime.NumCPU())
+	}
+	stopSignals := tearDownOnSignal(stderr, release)
+	defer stopSignals()
+	if f.repeat == 1 {
+		return runOnce(f, files, f.artifacts, stdout, stderr)
+	}
+	return soak(f, files, stdout, stderr)
+}
+
+// runOnce runs the suite once and prints its tally; artifacts is where
+// traces are kept (every one), or "" for failed ones in the default place.
+func runOnce(f *runFlags, files []string, artifacts string, stdout, stderr io.Writer) int {
+	all, code := runSuite(f, files, artifacts, stdout, stderr)
+	report(stdout, all)
+	return exitCode(code, all, stderr)
+}
+
+// runSuite runs the suite once: each scenario's result, and godog's code.
+func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.Writer) ([]steps.Result, int) {
+	keepAll := true
 	if artifacts == "" {
 		artifacts, keepAll = defaultArtifacts, false
 	}
@@ -162,20 +206,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			Output:      stdout,
 		},
 	}
-	var release func()
-	if f.substrate == "kind" {
-		if release, err = prepareKind(f, stderr); err != nil {
-			return err.(exitError).code
-		}
-		defer release()
-	}
 	stop := progressLine(stderr, &res)
-	stopSignals := tearDownOnSignal(stderr, release)
 	code := suite.Run()
-	stopSignals()
 	stop()
 	all := res.snapshot()
-	report(stdout, all)
 	for _, part := range strings.Split(f.format, ",") {
 		if name, file, _ := strings.Cut(part, ":"); name == "junit" {
 			if err := addSkipReasons(file, all); err != nil {
@@ -183,6 +217,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	return all, code
+}
+
+// exitCode is a run's exit code from godog's and the results.
+func exitCode(code int, all []steps.Result, stderr io.Writer) int {
 	ran := 0
 	for _, r := range all {
 		if r.Status != "skipped" {
