@@ -72,6 +72,17 @@ type Stuck interface {
 	Err() error
 }
 
+// CatchUpper is a substrate whose observations come through streams
+// (Pebble's output, the charm agent's event log) that lag what they
+// observe: a check made at once must not see less than happened before
+// it, so it catches them up first.
+type CatchUpper interface {
+	// CatchUp returns once every stream holds what its source had
+	// produced when CatchUp was called (or after a bound, for a stream
+	// whose source is gone).
+	CatchUp()
+}
+
 // ContainerPlacer is a substrate that can tell, from outside the pod,
 // the node each of a unit's containers runs on, the charm's included: the
 // co-location the sidecar pattern promises, seen where the processes are

@@ -393,6 +393,18 @@ func killPID(pid int) error {
 	return nil
 }
 
+// dockerLog is how far a workload's log has been read: Docker's
+// timestamp of the last line taken, and what earlier lines said.
+type dockerLog struct {
+	p    *pod
+	name string
+	id   string
+
+	mu     sync.Mutex // the follower and a catch-up both take lines
+	last   string
+	derive spec.LogDeriver
+}
+
 // followLogs reads a workload's Pebble log lines across its restarts:
 // Docker ends a followed log when the container stops, so it follows
 // again from the last line's timestamp.
@@ -401,34 +413,49 @@ func (p *pod) followLogs(name string) {
 	if err != nil {
 		return
 	}
-	var derive spec.LogDeriver
-	since := ""
+	l := &dockerLog{p: p, name: name, id: id}
+	// A check's catch-up reads what Docker has that the follow has not
+	// yet delivered.
+	forget := p.d.Follow(func(ctx context.Context) {
+		if !p.gone() {
+			l.read(ctx, false)
+		}
+	})
+	defer forget()
 	for !p.gone() {
-		res, err := p.d.cli.ContainerLogs(context.Background(), id, moby.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true, Since: since})
-		if err != nil {
-			time.Sleep(20 * time.Millisecond)
-			continue
-		}
-		pr, pw := io.Pipe()
-		go func() {
-			stdcopy.StdCopy(pw, pw, res)
-			res.Close()
-			pw.Close()
-		}()
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		last := since
-		for sc.Scan() {
-			ts, line, ok := strings.Cut(sc.Text(), " ")
-			if !ok || ts <= last {
-				continue // seen before this follow began
-			}
-			last = ts
-			p.d.PebbleLogLine(&derive, line, p.u.id, name)
-		}
-		pr.Close()
-		since = last
+		l.read(context.Background(), true)
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// read takes the lines of one log request that are newer than the last
+// taken; a followed request lasts until the container stops.
+func (l *dockerLog) read(ctx context.Context, follow bool) {
+	l.mu.Lock()
+	since := l.last
+	l.mu.Unlock()
+	res, err := l.p.d.cli.ContainerLogs(ctx, l.id, moby.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true, Since: since})
+	if err != nil {
+		time.Sleep(10 * time.Millisecond)
+		return
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		stdcopy.StdCopy(pw, pw, res)
+		res.Close()
+		pw.Close()
+	}()
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		ts, line, ok := strings.Cut(sc.Text(), " ")
+		l.mu.Lock()
+		if ok && ts > l.last { // else taken before
+			l.last = ts
+			l.p.d.PebbleLogLine(&l.derive, line, l.p.u.id, l.name)
+		}
+		l.mu.Unlock()
 	}
 }
 

@@ -381,6 +381,7 @@ func (inc *incarnation) isFollowing() bool {
 // logState is how far a workload's log has been read: the API server's
 // timestamp of the last line taken, and what earlier lines said.
 type logState struct {
+	mu     sync.Mutex // the follower and a catch-up both take lines
 	last   string
 	derive spec.LogDeriver
 }
@@ -392,6 +393,14 @@ type logState struct {
 // already taken are skipped).
 func (inc *incarnation) followLogs(name string, st *logState) {
 	defer inc.followers.Done()
+	// A check's catch-up reads what the API server has that the follow
+	// has not yet delivered.
+	forget := inc.k.Follow(func(ctx context.Context) {
+		if inc.isFollowing() {
+			inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name})
+		}
+	})
+	defer forget()
 	for inc.isFollowing() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		go func() {
@@ -430,8 +439,11 @@ func (inc *incarnation) catchUp() {
 func (inc *incarnation) readLogs(ctx context.Context, name string, st *logState, opts *corev1.PodLogOptions) {
 	k := inc.k
 	opts.Timestamps = true
-	if st.last != "" {
-		if t, err := time.Parse(time.RFC3339Nano, st.last); err == nil {
+	st.mu.Lock()
+	last := st.last
+	st.mu.Unlock()
+	if last != "" {
+		if t, err := time.Parse(time.RFC3339Nano, last); err == nil {
 			since := metav1.NewTime(t)
 			opts.SinceTime = &since
 		}
@@ -445,11 +457,12 @@ func (inc *incarnation) readLogs(ctx context.Context, name string, st *logState,
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		ts, line, ok := strings.Cut(sc.Text(), " ")
-		if !ok || !after(ts, st.last) {
-			continue // taken before
+		st.mu.Lock()
+		if ok && after(ts, st.last) { // else taken before
+			st.last = ts
+			k.PebbleLogLine(&st.derive, line, inc.u.id, name)
 		}
-		st.last = ts
-		k.PebbleLogLine(&st.derive, line, inc.u.id, name)
+		st.mu.Unlock()
 	}
 }
 

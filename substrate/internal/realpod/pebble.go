@@ -1,34 +1,19 @@
 package realpod
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/canonical/pebble/client"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
-
-// ReadPebbleLogs records a container's Pebble log lines, and what they
-// imply, at the time Pebble stamped them, until r ends.
-func (r *Recorder) ReadPebbleLogs(in io.Reader, unit spec.UnitID, container string) {
-	var derive spec.LogDeriver
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		r.PebbleLogLine(&derive, sc.Text(), unit, container)
-	}
-}
 
 // PebbleLogLine records one line of a container's output if it is one of
 // Pebble's own, with what it implies; derive carries what earlier lines
@@ -43,29 +28,6 @@ func (r *Recorder) PebbleLogLine(derive *spec.LogDeriver, line string, unit spec
 	for _, d := range derive.Derive(msg) {
 		d.At, d.Unit, d.Container = off, unit, container
 		r.Observe(d)
-	}
-}
-
-// PollEvents takes the agent's new events into the recorder until stop
-// closes; seen counts those already taken from this agent.
-func (r *Recorder) PollEvents(agent *charmagent.Client, unit spec.UnitID, containers []string, stop <-chan struct{}) {
-	seen := 0
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-		events, err := agent.Events()
-		if err != nil {
-			continue
-		}
-		for _, e := range events[min(seen, len(events)):] {
-			r.AddEvent(unit, containers, e)
-		}
-		seen = len(events)
 	}
 }
 

@@ -25,6 +25,8 @@ type Recorder struct {
 	trace  []spec.Record
 	events map[spec.UnitID][]spec.Event
 	errs   []string
+
+	streams streams
 }
 
 // NewRecorder starts a trace now.
