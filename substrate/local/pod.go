@@ -25,10 +25,12 @@ type pod struct {
 	gen    int
 	dir    string
 	holder *exec.Cmd
-	netns  string
-	charm  *sandbox
-	ctrs   map[string]*sandbox
-	agent  *charmagent.Client
+	// holderChild is the first process of the holder's pid namespace.
+	holderChild int
+	netns       string
+	charm       *sandbox
+	ctrs        map[string]*sandbox
+	agent       *charmagent.Client
 
 	mu       sync.Mutex
 	deleted  bool
@@ -193,15 +195,30 @@ func (p *pod) startHolder() error {
 		return fmt.Errorf("cannot start the pod's network namespace: bwrap said nothing of its child")
 	}
 	p.mu.Lock()
-	p.holder, p.netns = cmd, fmt.Sprintf("/proc/%d/ns/net", child.ChildPid)
+	p.holder, p.holderChild, p.netns = cmd, child.ChildPid, fmt.Sprintf("/proc/%d/ns/net", child.ChildPid)
 	deleted := p.deleted
 	p.mu.Unlock()
 	if deleted {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		stopHolder(cmd, child.ChildPid)
 		return fmt.Errorf("the pod of %s was deleted while starting", p.u.id)
 	}
 	return nil
+}
+
+// stopHolder ends the pause process's sandbox and reaps bwrap: the first
+// process of its pid namespace killed, bwrap reaps it and exits (killing
+// bwrap first would leave that process a zombie for the host's init);
+// a bwrap still there after 5 s is killed.
+func stopHolder(holder *exec.Cmd, child int) {
+	syscall.Kill(child, syscall.SIGKILL)
+	done := make(chan struct{})
+	go func() { holder.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-holder.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 func (p *pod) waitAgent() error {
@@ -260,11 +277,10 @@ func (p *pod) teardown() {
 		}
 	}
 	p.mu.Lock()
-	holder := p.holder
+	holder, child := p.holder, p.holderChild
 	p.mu.Unlock()
 	if holder != nil {
-		syscall.Kill(-holder.Process.Pid, syscall.SIGKILL)
-		holder.Wait()
+		stopHolder(holder, child)
 	}
 	os.RemoveAll(p.dir)
 }

@@ -28,6 +28,7 @@ type sandbox struct {
 	cmd      *exec.Cmd
 	pid      int // Pebble's host pid
 	up       bool
+	starting bool // restarting: waitDown waits for it to be up, then down
 	stopping bool // torn down on purpose: do not restart
 	restarts int
 	crashes  spec.Restarts // tandem plays the kubelet's back-off
@@ -172,7 +173,7 @@ func (s *sandbox) start() error {
 			io.Copy(io.Discard, out) // the charm's Pebble is not the workloads'
 			return
 		}
-		s.pod.l.ReadPebbleLogs(out, s.pod.u.id, s.name)
+		s.pod.l.ReadPebblePipe(out, s.pod.u.id, s.name)
 	}()
 	go func() {
 		cmd.Wait()
@@ -206,13 +207,16 @@ func (s *sandbox) exited() {
 			return
 		}
 		s.restarts++
+		s.starting = true
 		count := s.restarts
 		s.mu.Unlock()
 		s.pod.l.Observe(spec.Record{Type: spec.RecRestart, Unit: s.pod.u.id, Container: s.name, Count: count})
-		if err := s.start(); err != nil {
-			s.mu.Lock()
-			stopping := s.stopping
-			s.mu.Unlock()
+		err := s.start()
+		s.mu.Lock()
+		s.starting = false
+		stopping := s.stopping
+		s.mu.Unlock()
+		if err != nil {
 			if !stopping && !s.pod.gone() { // torn down meanwhile: nothing to restart
 				s.pod.l.Failf("cannot restart container %s of %s: %v", s.name, s.pod.u.id, err)
 			}
@@ -235,20 +239,30 @@ func (s *sandbox) kill(stop bool) {
 		return
 	}
 	// Pebble is PID 1 of the sandbox's pid namespace: when it dies, the
-	// kernel kills everything else in it.
+	// kernel kills everything else in it, and Pebble reaps them. bwrap,
+	// its parent, then reaps Pebble and exits, and tandem reaps bwrap:
+	// killing bwrap too would leave Pebble a zombie for the host's init.
 	syscall.Kill(pid, syscall.SIGKILL)
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 }
 
-// wait waits until the sandbox's processes are gone.
+// waitDown waits until the sandbox's processes are gone and reaped; a
+// bwrap that outlives its Pebble by timeout is killed.
 func (s *sandbox) waitDown(timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	killed := false
+	for {
 		s.mu.Lock()
-		up := s.up
+		up, starting, cmd := s.up, s.starting, s.cmd
 		s.mu.Unlock()
-		if !up {
+		if !up && !starting {
 			return
+		}
+		if time.Now().After(deadline) {
+			if killed || cmd == nil {
+				return
+			}
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			killed, deadline = true, time.Now().Add(timeout)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
