@@ -66,6 +66,7 @@ Feature: A sidecar unit is one pod
     And on "web-pebble-custom-notice", the charm connects to port 5433 of "db" on localhost
     When the charm is deployed
     Then service "db" in "db" is active within 20s
+    And port 5432 is listening in the pod within 5s
     When the charm records custom notice "example.com/db-up" in "db"
     Then the charm received "db-pebble-custom-notice" within 10s
     And the charm's "db-pebble-custom-notice" handler succeeded

@@ -19,6 +19,7 @@ Feature: Containers, pods and nodes come back; the charm is told
   Scenario: a killed container comes back, loses its API layers, and the charm re-adds them
     When the charm is deployed
     Then service "srv" in "app" is active within 20s
+    And the workload recorded 1 start of "srv" in "app" within 5s
     When the charm adds layer "extra" to "app":
       """
       services:

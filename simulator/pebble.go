@@ -781,9 +781,18 @@ func (c *Client) Pull(opts *client.PullOptions) error {
 	if err != nil {
 		return err
 	}
-	content, err := p.ctr.fs.pull(opts.Path)
-	if err != nil {
-		return err
+	var content string
+	switch opts.Path {
+	case spec.ProcNetTCP:
+		// The kernel's, not the image's: the pod's listening sockets.
+		content = spec.ProcNetTCPContent(p.ctr.pod.listening())
+	case spec.ProcNetTCP6:
+		content = spec.ProcNetTCPContent(nil)
+	default:
+		content, err = p.ctr.fs.pull(opts.Path)
+		if err != nil {
+			return err
+		}
 	}
 	_, err = io.Copy(opts.Target, strings.NewReader(content))
 	return err

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -337,6 +338,28 @@ func (p *pod) server(port int, except *svc) *svc {
 		}
 	}
 	return nil
+}
+
+// listening is every port a process of the pod listens on: what each
+// container's /proc/net/tcp shows, as they share a network namespace.
+func (p *pod) listening() []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, c := range p.containers {
+		if !c.up || c.pebble == nil {
+			continue
+		}
+		for _, s := range c.pebble.services {
+			for _, port := range []int{s.beh.HTTPPort, s.beh.TCPPort} {
+				if s.alive && port > 0 && !seen[port] {
+					seen[port] = true
+					out = append(out, port)
+				}
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
 }
 
 // probe runs a Pebble check of container c (R4.2): http and tcp reach

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ func checkPhrases() []Phrase {
 	return []Phrase{
 		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" is (active|inactive|backoff|error)` + within + `$`,
 			Example: `Then service "redis" in "redis" is active within 3s`,
-			Help:    "A service's status as Pebble reports it (R5.1).",
+			Help: "A service's status as Pebble reports it (R5.1). Pebble says active from the moment it has started the process, " +
+				"before the program has run a line: to act on what the program does, wait for that instead (`port N is listening " +
+				"in the pod`, `the workload recorded N starts`).",
 			run: func(s *scenario, a []string, _ string) error {
 				return s.check(a[3], func() error {
 					pc, err := s.sub.Pebble(s.unit, a[1])
@@ -39,6 +42,28 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
+		{Group: g, Pattern: `^port (\d+) is (listening|not listening) in the pod` + within + `$`,
+			Example: `Then port 5432 is listening in the pod within 5s`,
+			Help: "Whether a process of the unit's pod listens on the TCP port, from the kernel's own list (/proc/net/tcp and tcp6, " +
+				"read through a workload's Pebble: the containers share one network namespace). Pebble says a service is active as " +
+				"soon as it has started its process, before the program listens: wait for this before the charm connects.",
+			run: func(s *scenario, a []string, _ string) error {
+				port, err := strconv.Atoi(a[0])
+				if err != nil || port < 1 || port > 65535 {
+					return fmt.Errorf("cannot read port %q: want 1 to 65535", a[0])
+				}
+				return s.check(a[2], func() error {
+					ports, err := s.listeningPorts()
+					if err != nil {
+						return err
+					}
+					listening := slices.Contains(ports, port)
+					if listening != (a[1] == "listening") {
+						return fmt.Errorf("port %d is %s in the pod of %s (listening: %v)", port, map[bool]string{true: "listening", false: "not listening"}[listening], s.unit, ports)
+					}
+					return nil
+				})
+			}},
 		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" was started (\d+) times?` + within + `$`,
 			Example: `Then service "redis" in "redis" was started 3 times within 10s`,
 			Help:    "How many times Pebble started the service's process in this scenario, from Pebble's own \"Service ... starting\" records.",
@@ -46,7 +71,7 @@ func checkPhrases() []Phrase {
 				want, _ := strconv.Atoi(a[2])
 				return s.check(a[3], func() error {
 					got := 0
-					for _, r := range s.sub.Trace().Records {
+					for _, r := range s.records() {
 						if r.Type == spec.RecStart && r.Unit == s.unit && r.Container == a[1] && r.Service == a[0] {
 							got++
 						}
@@ -239,7 +264,7 @@ func checkPhrases() []Phrase {
 				}
 				return s.check(a[3], func() error {
 					logged := false
-					for _, r := range s.sub.Trace().Records {
+					for _, r := range s.records() {
 						if r.Type == spec.RecLog && r.Unit == s.unit && r.Container == a[0] && strings.Contains(r.Message, a[2]) {
 							logged = true
 							break
@@ -429,6 +454,10 @@ func checkPhrases() []Phrase {
 			Example: `Then the charm's "config-changed" handler failed with "not found"`,
 			Help:    "How the charm's handler for the last such event went (a handler acting before Pebble answers cannot connect: R2.6).",
 			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				s.catchUp()
 				events, err := s.sub.Events(s.unit)
 				if err != nil {
 					return err
@@ -522,6 +551,34 @@ func (s *scenario) check(withinArg string, cond func() error) error {
 	return s.eventually(withinArg, cond)
 }
 
+// listeningPorts reads the pod's listening TCP ports through the first
+// workload container whose Pebble answers.
+func (s *scenario) listeningPorts() ([]int, error) {
+	var lastErr error
+	for _, name := range s.charm.ContainerNames() {
+		pc, err := s.sub.Pebble(s.unit, name)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var ports []int
+		for _, path := range []string{spec.ProcNetTCP, spec.ProcNetTCP6} {
+			var buf strings.Builder
+			if err = pc.Pull(&client.PullOptions{Path: path, Target: &buf}); err != nil {
+				break
+			}
+			ports = append(ports, spec.ListeningPorts(buf.String())...)
+		}
+		if err != nil {
+			lastErr = fmt.Errorf("cannot read the listening ports of %s through %s: %v", s.unit, name, err)
+			continue
+		}
+		slices.Sort(ports)
+		return slices.Compact(ports), nil
+	}
+	return nil, lastErr
+}
+
 func (s *scenario) eventNames() ([]string, error) {
 	events, err := s.sub.Events(s.unit)
 	if err != nil {
@@ -529,7 +586,9 @@ func (s *scenario) eventNames() ([]string, error) {
 	}
 	var out []string
 	for _, e := range events {
-		out = append(out, e.Name)
+		if s.at == now || e.At <= s.at {
+			out = append(out, e.Name)
+		}
 	}
 	return out, nil
 }

@@ -329,13 +329,19 @@ func deployPhrases() []Phrase {
 			}},
 		{Group: "Deploying", Pattern: `^(\d+(?:\.\d+)?(?:ms|s|m|h)) pass(?:es)?$`,
 			Example: `When 30s pass`,
-			Help:    "Lets time pass on the substrate's clock (virtual on sim).",
+			Help: "Lets time pass on the substrate's clock (virtual on sim). The checks that follow at once are made at the end of " +
+				"that time: on a real substrate, where a sleep can overshoot, they see what was observed by then and not after.",
 			run: func(s *scenario, a []string, _ string) error {
 				d, err := parseWithin(a[0])
 				if err != nil {
 					return err
 				}
+				if s.sub == nil {
+					return fmt.Errorf("no substrate")
+				}
+				end := s.sub.Clock().Now() + d
 				s.sub.Clock().Sleep(d)
+				s.at = end
 				return nil
 			}},
 	}

@@ -70,7 +70,13 @@ type scenario struct {
 	exec        *spec.ExecResult
 	failedNode  string
 	nodeBefore  string
+	// at is the instant on the substrate's clock a check without
+	// "within" is made at, when it is not now: the end of "D pass".
+	at time.Duration
 }
+
+// now is scenario.at's value for "the instant the step runs".
+const now = time.Duration(-1)
 
 // Register adds tandem's steps and hooks to sc: call it from a godog
 // ScenarioInitializer. Each scenario gets its own substrate.
@@ -82,7 +88,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	var started time.Time
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
-		s.ctx, s.name = ctx, pickle.Name
+		s.ctx, s.name, s.at = ctx, pickle.Name, now
 		need, err := needs(pickle.Tags)
 		if err != nil {
 			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
@@ -230,12 +236,20 @@ func parseWithin(arg string) (time.Duration, error) {
 }
 
 // eventually checks cond now, or until within has passed on the
-// substrate's clock; failing, it returns what cond last said.
+// substrate's clock; failing, it returns what cond last said. Checked at
+// once, or for the last time, cond sees every observation made before:
+// the substrate's streams are caught up first.
 func (s *scenario) eventually(within string, cond func() error) error {
 	d, err := parseWithin(within)
 	if err != nil {
 		return err
 	}
+	if d == 0 {
+		s.catchUp()
+		return cond()
+	}
+	// A wait moves the scenario on from the instant "D pass" ended at.
+	s.at = now
 	var last error
 	ok := spec.WaitFor(s.sub.Clock(), d, s.pollStep(), func() bool {
 		last = cond()
@@ -244,10 +258,35 @@ func (s *scenario) eventually(within string, cond func() error) error {
 	if ok {
 		return nil
 	}
-	if d > 0 {
-		return fmt.Errorf("%v (waited %s)", last, d)
+	s.catchUp()
+	if last = cond(); last == nil {
+		return nil
 	}
-	return last
+	return fmt.Errorf("%v (waited %s)", last, d)
+}
+
+// catchUp brings the substrate's observation streams up to now.
+func (s *scenario) catchUp() {
+	if c, ok := s.sub.(substrate.CatchUpper); ok {
+		c.CatchUp()
+	}
+}
+
+// records is the trace as a check sees it: after "D pass", only what
+// was observed by the end of D (a real sleep overshoots; the scenario
+// means that instant).
+func (s *scenario) records() []spec.Record {
+	all := s.sub.Trace().Records
+	if s.at == now {
+		return all
+	}
+	var out []spec.Record
+	for _, r := range all {
+		if r.At <= s.at {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // pollStep is how often a wait looks again: finely, so a real run's step
