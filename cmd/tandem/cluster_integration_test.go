@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -319,7 +321,6 @@ func waitForNamespaceOn(kubeconfig string) func(*testing.T, []string) {
 			if err == nil {
 				for _, p := range pods.Items {
 					if p.Status.Phase == corev1.PodRunning {
-						time.Sleep(time.Second)
 						return
 					}
 				}

@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -50,7 +52,6 @@ func waitForContainers(t *testing.T, before []string) {
 			}
 		}
 		if n >= 4 { // pause, init, charm, workload
-			time.Sleep(time.Second)
 			return
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -1,12 +1,16 @@
+//go:build integration
+
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -72,7 +76,6 @@ func waitForSandboxes(t *testing.T, before []string) {
 	for time.Now().Before(deadline) {
 		for _, f := range footprint(t) {
 			if strings.HasPrefix(f, "process ") && strings.Contains(f, "bwrap") && !contains(before, f) {
-				time.Sleep(500 * time.Millisecond) // let the pod come up whole
 				return
 			}
 		}
@@ -112,16 +115,20 @@ func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []s
 	require.Equal(t, before, footprint(t), "after a failing run")
 
 	cmd := run("testdata/local-long.feature")
+	deployed := stepsPassed(cmd)
 	require.NoError(t, cmd.Start())
 	waitStarted(t, before)
+	deployed(t, longDeployedAt)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	cmd.Wait()
 	require.Equal(t, 130, cmd.ProcessState.ExitCode())
 	require.Equal(t, before, footprint(t), "after a SIGINT")
 
 	cmd = run("testdata/local-long.feature")
+	deployed = stepsPassed(cmd)
 	require.NoError(t, cmd.Start())
 	waitStarted(t, before)
+	deployed(t, longDeployedAt)
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
 	clean := []string{"clean"}
@@ -138,6 +145,46 @@ func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []s
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.Equal(t, before, footprint(t), "after a SIGKILL and tandem clean")
+}
+
+// longDeployedAt is how many steps of testdata/local-long.feature have
+// passed once its unit is deployed and settled.
+const longDeployedAt = 4
+
+// stepsPassed follows a run's progress output (a "." a passed step); the
+// returned wait returns once n steps have passed, so a signal comes when
+// the run has everything up, not after a guessed sleep.
+func stepsPassed(cmd *exec.Cmd) func(t *testing.T, n int) {
+	r, w := io.Pipe()
+	cmd.Stdout = w
+	var mu sync.Mutex
+	dots := 0
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := r.Read(buf)
+			mu.Lock()
+			dots += strings.Count(string(buf[:k]), ".")
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func(t *testing.T, n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Minute)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			got := dots
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("the run never passed %d steps", n)
+	}
 }
 
 func TestNothingLeaksOnLocal(t *testing.T) {
