@@ -134,12 +134,13 @@ Feature: Pebble restarts a failed service through its back-off
         stubborn:
           override: replace
           startup: enabled
-          command: /usr/bin/workload --ignore-sigterm
+          command: /usr/bin/workload --ignore-sigterm --record=stubborn
           kill-delay: 1s
       """
     And on "app-pebble-ready", the charm replans "app"
     When the charm is deployed
     Then service "stubborn" in "app" is active within 20s
+    And the workload recorded 1 start of "stubborn" in "app" within 5s
     When the charm stops "stubborn" in "app"
     And 800ms pass
     Then Pebble in "app" has not logged 'Service "stubborn" stopped'

@@ -115,9 +115,6 @@ func (s *svc) startProcess() error {
 	s.alive = true
 	s.starts++
 	s.p.log("Service %q starting: %s", s.name(), s.cfg.Command)
-	if beh.Record != "" {
-		s.p.ctr.appendStartRecord(beh.Record)
-	}
 	proc := s.proc
 	limit := s.cfg.BackoffLimit.Value
 	s.resetTmr = s.p.after(limit, func() {
@@ -126,9 +123,15 @@ func (s *svc) startProcess() error {
 		}
 	})
 	if s.p.ctr.portTaken(s, beh) {
-		// The workload tool cannot bind and exits at once with 1.
+		// The workload tool cannot bind and exits at once with 1, before
+		// it records its start.
 		s.p.after(0, func() { s.processExited(proc, 1) })
 		return nil
+	}
+	if beh.Record != "" {
+		// The tool records its start once it is ready: signals set,
+		// ports listening.
+		s.p.ctr.appendStartRecord(beh.Record)
 	}
 	if beh.Exits {
 		code := beh.ExitCode

@@ -56,7 +56,7 @@ func NewWorkloadFlags(fs *flag.FlagSet, b *Behaviour) {
 	fs.IntVar(&b.TCPPort, "tcp", 0, "accept TCP connections on this port")
 	fs.StringVar(&b.HealthFile, "health-file", DefaultHealthFile, "while this file exists, /health answers 500")
 	fs.BoolVar(&b.IgnoreSIGTERM, "ignore-sigterm", false, "survive SIGTERM; only SIGKILL ends the process")
-	fs.StringVar(&b.Record, "record", "", "append a line to "+StartRecordDir+"/NAME at each start")
+	fs.StringVar(&b.Record, "record", "", "append a line to "+StartRecordDir+"/NAME at each start, once ready (signals set, ports listening)")
 	fs.StringVar(&b.Print, "print", "", "write this text to stdout at start")
 	fs.StringVar(&b.FailIfExists, "fail-if-exists", "", "probe: exit 1 at once if this path exists, else 0")
 }

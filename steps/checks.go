@@ -84,7 +84,9 @@ func checkPhrases() []Phrase {
 			}},
 		{Group: g, Pattern: `^the workload recorded (\d+) starts? of "([^"]*)" in "([^"]*)"` + within + `$`,
 			Example: `Then the workload recorded 2 starts of "redis" in "redis"`,
-			Help:    "Counts the workload tool's --record=NAME start records on the pod's shared volume: they span container restarts, not pod deletions.",
+			Help: "Counts the workload tool's --record=NAME start records on the pod's shared volume: they span container restarts, " +
+				"not pod deletions. The tool records a start once it is ready (SIGTERM ignored if asked, ports listening), so a " +
+				"scenario that waits for the record can act on the program.",
 			run: func(s *scenario, a []string, _ string) error {
 				want, _ := strconv.Atoi(a[0])
 				return s.check(a[3], func() error {
