@@ -44,15 +44,25 @@ func soak(f *runFlags, files []string, stdout, stderr io.Writer) int {
 			moveFailedTraces(all, dir)
 		}
 		code = exitCode(code, all, stderr)
+		fmt.Fprintf(stderr, "tandem: run %d of %d: %s\n", i, f.repeat, tally(all))
 		if code != exitOK {
 			failedRuns++
 		}
 		worst = max(worst, code)
+		seen := map[string]int{}
 		for _, r := range all {
+			// A Scenario Outline's rows share a name: the nth of a name in
+			// a run is the nth row.
 			key := r.URI + "\x00" + r.Name
+			seen[key]++
+			name := r.Name
+			if n := seen[key]; n > 1 {
+				key += fmt.Sprintf("\x00%d", n)
+				name = fmt.Sprintf("%s (row %d)", r.Name, n)
+			}
 			row := rows[key]
 			if row == nil {
-				row = &soakRow{uri: r.URI, name: r.Name}
+				row = &soakRow{uri: r.URI, name: name}
 				rows[key] = row
 			}
 			switch r.Status {
@@ -125,6 +135,15 @@ func printSoak(w io.Writer, rows map[string]*soakRow, f *runFlags, failedRuns in
 		return
 	}
 	fmt.Fprintf(w, "scenarios that failed at least once (the rest of %d passed every time):\n%s", countRan(rows), strings.Join(flaky, ""))
+}
+
+// tally is one run's count of outcomes.
+func tally(all []steps.Result) string {
+	n := map[string]int{}
+	for _, r := range all {
+		n[r.Status]++
+	}
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", n["passed"], n["failed"], n["skipped"])
 }
 
 func traceLines(traces []string) string {
