@@ -15,6 +15,15 @@ import (
 
 const within = `(?: within (\S+))?`
 
+// staysFor is a count check's "and stays so for D": exactly N, and still
+// N after D.
+const staysFor = `(?: and stays so for (\S+))?`
+
+// countHelp says what every count check checks.
+const countHelp = "Without \"within\", the count is exactly N at once. \"within D\": the count reaches N by D (it is N or more " +
+	"when seen; a count that goes on past N still passes). \"and stays so for D\": the count is exactly N, and still N " +
+	"when D has passed."
+
 func checkPhrases() []Phrase {
 	g := "Checks"
 	return []Phrase{
@@ -64,56 +73,46 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" was started (\d+) times?` + within + `$`,
-			Example: `Then service "redis" in "redis" was started 3 times within 10s`,
-			Help:    "How many times Pebble started the service's process in this scenario, from Pebble's own \"Service ... starting\" records.",
+		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" was started (\d+) times?` + within + staysFor + `$`,
+			Example: `Then service "redis" in "redis" was started 2 times within 10s and stays so for 3s`,
+			Help: "How many times Pebble started the service's process in this scenario, from Pebble's own \"Service ... starting\" " +
+				"records. " + countHelp,
 			run: func(s *scenario, a []string, _ string) error {
 				want, _ := strconv.Atoi(a[2])
-				return s.check(a[3], func() error {
+				return s.countCheck(a[3], a[4], want, func() (int, string, error) {
 					got := 0
 					for _, r := range s.records() {
 						if r.Type == spec.RecStart && r.Unit == s.unit && r.Container == a[1] && r.Service == a[0] {
 							got++
 						}
 					}
-					if got != want {
-						return fmt.Errorf("service %q in %s of %s was started %d times, want %d", a[0], a[1], s.unit, got, want)
-					}
-					return nil
+					return got, fmt.Sprintf("service %q in %s of %s was started %d times", a[0], a[1], s.unit, got), nil
 				})
 			}},
-		{Group: g, Pattern: `^the workload recorded (\d+) starts? of "([^"]*)" in "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the workload recorded (\d+) starts? of "([^"]*)" in "([^"]*)"` + within + staysFor + `$`,
 			Example: `Then the workload recorded 2 starts of "redis" in "redis"`,
 			Help: "Counts the workload tool's --record=NAME start records on the pod's shared volume: they span container restarts, " +
 				"not pod deletions. The tool records a start once it is ready (SIGTERM ignored if asked, ports listening), so a " +
-				"scenario that waits for the record can act on the program.",
+				"scenario that waits for the record can act on the program. " + countHelp,
 			run: func(s *scenario, a []string, _ string) error {
 				want, _ := strconv.Atoi(a[0])
-				return s.check(a[3], func() error {
+				return s.countCheck(a[3], a[4], want, func() (int, string, error) {
 					got, err := s.sub.StartCount(s.unit, a[2], a[1])
-					if err != nil {
-						return err
-					}
-					if got != want {
-						return fmt.Errorf("the workload recorded %d starts of %q in %s, want %d", got, a[1], a[2], want)
-					}
-					return nil
+					return got, fmt.Sprintf("the workload recorded %d starts of %q in %s", got, a[1], a[2]), err
 				})
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" has restarted (\d+) times?` + within + `$`,
+		{Group: g, Pattern: `^container "([^"]*)" has restarted (\d+) times?` + within + staysFor + `$`,
 			Example: `Then container "redis" has restarted 1 time within 15s`,
-			Help:    "The container's restart count in its pod (\"charm\" for the charm container).",
+			Help:    "The container's restart count in its pod (\"charm\" for the charm container). " + countHelp,
 			run: func(s *scenario, a []string, _ string) error {
 				want, _ := strconv.Atoi(a[1])
-				return s.check(a[2], func() error {
+				return s.countCheck(a[2], a[3], want, func() (int, string, error) {
 					p, err := s.pod()
 					if err != nil {
-						return err
+						return 0, "", err
 					}
-					if got := p.Restarts[a[0]]; got != want {
-						return fmt.Errorf("container %s of %s has restarted %d times, want %d", a[0], s.unit, got, want)
-					}
-					return nil
+					got := p.Restarts[a[0]]
+					return got, fmt.Sprintf("container %s of %s has restarted %d times", a[0], s.unit, got), nil
 				})
 			}},
 		{Group: g, Pattern: `^the cluster reported "([^"]*)" for container "([^"]*)"` + within + `$`,
@@ -428,14 +427,30 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm received "([^"]*)"(?: (\d+) times?)?` + within + `$`,
-			Example: `Then the charm received "redis-pebble-ready" 2 times within 15s`,
-			Help:    "An event was received (exactly n times, if said).",
+		{Group: g, Pattern: `^the charm received "([^"]*)"` + within + `$`,
+			Example: `Then the charm received "redis-pebble-ready" within 15s`,
+			Help:    "An event was received, once or more.",
 			run: func(s *scenario, a []string, _ string) error {
-				return s.check(a[2], func() error {
+				return s.check(a[1], func() error {
 					got, err := s.eventNames()
 					if err != nil {
 						return err
+					}
+					if !slices.Contains(got, a[0]) {
+						return fmt.Errorf("the charm of %s has not received %s (it received %s)", s.unit, a[0], strings.Join(got, " "))
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm received "([^"]*)" (\d+) times?` + within + staysFor + `$`,
+			Example: `Then the charm received "redis-pebble-ready" 2 times within 15s and stays so for 2s`,
+			Help:    "How many times the charm received an event. " + countHelp,
+			run: func(s *scenario, a []string, _ string) error {
+				want, _ := strconv.Atoi(a[1])
+				return s.countCheck(a[2], a[3], want, func() (int, string, error) {
+					got, err := s.eventNames()
+					if err != nil {
+						return 0, "", err
 					}
 					n := 0
 					for _, e := range got {
@@ -443,13 +458,7 @@ func checkPhrases() []Phrase {
 							n++
 						}
 					}
-					if a[1] == "" && n == 0 {
-						return fmt.Errorf("the charm of %s has not received %s (it received %s)", s.unit, a[0], strings.Join(got, " "))
-					}
-					if want, _ := strconv.Atoi(a[1]); a[1] != "" && n != want {
-						return fmt.Errorf("the charm of %s received %s %d times, want %d", s.unit, a[0], n, want)
-					}
-					return nil
+					return n, fmt.Sprintf("the charm of %s received %s %d times", s.unit, a[0], n), nil
 				})
 			}},
 		{Group: g, Pattern: `^the charm's "([^"]*)" handler (succeeded|failed with (?:"([^"]*)"|'([^']*)'))$`,
@@ -543,6 +552,70 @@ func checkPhrases() []Phrase {
 				return nil
 			}},
 	}
+}
+
+// countCheck checks a count (see countHelp); count returns the count and
+// how to say it.
+func (s *scenario) countCheck(withinArg, staysArg string, want int, count func() (int, string, error)) error {
+	if err := s.afterDeploy(); err != nil {
+		return err
+	}
+	stay, err := parseWithin(staysArg)
+	if err != nil {
+		return err
+	}
+	d, err := parseWithin(withinArg)
+	if err != nil {
+		return err
+	}
+	exact := func() error {
+		got, said, err := count()
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("%s, want %d", said, want)
+		}
+		return nil
+	}
+	if d > 0 {
+		reached := func() error {
+			got, said, err := count()
+			if err != nil {
+				return err
+			}
+			if got < want {
+				return fmt.Errorf("%s, want it to reach %d", said, want)
+			}
+			return nil
+		}
+		if err := s.eventually(withinArg, reached); err != nil {
+			return err
+		}
+		if stay == 0 {
+			return nil
+		}
+	}
+	if err := s.eventually("", exact); err != nil || stay == 0 {
+		return err
+	}
+	// It must not change for stay: looked at throughout, and at the end
+	// with the streams caught up.
+	clock := s.sub.Clock()
+	end := clock.Now() + stay
+	var changed error
+	spec.WaitFor(clock, stay, s.pollStep(), func() bool {
+		changed = exact()
+		return changed != nil || clock.Now() >= end
+	})
+	if changed == nil {
+		s.catchUp()
+		changed = exact()
+	}
+	if changed != nil {
+		return fmt.Errorf("%v: it did not stay %d for %s", changed, want, stay)
+	}
+	return nil
 }
 
 // check runs cond under an optional "within".

@@ -1,0 +1,137 @@
+package steps_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/steps"
+	_ "github.com/tandem-harness/tandem/substrate/sim"
+)
+
+// mustFail is every scenario of testdata/mustfail: the check step that
+// must fail it on sim, and what its message must say. A check that
+// passed whatever happened would leave its scenario green here.
+var mustFail = []struct {
+	file, scenario, step, message string
+}{
+	{"services", "status within", `service "idle" in "app" is active within 2s`, `service "idle" in app of demo/0 is inactive, want active (waited 2s)`},
+	{"services", "status at once", `service "srv" in "app" is inactive`, `service "srv" in app of demo/0 is active, want inactive`},
+	{"services", "port listening within", `port 7000 is listening in the pod within 2s`, `port 7000 is not listening in the pod of demo/0 (listening: [6379]) (waited 2s)`},
+	{"services", "port not listening", `port 6379 is not listening in the pod`, `port 6379 is listening in the pod of demo/0 (listening: [6379])`},
+	{"services", "started count never reached", `service "srv" in "app" was started 2 times within 3s`, `service "srv" in app of demo/0 was started 1 times, want it to reach 2 (waited 3s)`},
+	{"services", "started count that does not stay", `service "srv" in "app" was started 1 time and stays so for 2s`, `service "srv" in app of demo/0 was started 2 times, want 1: it did not stay 1 for 2s`},
+	{"services", "started count past the number at once", `service "srv" in "app" was started 1 time`, `service "srv" in app of demo/0 was started 2 times, want 1`},
+	{"services", "workload's record never reached", `the workload recorded 3 starts of "srv" in "app" within 2s`, `the workload recorded 1 starts of "srv" in app, want it to reach 3 (waited 2s)`},
+	{"services", "restart count never reached", `container "app" has restarted 1 time within 5s`, `container app of demo/0 has restarted 0 times, want it to reach 1 (waited 5s)`},
+	{"services", "logged within", `Pebble in "app" logged 'Service "idle" starting' within 2s`, `Pebble in app of demo/0: logged "Service \"idle\" starting" is false (waited 2s)`},
+	{"services", "has not logged", `Pebble in "app" has not logged 'Service "srv" starting'`, `Pebble in app of demo/0: logged "Service \"srv\" starting" is true`},
+	{"services", "can connect", `the charm cannot connect to "app" within 1s`, `the charm of demo/0 can connect to app: true, want false (waited 1s)`},
+
+	{"files", "content", `file "/etc/app.conf" in "app" contains "port 6380" within 1s`, `file /etc/app.conf in app holds "port 6379", want it to contain "port 6380" (waited 1s)`},
+	{"files", "permissions", `file "/etc/app.conf" in "app" has permissions "644"`, `file /etc/app.conf in app has permissions 600, want 644`},
+	{"files", "owner", `file "/etc/app.conf" in "app" is owned by "nobody"`, `file /etc/app.conf in app is owned by root, want nobody`},
+	{"files", "whole content", `file "/etc/app.conf" in "app" reads:`, `file /etc/app.conf in app reads "port 6379", want "port 6380"`},
+	{"files", "does not exist", `file "/etc/app.conf" in "app" does not exist within 1s`, `file /etc/app.conf exists in app (waited 1s)`},
+	{"files", "check down", `check "alive" in "app" is down within 3s`, `check "alive" in app is up (0 failures), want down (waited 3s)`},
+	{"files", "health", `Pebble in "app" is unhealthy at level alive within 3s`, `Pebble in app is healthy=true at level alive, want unhealthy (waited 3s)`},
+
+	{"charm", "events in order", `the charm received these events within 2s:`, `the charm of demo/0 received [install leader-elected config-changed start app-pebble-ready], want [install config-changed leader-elected start app-pebble-ready] (waited 2s)`},
+	{"charm", "an event never received", `the charm received "upgrade-charm" within 3s`, `the charm of demo/0 has not received upgrade-charm (it received install leader-elected config-changed start app-pebble-ready) (waited 3s)`},
+	{"charm", "an event count never reached", `the charm received "app-pebble-ready" 2 times within 5s`, `the charm of demo/0 received app-pebble-ready 1 times, want it to reach 2 (waited 5s)`},
+	{"charm", "an event count that does not stay", `the charm received "app-pebble-ready" 1 time and stays so for 30s`, `the charm of demo/0 received app-pebble-ready 2 times, want 1: it did not stay 1 for 30s`},
+	{"charm", "a handler that failed", `the charm's "app-pebble-ready" handler succeeded`, `the app-pebble-ready handler failed: remove /no/such/file in app: remove /no/such/file: no such file or directory`},
+	{"charm", "a handler that succeeded", `the charm's "app-pebble-ready" handler failed with "not found"`, `the app-pebble-ready handler did not fail with "not found" (errors: [])`},
+	{"charm", "an action that failed", `the charm's last action succeeded`, `the last action failed: remove /no/such/file: no such file or directory`},
+	{"charm", "an action that succeeded", `the charm's last action failed with "not-found"`, `the last action succeeded, want it to fail with "not-found"`},
+	{"charm", "printed", `the command printed "ping"`, `the command printed "pong", want "ping"`},
+	{"charm", "exit code", `the command exited with 0`, `the command exited with 3, want 0`},
+
+	{"pods", "pod readiness", `the pod is not ready within 3s`, `the pod of demo/0 is ready=true, want not ready (waited 3s)`},
+	{"pods", "the Service's endpoints", `the pod's address in the Service is not serving within 3s`, `the pod of demo/0 is listed, serving=true, want not serving (waited 3s)`},
+	{"pods", "the cluster's events", `the cluster reported "Unhealthy: Liveness probe failed" for container "app" within 10s`, `the cluster reported nothing for container app of demo/0 since the scenario last acted, want "Unhealthy: Liveness probe failed" (waited 10s)`},
+	{"pods", "pod phase", `the pod is Pending within 3s`, `the pod of demo/0 is Running, want Pending (waited 3s)`},
+	{"pods", "another node", `the pod runs on another node within 30s`, `the pod of demo/0 is Running on node "worker-1" (was on "worker-1") (waited 30s)`},
+	{"pods", "still on the failed node", `the pod is still on the failed node`, `the pod of demo/0 is Running on node "worker-2" (was on "worker-1")`},
+	{"pods", "one node each", `every unit's containers run on one node`, `the pod of demo/0 is Unknown on node "worker-1"`},
+	{"pods", "operator and workload apart", `the operator pod and the workload pod run on different nodes`, `the operator pod is on "worker-1" and the workload pod on "", want two nodes`},
+	{"pods", "spread", `the units run on 1 different nodes`, `the units run on 2 nodes, want 1`},
+}
+
+// TestEveryCheckCanFail runs testdata/mustfail on sim: each scenario must
+// fail with its message.
+func TestEveryCheckCanFail(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]steps.Result{}
+	cfg := steps.Config{Substrate: "sim", Seed: 1, RunID: "mustfail", OnResult: func(r steps.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[r.URI+"|"+r.Name] = r
+	}}
+	suite := godog.TestSuite{
+		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
+		Options:             &godog.Options{Format: "progress", Paths: []string{"testdata/mustfail"}, Strict: true, Output: discard{}},
+	}
+	suite.Run()
+	require.Len(t, got, len(mustFail), "every scenario of testdata/mustfail has a row in mustFail, and no more")
+	for _, c := range mustFail {
+		r, ok := got["testdata/mustfail/"+c.file+".feature|"+c.scenario]
+		if !assertTrue(t, ok, "%s: %q did not run", c.file, c.scenario) {
+			continue
+		}
+		if !assertTrue(t, r.Status == "failed", "%s: %q passed: its check %q cannot say no", c.file, c.scenario, c.step) {
+			continue
+		}
+		require.NotNil(t, r.Err)
+		require.Equal(t, c.message, r.Err.Error(), "%s: %q", c.file, c.scenario)
+	}
+}
+
+// TestEveryCheckPhraseHasAScenarioThatMustFail: each phrase of the Checks
+// group is the failing step of at least one row of mustFail.
+func TestEveryCheckPhraseHasAScenarioThatMustFail(t *testing.T) {
+	for _, p := range steps.Vocabulary() {
+		if p.Group != "Checks" {
+			continue
+		}
+		re := regexp.MustCompile(p.Pattern)
+		found := false
+		for _, c := range mustFail {
+			found = found || re.MatchString(c.step)
+		}
+		require.True(t, found, "no scenario of testdata/mustfail must fail on %s", p.Pattern)
+	}
+}
+
+// TestMustFailStepsAreInTheirFeatures: a row's step is written in its
+// feature, so the row names what fails.
+func TestMustFailStepsAreInTheirFeatures(t *testing.T) {
+	for _, c := range mustFail {
+		data, err := readFile("testdata/mustfail/" + c.file + ".feature")
+		require.NoError(t, err)
+		require.True(t, strings.Contains(data, "Then "+c.step) || strings.Contains(data, "And "+c.step),
+			"%s.feature has no step %q", c.file, c.step)
+	}
+}
+
+func assertTrue(t *testing.T, ok bool, format string, args ...any) bool {
+	t.Helper()
+	if !ok {
+		t.Errorf(format, args...)
+	}
+	return ok
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func readFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	return string(data), err
+}
