@@ -79,6 +79,9 @@ func find(recs []spec.Record, pred func(spec.Record) bool) int {
 	panic("no such record")
 }
 
+// comparisonRules is every rule Compare reports under.
+var comparisonRules = []string{"service states", "service starts", "events", "container restarts", "check states", "pod phases", "back-off", "restart interval", "files"}
+
 func TestComparatorFailsWrongTraces(t *testing.T) {
 	orig := referenceRun(t)
 	model, err := Replay(orig)
@@ -121,6 +124,29 @@ func TestComparatorFailsWrongTraces(t *testing.T) {
 			r[i].State = "error"
 			return r
 		}},
+		{"an extra service start", "service starts", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart })
+			extra := r[i]
+			extra.At += time.Millisecond
+			return append(r[:i+1], append([]spec.Record{extra}, r[i+1:]...)...)
+		}},
+		{"a check down the model keeps up", "check states", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart })
+			down := spec.Record{At: r[i].At, Kind: spec.KindObservation, Type: spec.RecCheck, Unit: r[i].Unit, Container: r[i].Container, Check: "alive", State: "down"}
+			return append(r[:i+1], append([]spec.Record{down}, r[i+1:]...)...)
+		}},
+		{"a pod phase the model never had", "pod phases", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecPod && x.State == "Running" })
+			r[i].State = "Pending"
+			return r
+		}},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.rule] = true
+	}
+	for _, rule := range comparisonRules {
+		require.True(t, covered[rule], "no wrong trace for the rule %q", rule)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

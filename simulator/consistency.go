@@ -94,15 +94,6 @@ func checkEventName(cs *spec.CharmSpec, event string) error {
 	return fmt.Errorf("unknown event %q: want install, leader-elected, config-changed, start, upgrade-charm or <container>-pebble-ready, -pebble-custom-notice, -pebble-check-failed, -pebble-check-recovered", event)
 }
 
-// PebbleRefuses is a consistency error that real Pebble would also give
-// the action (an invalid layer, a service in no layer). In a handler it is
-// a charm bug; as a scenario's own action it may be the point of the
-// scenario, which then checks Pebble's answer.
-type PebbleRefuses struct{ Err error }
-
-func (e *PebbleRefuses) Error() string { return e.Err.Error() }
-func (e *PebbleRefuses) Unwrap() error { return e.Err }
-
 // CheckAction rejects an action no unit of cs could take: an unknown
 // container, an invalid layer, a service command the model cannot know, a
 // service no layer defines, in the spec or in earlier, the actions a
@@ -116,7 +107,7 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 	case spec.ActAddLayer:
 		l, err := parseLayer(0, a.Label, []byte(a.Layer))
 		if err != nil {
-			return &PebbleRefuses{fmt.Errorf("%s: %v", a, err)}
+			return &spec.PebbleRefuses{Err: fmt.Errorf("%s: %v", a, err)}
 		}
 		if a.Label == "" {
 			return fmt.Errorf("%s: label must be set", a)
@@ -133,7 +124,7 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 		known := servicesOf(cs, a.Container, earlier)
 		for _, s := range a.Services {
 			if !known[s] {
-				return &PebbleRefuses{fmt.Errorf("%s: service %q is in no layer of container %q", a, s, a.Container)}
+				return &spec.PebbleRefuses{Err: fmt.Errorf("%s: service %q is in no layer of container %q", a, s, a.Container)}
 			}
 		}
 	case spec.ActPush, spec.ActMakeDir, spec.ActRemove:

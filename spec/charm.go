@@ -206,3 +206,12 @@ var BaseImageDirs = []string{"/etc", "/root", "/tmp", "/usr/bin", "/var/lib"}
 // kubelet (Docker gives one too): without it, "localhost" does not resolve
 // and a check on http://localhost fails.
 const PodHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+// PebbleRefuses is a consistency error that real Pebble would also give
+// the action (an invalid layer, a service in no layer). In a handler it is
+// a charm bug; as a scenario's own action it may be the point of the
+// scenario, which then checks Pebble's answer.
+type PebbleRefuses struct{ Err error }
+
+func (e *PebbleRefuses) Error() string { return e.Err.Error() }
+func (e *PebbleRefuses) Unwrap() error { return e.Err }

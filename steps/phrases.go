@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandem-harness/tandem/conformance"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 )
@@ -300,7 +301,7 @@ func deployPhrases() []Phrase {
 				if a[1] != "" {
 					nodes, _ = strconv.Atoi(a[1])
 				}
-				if err := substrate.CheckSpec(&s.charm); err != nil {
+				if err := conformance.CheckSpec(&s.charm); err != nil {
 					return err
 				}
 				if err := s.sub.Deploy(s.ctx, &s.charm, units, nodes); err != nil {

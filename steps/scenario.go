@@ -14,7 +14,7 @@ import (
 	"github.com/cucumber/godog"
 	messages "github.com/cucumber/messages/go/v34"
 
-	"github.com/tandem-harness/tandem/simulator"
+	"github.com/tandem-harness/tandem/conformance"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 )
@@ -120,7 +120,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		}
 		trace := s.sub.Trace()
 		if stepErr == nil && err == nil && s.cfg.Reference && s.sub.Name() != "sim" && s.deployed {
-			diffs, sideBySide, cerr := substrate.Conform(trace)
+			diffs, sideBySide, cerr := conformance.Compare(trace)
 			switch {
 			case cerr != nil:
 				err = fmt.Errorf("cannot compare with the model: %w", cerr)
@@ -300,8 +300,8 @@ func (s *scenario) do(a spec.Action) error {
 	if err := s.afterDeploy(); err != nil {
 		return err
 	}
-	if err := substrate.CheckAction(&s.charm, a, s.actions...); err != nil {
-		var refused *simulator.PebbleRefuses
+	if err := conformance.CheckAction(&s.charm, a, s.actions...); err != nil {
+		var refused *spec.PebbleRefuses
 		if !errors.As(err, &refused) {
 			return err
 		}

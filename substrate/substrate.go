@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tandem-harness/tandem/simulator"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -313,25 +312,4 @@ func SkipReason(name string, need []spec.Capability) string {
 		where = strings.Join(can, ", ")
 	}
 	return fmt.Sprintf("needs %s, which %s lacks; runs on %s", strings.Join(names, ", "), name, where)
-}
-
-// CheckSpec and CheckAction are the model's consistency check, which every
-// substrate applies before anything runs.
-var (
-	CheckSpec   = simulator.CheckSpec
-	CheckAction = simulator.CheckAction
-)
-
-// Conform replays a real run's trace into the model and compares the two,
-// returning the disagreements and both timelines side by side.
-func Conform(run *spec.Trace) ([]simulator.Disagreement, string, error) {
-	model, err := simulator.Replay(run)
-	if err != nil {
-		return nil, "", err
-	}
-	diffs := simulator.Compare(run, model)
-	if len(diffs) == 0 {
-		return nil, "", nil
-	}
-	return diffs, simulator.SideBySide(run, model), nil
 }

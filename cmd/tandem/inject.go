@@ -8,10 +8,10 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/tandem-harness/tandem/conformance"
 	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
-	"github.com/tandem-harness/tandem/substrate"
 )
 
 // injectCommand prints the StatefulSet and Service Juju would make of a
@@ -38,7 +38,7 @@ func injectCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
 		return exitUsage
 	}
-	if err := substrate.CheckSpec(&cs); err != nil {
+	if err := conformance.CheckSpec(&cs); err != nil {
 		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
 		return exitUsage
 	}

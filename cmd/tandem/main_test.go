@@ -147,3 +147,36 @@ func containsArg(args []string, a string) bool {
 	}
 	return false
 }
+
+// TestCompareExitsOneOnAWrongTrace: a kept trace the model agrees with
+// exits 0; the same trace with one start more than the model would make
+// exits 1 and says which rule it breaks.
+func TestCompareExitsOneOnAWrongTrace(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := run(t, "run", "--artifacts", dir, "--format", "progress", "testdata/restarting.feature")
+	require.Equal(t, exitOK, code)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.trace.jsonl"))
+	require.Len(t, files, 1)
+	code, out, _ := run(t, "compare", files[0])
+	require.Equal(t, exitOK, code, out)
+	require.Contains(t, out, "agrees with the model")
+
+	tr, err := spec.ReadTraceFile(files[0])
+	require.NoError(t, err)
+	for i, r := range tr.Records {
+		if r.Type == spec.RecStart {
+			extra := r
+			extra.At++
+			tr.Records = append(tr.Records[:i+1], append([]spec.Record{extra}, tr.Records[i+1:]...)...)
+			break
+		}
+	}
+	wrong := filepath.Join(dir, "wrong.trace.jsonl")
+	f, err := os.Create(wrong)
+	require.NoError(t, err)
+	require.NoError(t, spec.WriteTrace(f, tr))
+	require.NoError(t, f.Close())
+	code, out, _ = run(t, "compare", wrong)
+	require.Equal(t, exitFailed, code, out)
+	require.Contains(t, out, "service starts: service demo/0/app/srv: run 2, model 1")
+}
