@@ -6,6 +6,25 @@ Feature: Layers and the plan
   Background:
     Given a charm "demo" with workload container "app"
 
+  @R4.3 @R5.6
+  Scenario: a merge that changes nothing leaves the service running through a replan
+    Given on "app-pebble-ready", the charm adds layer "srv" to "app":
+      """
+      services:
+        srv: {override: replace, startup: enabled, command: /usr/bin/workload}
+      """
+    And on "app-pebble-ready", the charm replans "app"
+    When the charm is deployed
+    Then service "srv" in "app" is active within 5s
+    When the charm combines layer "srv" into "app":
+      """
+      services:
+        srv: {override: merge}
+      """
+    And the charm replans "app"
+    Then service "srv" in "app" was started 1 time and stays so for 2s
+    And Pebble in "app" has not logged 'Service "srv" stopped'
+
   @R4.3 @R4.4
   Scenario: a merge keeps earlier fields; defaults apply after combining
     When the charm is deployed

@@ -288,7 +288,9 @@ func (l *layer) validate() error {
 	return nil
 }
 
-// merge applies other's set fields onto s (R4.3).
+// merge applies other's set fields onto s (R4.3). Like Pebble's
+// Service.Merge it never copies override: a merge that changes nothing
+// leaves the service's config equal, and a replan restarts nothing.
 func (s *service) merge(o *service) {
 	setStr := func(dst *string, v string) {
 		if v != "" {
@@ -298,7 +300,6 @@ func (s *service) merge(o *service) {
 	setStr(&s.Summary, o.Summary)
 	setStr(&s.Description, o.Description)
 	setStr(&s.Startup, o.Startup)
-	setStr(&s.Override, o.Override)
 	setStr(&s.Command, o.Command)
 	setStr(&s.User, o.User)
 	setStr(&s.Group, o.Group)
@@ -343,9 +344,7 @@ func (s *service) copy() *service {
 }
 
 func (c *check) merge(o *check) {
-	if o.Override != "" {
-		c.Override = o.Override
-	}
+	// Pebble's Check.Merge never copies override either.
 	if o.Level != "" {
 		c.Level = o.Level
 	}
