@@ -379,3 +379,28 @@ func Describe(r spec.Record) string {
 	}
 	return fmt.Sprintf("%s %s %s", where, r.Type, r.Message)
 }
+
+// Lateness is one back-off restart, measured: its nominal delay X (the
+// one Pebble's log line names) and how long after the log line the
+// service started again.
+type Lateness struct {
+	Delay, After time.Duration
+}
+
+// Beyond is how far the restart came after X plus Pebble's own jitter
+// (up to 10% of X): what the profile's allowance must cover.
+func (l Lateness) Beyond() time.Duration { return l.After - l.Delay - l.Delay/10 }
+
+// RestartLateness measures every back-off restart in a trace: what the
+// comparison's [X, 1.1·X) + allowance bound must hold.
+func RestartLateness(t *spec.Trace) []Lateness {
+	var out []Lateness
+	for _, bs := range backoffsOf(t) {
+		for _, b := range bs {
+			if b.next >= 0 {
+				out = append(out, Lateness{Delay: b.delay, After: b.next - b.at})
+			}
+		}
+	}
+	return out
+}

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/tandem-harness/tandem/simulator"
 	"github.com/tandem-harness/tandem/spec"
@@ -15,8 +17,12 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tandem compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	timelines := fs.Bool("timelines", false, "print both timelines even when they agree")
+	lateness := fs.Bool("lateness", false, "measure, over every trace given, how late each back-off restart came after its nominal delay")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *lateness {
+		return latenessCommand(fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "tandem compare: want one trace file: tandem compare tandem-artifacts/x.trace.jsonl")
@@ -43,5 +49,40 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s agrees with the model (%d records)\n", fs.Arg(0), len(run.Records))
+	return exitOK
+}
+
+// latenessCommand prints the distribution of back-off restart lateness
+// over many traces (a soak's, kept with --artifacts), against the bound
+// the comparison allows: the evidence for a profile's allowance.
+func latenessCommand(files []string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "tandem compare --lateness: want trace files: tandem compare --lateness soak/run-*/*.trace.jsonl")
+		return exitUsage
+	}
+	var all []time.Duration // beyond X + 10%
+	allowance := map[string]time.Duration{}
+	for _, f := range files {
+		tr, err := spec.ReadTraceFile(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem compare:", err)
+			return exitUsage
+		}
+		allowance[tr.Header.Substrate] = tr.Header.Profile.Allowance
+		for _, l := range simulator.RestartLateness(tr) {
+			all = append(all, l.Beyond())
+		}
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stdout, "no back-off restart in %d traces\n", len(files))
+		return exitOK
+	}
+	slices.Sort(all)
+	at := func(q float64) time.Duration { return all[min(len(all)-1, int(q*float64(len(all))))] }
+	fmt.Fprintf(stdout, "%d back-off restarts in %d traces, each after its nominal delay X plus Pebble's jitter (10%% of X) by: median %s, 99th percentile %s, max %s (min %s)\n",
+		len(all), len(files), at(0.5), at(0.99), all[len(all)-1], all[0])
+	for sub, a := range allowance {
+		fmt.Fprintf(stdout, "the %s profile's allowance: %s\n", sub, a)
+	}
 	return exitOK
 }
