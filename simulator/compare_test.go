@@ -221,3 +221,14 @@ func TestCancelledBackoffIsNotARestart(t *testing.T) {
 	compareBackoffs(mk(true), mk(true), 0, func(rule, f string, a ...any) { got = append(got, Disagreement{rule, f}) })
 	require.Empty(t, got, "the back-off was cut short; the later start is another matter")
 }
+
+// TestRestartLatenessOfTheModel: the model restarts within Pebble's own
+// jitter, so nothing of its lateness is left for an allowance.
+func TestRestartLatenessOfTheModel(t *testing.T) {
+	ls := RestartLateness(referenceRun(t))
+	require.NotEmpty(t, ls)
+	for _, l := range ls {
+		require.GreaterOrEqual(t, l.After, l.Delay)
+		require.LessOrEqual(t, l.Beyond(), time.Duration(0), "%+v", l)
+	}
+}
