@@ -37,3 +37,8 @@ func Compare(run *spec.Trace) ([]Disagreement, string, error) {
 	}
 	return diffs, simulator.SideBySide(run, model), nil
 }
+
+// Uncounted says what of a run the comparison cannot count as the
+// platform agreeing with the model: what tandem played itself there, and
+// what the model takes from the run.
+func Uncounted(run *spec.Trace) []string { return simulator.Uncounted(run) }

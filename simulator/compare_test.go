@@ -232,3 +232,23 @@ func TestRestartLatenessOfTheModel(t *testing.T) {
 		require.LessOrEqual(t, l.Beyond(), time.Duration(0), "%+v", l)
 	}
 }
+
+// TestWhatTandemPlayedIsNotCompared: a run whose header says tandem made
+// its container restarts and pods is not compared on them, and Uncounted
+// says so; the same wrong records from a platform are disagreements.
+func TestWhatTandemPlayedIsNotCompared(t *testing.T) {
+	orig := referenceRun(t)
+	model, err := Replay(orig)
+	require.NoError(t, err)
+	wrong := mutate(orig, func(r []spec.Record) []spec.Record {
+		i := find(r, func(x spec.Record) bool { return x.Type == spec.RecRestart })
+		extra := r[i]
+		extra.At += time.Second
+		return append(r[:i+1], append([]spec.Record{extra}, r[i+1:]...)...)
+	})
+	require.NotEmpty(t, Compare(wrong, model), "a platform's extra restart disagrees")
+	wrong.Header.Played = []string{spec.RecRestart, spec.RecPod}
+	require.Empty(t, Compare(wrong, model), "tandem's own restarts are not compared")
+	require.Contains(t, strings.Join(Uncounted(wrong), "; "), "container restarts")
+	require.NotContains(t, strings.Join(Uncounted(orig), "; "), "container restarts")
+}

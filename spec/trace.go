@@ -24,6 +24,11 @@ type TraceHeader struct {
 	Profile   TimingProfile `json:"profile"`
 	Seed      int64         `json:"seed"`
 	Scenario  string        `json:"scenario,omitempty"`
+	// Played names the record types tandem made itself, playing a part of
+	// the platform the substrate lacks (the kubelet's container restarts
+	// and the StatefulSet's pods on local): the comparison does not count
+	// them as agreement.
+	Played []string `json:"played,omitempty"`
 }
 
 // RecordKind separates what was done from what was seen.

@@ -129,7 +129,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 				for _, d := range diffs {
 					lines = append(lines, "  "+d.String())
 				}
-				err = fmt.Errorf("the run disagrees with the model:\n%s\n%s", strings.Join(lines, "\n"), sideBySide)
+				err = fmt.Errorf("the run disagrees with the model:\n%s\n(not compared: %s)\n%s", strings.Join(lines, "\n"),
+					strings.Join(conformance.Uncounted(trace), "; "), sideBySide)
 			}
 		}
 		failed := err != nil || stepErr != nil

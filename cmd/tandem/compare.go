@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-harness/tandem/simulator"
@@ -49,6 +50,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s agrees with the model (%d records)\n", fs.Arg(0), len(run.Records))
+	fmt.Fprintf(stdout, "not counted as agreement: %s\n", strings.Join(simulator.Uncounted(run), "; "))
 	return exitOK
 }
 

@@ -128,7 +128,11 @@ func New(ctx context.Context, opts substrate.Options) (*Docker, error) {
 	}
 	profile := spec.Profiles["docker"]
 	runID := opts.RunID + "-" + randomHex(3)
-	return &Docker{Recorder: realpod.NewRecorder("docker", profile, opts.Seed, opts.Scenario), cli: cli, imgs: imgs,
+	rec := realpod.NewRecorder("docker", profile, opts.Seed, opts.Scenario)
+	// Docker's restart policy restarts containers; tandem plays the
+	// StatefulSet (a pod made again, on the one "node").
+	rec.Plays(spec.RecPod, spec.RecPlacement)
+	return &Docker{Recorder: rec, cli: cli, imgs: imgs,
 		profile: profile, clock: spec.NewWallClock(), runID: runID}, nil
 }
 

@@ -90,7 +90,12 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 		return nil, fmt.Errorf("cannot make a run directory: %w", err)
 	}
 	profile := spec.Profiles["local"]
-	return &Local{Recorder: realpod.NewRecorder("local", profile, opts.Seed, opts.Scenario), bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}, nil
+	rec := realpod.NewRecorder("local", profile, opts.Seed, opts.Scenario)
+	// tandem plays the kubelet (container restarts, by the profile's
+	// back-off) and the StatefulSet (a pod and its placement): what it
+	// records of them is its own doing, not a platform's.
+	rec.Plays(spec.RecRestart, spec.RecPod, spec.RecPlacement)
+	return &Local{Recorder: rec, bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}, nil
 }
 
 func (l *Local) Name() string                    { return "local" }

@@ -20,6 +20,7 @@ type Recorder struct {
 	profile   spec.TimingProfile
 	seed      int64
 	scenario  string
+	played    []string
 
 	mu     sync.Mutex
 	trace  []spec.Record
@@ -33,6 +34,10 @@ type Recorder struct {
 func NewRecorder(substrate string, profile spec.TimingProfile, seed int64, scenario string) *Recorder {
 	return &Recorder{Epoch: time.Now(), substrate: substrate, profile: profile, seed: seed, scenario: scenario, events: map[spec.UnitID][]spec.Event{}}
 }
+
+// Plays says which record types this substrate makes itself, playing a
+// part of the platform it lacks; the trace's header names them.
+func (r *Recorder) Plays(types ...string) { r.played = types }
 
 // Now is the time since the run started.
 func (r *Recorder) Now() time.Duration { return time.Since(r.Epoch) }
@@ -81,7 +86,7 @@ func (r *Recorder) Trace() *spec.Trace {
 	r.mu.Unlock()
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].At < recs[j].At })
 	return &spec.Trace{
-		Header:  spec.TraceHeader{Format: spec.TraceFormat, Version: spec.TraceVersion, Substrate: r.substrate, Profile: r.profile, Seed: r.seed, Scenario: r.scenario},
+		Header:  spec.TraceHeader{Format: spec.TraceFormat, Version: spec.TraceVersion, Substrate: r.substrate, Profile: r.profile, Seed: r.seed, Scenario: r.scenario, Played: r.played},
 		Records: recs,
 	}
 }
