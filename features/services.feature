@@ -73,3 +73,55 @@ Feature: Services under Pebble: replan, ordering, signals
       """
     When the charm is deployed
     Then the charm's "start" handler failed with 'service "ghost" does not exist'
+
+  @R5.6
+  Scenario: restarting a service others require restarts only that service
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the charm restarts "db" in "app"
+    Then service "db" in "app" was started 2 times within 5s
+    And service "web" in "app" was started 1 time and stays so for 2s
+    And service "web" in "app" is active
+
+  @R5.6
+  Scenario: a replan after a required service changed restarts what requires it, and leaves a disabled one stopped
+    Given on "app-pebble-ready", the charm adds layer "needy" to "app":
+      """
+      services:
+        needy: {override: replace, command: /usr/bin/workload, requires: [db]}
+      """
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the charm starts "needy" in "app"
+    Then service "needy" in "app" is active within 5s
+    When 1500ms pass
+    And the charm combines layer "web" into "app":
+      """
+      services:
+        db: {override: merge, environment: {MODE: fast}}
+      """
+    And the charm replans "app"
+    Then service "db" in "app" was started 2 times within 5s
+    And service "web" in "app" was started 2 times within 5s
+    And service "needy" in "app" was started 1 time and stays so for 2s
+    And service "needy" in "app" is inactive
+
+  @R5.6
+  Scenario: a replan starts a changed service even when it is disabled and stopped
+    When the charm is deployed
+    Then service "web" in "app" is active within 20s
+    When the charm starts "spare" in "app"
+    Then service "spare" in "app" is active within 5s
+    When 1500ms pass
+    And the charm stops "spare" in "app"
+    # Pebble says inactive from the moment it signals the process; a start
+    # then would find it terminating. It logs "stopped" once it has exited.
+    Then Pebble in "app" logged 'Service "spare" stopped' within 5s
+    When the charm combines layer "web" into "app":
+      """
+      services:
+        spare: {override: merge, environment: {MODE: fast}}
+      """
+    And the charm replans "app"
+    Then service "spare" in "app" was started 2 times within 5s
+    And service "spare" in "app" is active

@@ -384,14 +384,18 @@ func (p *pebble) startServices(kind string, names []string) (string, error) {
 	return chg.id, nil
 }
 
-// stopServices stops names and what requires them, in lanes.
-func (p *pebble) stopServices(kind string, names []string) (string, error) {
+// stopServices stops names and what requires them, in lanes; only, when
+// set, limits them to those services.
+func (p *pebble) stopServices(kind string, names []string, only ...string) (string, error) {
 	order, err := p.plan.stopOrder(names)
 	if err != nil {
 		return "", err
 	}
 	var todo []string
 	for _, n := range order {
+		if len(only) > 0 && !contains(only, n) {
+			continue
+		}
 		if s, ok := p.services[n]; ok && s.state != stateStopped && s.state != stateInitial && s.state != stateExited {
 			todo = append(todo, n)
 		}
@@ -401,21 +405,46 @@ func (p *pebble) stopServices(kind string, names []string) (string, error) {
 	return chg.id, nil
 }
 
-// replan stops services whose configuration changed or that left the
-// plan, then starts every startup: enabled one, as one change (R5.6).
+// replan is servstate's Replan (R5.6): a service Pebble knows (started
+// once, in any state) whose configuration changed is stopped and started
+// again, even if it is disabled; what requires it is stopped with it
+// (the stop order) and started again only if it is enabled; then every
+// startup: enabled service starts, as one change.
 func (p *pebble) replan() (string, error) {
-	var stop, start []string
+	needsRestart := map[string]bool{}
+	var changed, start []string
 	for _, name := range sortedKeys(p.services) {
 		s := p.services[name]
-		active := s.state == stateStarting || s.state == stateRunning || s.state == stateBackoff
 		cfg, inPlan := p.plan.Services[name]
-		if active && (!inPlan || yamlString(cfg) != yamlString(s.cfg)) {
-			stop = append(stop, name)
+		if inPlan && yamlString(cfg) == yamlString(s.cfg) {
+			continue
+		}
+		needsRestart[name] = true
+		if inPlan {
+			s.cfg = cfg.copy()
+			changed = append(changed, name)
 		}
 	}
 	for _, name := range sortedKeys(p.plan.Services) {
-		if p.plan.Services[name].Startup == "enabled" {
+		if needsRestart[name] || p.plan.Services[name].Startup == "enabled" {
 			start = append(start, name)
+		}
+	}
+	stopOrder, err := p.plan.stopOrder(changed)
+	if err != nil {
+		return "", err
+	}
+	var stop []string
+	for _, name := range stopOrder {
+		if s, ok := p.services[name]; ok && (s.state == stateStarting || s.state == stateRunning || s.state == stateBackoff) {
+			stop = append(stop, name)
+		}
+	}
+	for name := range needsRestart {
+		if _, inPlan := p.plan.Services[name]; !inPlan && !contains(stop, name) {
+			if s := p.services[name]; s.state == stateStarting || s.state == stateRunning || s.state == stateBackoff {
+				stop = append(stop, name)
+			}
 		}
 	}
 	startOrder, err := p.plan.startOrder(start)
@@ -430,7 +459,7 @@ func (p *pebble) replan() (string, error) {
 	}
 	stopChg := p.newChange("replan-stop", nil)
 	chg.addTask("(stop)")
-	p.runLanes(stopChg, [][]string{stop}, stopTask)
+	p.runLanes(stopChg, p.plan.lanes(stop), stopTask)
 	p.whenReady(stopChg, func() {
 		chg.done("(stop)")
 		launch()
@@ -653,7 +682,9 @@ func (c *Client) Restart(opts *client.ServiceOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	stopID, err := p.stopServices("stop", opts.Names)
+	// Only the named services stop (the daemon intersects the stop order
+	// with them); their requirements start if they are not running.
+	stopID, err := p.stopServices("stop", opts.Names, opts.Names...)
 	if err != nil {
 		return "", apiError(err)
 	}

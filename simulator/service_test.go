@@ -273,3 +273,46 @@ services:
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"a", "b"}, {"c"}}, p.lanes([]string{"a", "b", "c"}))
 }
+
+// TestReplanFollowsPebble pins servstate's Replan and the daemon's
+// restart (v1.26.0): a changed service Pebble knows restarts even when it
+// is disabled and stopped; a changed requirement stops what requires it,
+// which starts again only if enabled; restart touches only the named
+// services.
+func TestReplanFollowsPebble(t *testing.T) {
+	rules(t, "R5.6")
+	h := newHarness(t, testProfile(), oneContainer())
+	h.layer("l", "services:\n"+
+		"  db: {override: replace, command: "+tool+"}\n"+
+		"  web: {override: replace, startup: enabled, command: "+tool+", requires: [db]}\n"+
+		"  needy: {override: replace, command: "+tool+", requires: [db]}\n"+
+		"  spare: {override: replace, command: "+tool+"}\n")
+	h.replan()
+	h.sleep(2 * time.Second)
+	_, err := h.c.Start(&client.ServiceOptions{Names: []string{"needy", "spare"}})
+	require.NoError(t, err)
+	h.sleep(2 * time.Second)
+	_, err = h.c.Stop(&client.ServiceOptions{Names: []string{"spare"}})
+	require.NoError(t, err)
+	h.sleep(2 * time.Second)
+	require.Equal(t, "inactive", h.status("spare"))
+	p, _ := h.c.pebble()
+	starts := func(name string) int { return p.services[name].starts }
+
+	_, err = h.c.Restart(&client.ServiceOptions{Names: []string{"db"}})
+	require.NoError(t, err)
+	h.sleep(3 * time.Second)
+	require.Equal(t, 2, starts("db"))
+	require.Equal(t, 1, starts("web"), "restart touches only the named services")
+	require.Equal(t, "active", h.status("web"))
+
+	require.NoError(t, h.c.AddLayer(&client.AddLayerOptions{Label: "l", Combine: true, LayerData: []byte(
+		"services:\n  db: {override: merge, environment: {MODE: fast}}\n  spare: {override: merge, environment: {MODE: fast}}\n")}))
+	h.replan()
+	h.sleep(5 * time.Second)
+	require.Equal(t, 3, starts("db"))
+	require.Equal(t, 2, starts("web"), "what requires a changed service restarts if enabled")
+	require.Equal(t, "inactive", h.status("needy"), "and stays stopped if not")
+	require.Equal(t, 2, starts("spare"), "a changed service starts though disabled and stopped")
+	require.Equal(t, "active", h.status("spare"))
+}
