@@ -7,14 +7,7 @@ import (
 
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
-	"github.com/tandem-harness/tandem/substrate/sim"
 )
-
-func TestSimDeclaresWhatItHas(t *testing.T) {
-	s, err := sim.New(substrate.Options{Seed: 1})
-	require.NoError(t, err)
-	require.ElementsMatch(t, substrate.Declared["sim"], s.Capabilities())
-}
 
 func TestSkipReason(t *testing.T) {
 	require.Equal(t, "", substrate.SkipReason("sim", []spec.Capability{spec.CapNodes, spec.CapLongWaits}))

@@ -46,14 +46,6 @@ func pebbleReady(tb testing.TB, d *Docker) {
 	require.True(tb, ok, "the workloads never became pebble-ready")
 }
 
-func TestDeclaresWhatItHas(t *testing.T) {
-	needDocker(t)
-	d, err := New(context.Background(), substrate.Options{RunID: "test"})
-	require.NoError(t, err)
-	defer d.Close()
-	require.ElementsMatch(t, substrate.Declared["docker"], d.Capabilities())
-}
-
 func TestSidecarPodOnDocker(t *testing.T) {
 	needDocker(t)
 	d, err := New(context.Background(), substrate.Options{RunID: "test"})

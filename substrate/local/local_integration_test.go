@@ -54,14 +54,6 @@ func settled(tb testing.TB, l *Local) {
 	require.True(tb, ok, "the unit did not settle")
 }
 
-func TestDeclaresWhatItHas(t *testing.T) {
-	needLocal(t)
-	l, err := New(context.Background(), substrate.Options{RunID: "test"})
-	require.NoError(t, err)
-	defer l.Close()
-	require.ElementsMatch(t, substrate.Declared["local"], l.Capabilities())
-}
-
 func TestPushedFileLandsInTheContainerNotTheHost(t *testing.T) {
 	needLocal(t)
 	l, err := New(context.Background(), substrate.Options{RunID: "test"})

@@ -42,7 +42,7 @@ func New(opts substrate.Options) (*Sim, error) {
 }
 
 func (s *Sim) Name() string                    { return "sim" }
-func (s *Sim) Capabilities() []spec.Capability { return spec.AllCapabilities }
+func (s *Sim) Capabilities() []spec.Capability { return substrate.Declared["sim"] }
 func (s *Sim) Clock() spec.Clock               { return s.m.Clock }
 
 func (s *Sim) Deploy(_ context.Context, cs *spec.CharmSpec, units, nodes int) error {
