@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,7 +212,8 @@ type backoff struct {
 var cancelRE = regexp.MustCompile(`^Service "([^"]+)" stopped while waiting for backoff$`)
 
 // backoffsOf finds each back-off and the start that ended it. A back-off
-// cut short (the service stopped, the container or pod gone) has none.
+// cut short (the service stopped, started or replanned, the container or
+// pod gone) has none.
 func backoffsOf(t *spec.Trace) map[string][]backoff {
 	out := map[string][]backoff{}
 	open := map[string]int{} // key -> index of its back-off awaiting a start, or -1
@@ -223,10 +225,20 @@ func backoffsOf(t *spec.Trace) map[string][]backoff {
 		}
 	}
 	for _, r := range t.Records {
-		if r.Kind != spec.KindObservation {
+		unitCtr := fmt.Sprintf("%s/%s/", r.Unit, r.Container)
+		if r.Kind == spec.KindAction {
+			// A start, restart or replan during a back-off ends it early:
+			// the start that follows is the action's, not the back-off's.
+			if r.Type == spec.RecPebble && r.Action != nil {
+				switch r.Action.Kind {
+				case spec.ActReplan:
+					cancel(func(k string) bool { return strings.HasPrefix(k, unitCtr) })
+				case spec.ActStart, spec.ActRestart:
+					cancel(func(k string) bool { return slices.Contains(r.Action.Services, strings.TrimPrefix(k, unitCtr)) })
+				}
+			}
 			continue
 		}
-		unitCtr := fmt.Sprintf("%s/%s/", r.Unit, r.Container)
 		switch r.Type {
 		case spec.RecStart:
 			k := unitCtr + r.Service

@@ -252,3 +252,37 @@ func TestWhatTandemPlayedIsNotCompared(t *testing.T) {
 	require.Contains(t, strings.Join(Uncounted(wrong), "; "), "container restarts")
 	require.NotContains(t, strings.Join(Uncounted(orig), "; "), "container restarts")
 }
+
+// TestAStartDuringABackoffIsNotItsRestart: a scenario that starts a
+// service while it backs off ends the back-off early; the start that
+// follows is not a restart interval outside its window.
+func TestAStartDuringABackoffIsNotItsRestart(t *testing.T) {
+	for _, kind := range []spec.ActionKind{spec.ActStart, spec.ActReplan} {
+		t.Run(string(kind), func(t *testing.T) {
+			m, err := New(spec.Profiles["local"], 3)
+			require.NoError(t, err)
+			cs := readyCharm("app")
+			cs.Handlers[0].Actions[0].Layer = svcLayer("srv", tool+" --exit-after=1100ms --exit-code=1", "backoff-delay: 2s")
+			require.NoError(t, m.Deploy(cs, 1, 1))
+			m.Clock.Sleep(1500 * time.Millisecond) // exited at about 1.1 s: backing off for 2 s
+			a := spec.Action{Kind: kind, Container: "app"}
+			if kind == spec.ActStart {
+				a.Services = []string{"srv"}
+			}
+			require.NoError(t, m.Do("demo/0", a))
+			m.Clock.Sleep(500 * time.Millisecond)
+			m.End()
+			run := m.Trace()
+			starts := 0
+			for _, r := range run.Records {
+				if r.Type == spec.RecStart {
+					starts++
+				}
+			}
+			require.Equal(t, 2, starts, "started, then started again by the %s during the back-off", kind)
+			model, err := Replay(run)
+			require.NoError(t, err)
+			require.Empty(t, Compare(run, model))
+		})
+	}
+}
