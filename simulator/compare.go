@@ -56,10 +56,17 @@ func Compare(run, model *spec.Trace) []Disagreement {
 			}
 		}
 	}
+	// A start the model is ahead with must still come when the run's own
+	// back-off allowed it: no earlier than its "waiting ~X" line plus X.
+	pending := pendingBackoffs(run)
 	sameCounts := func(rule, noun string, a, b map[string][]timed) {
 		for _, k := range unionKeys(a, b) {
 			r, m := a[k], b[k]
 			if len(m) > len(r) && allAfter(m[len(r):], tail) {
+				if bo, ok := pending[k]; ok && rule == "service starts" && m[len(r)].at < bo.at+bo.delay {
+					add(rule, "%s %s: the model started it again at %s, before the run's back-off %d (~%s from %s) allowed",
+						noun, k, m[len(r)].at, bo.num, bo.delay, bo.at)
+				}
 				continue
 			}
 			if len(r) != len(m) {
@@ -201,11 +208,24 @@ func values(ts []timed) []string {
 var backoffRE = regexp.MustCompile(`^Service "([^"]+)" \S+ action is "[^"]+", waiting ~(\S+) before restart \(backoff (\d+)\)$`)
 
 type backoff struct {
-	key   string
-	at    time.Duration
-	delay time.Duration
-	num   int
-	next  time.Duration // the next start of the service, or -1
+	key       string
+	at        time.Duration
+	delay     time.Duration
+	num       int
+	next      time.Duration // the next start of the service, or -1
+	cancelled bool          // cut short: no start will end it
+}
+
+// pendingBackoffs is, per service, the back-off a run ended inside of:
+// logged, neither cancelled nor ended by a start.
+func pendingBackoffs(t *spec.Trace) map[string]backoff {
+	out := map[string]backoff{}
+	for k, bs := range backoffsOf(t) {
+		if last := bs[len(bs)-1]; last.next < 0 && !last.cancelled {
+			out[k] = last
+		}
+	}
+	return out
 }
 
 // cancelRE is Pebble's line for a back-off cut short by a stop.
@@ -220,6 +240,7 @@ func backoffsOf(t *spec.Trace) map[string][]backoff {
 	cancel := func(match func(k string) bool) {
 		for k, i := range open {
 			if i >= 0 && match(k) {
+				out[k][i].cancelled = true
 				open[k] = -1
 			}
 		}

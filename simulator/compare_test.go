@@ -286,3 +286,28 @@ func TestAStartDuringABackoffIsNotItsRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestTheModelAheadAtTheEndStillKeepsTheRunsBackoff: a run that ended
+// inside a back-off lets the model be one start ahead only when that
+// start comes no earlier than the run's own back-off allowed; an earlier
+// one is a disagreement, not the model being a step ahead.
+func TestTheModelAheadAtTheEndStillKeepsTheRunsBackoff(t *testing.T) {
+	orig := referenceRun(t)
+	b := find(orig.Records, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 2)") })
+	at, delay := orig.Records[b].At, time.Second // "waiting ~1s before restart (backoff 2)"
+	run := &spec.Trace{Header: orig.Header, Records: append(append([]spec.Record(nil), orig.Records[:b+1]...),
+		spec.Record{At: at + delay + 50*time.Millisecond, Kind: spec.KindAction, Type: spec.RecEnd, Source: spec.SourceScenario})}
+	run.Header.Profile.Allowance = 500 * time.Millisecond
+	model := func(restartAt time.Duration) *spec.Trace {
+		m := &spec.Trace{Header: orig.Header, Records: append([]spec.Record(nil), orig.Records[:b+1]...)}
+		st := find(orig.Records, func(x spec.Record) bool { return x.Type == spec.RecStart })
+		start := orig.Records[st]
+		start.At = restartAt
+		m.Records = append(m.Records, start)
+		return m
+	}
+	require.Empty(t, Compare(run, model(at+delay+10*time.Millisecond)), "one start ahead, when the back-off allowed it")
+	diffs := Compare(run, model(at+delay-100*time.Millisecond))
+	require.NotEmpty(t, diffs, "a start before the run's back-off ended is not the model being ahead")
+	require.Contains(t, diffs[0].What, "before the run's back-off 2")
+}
