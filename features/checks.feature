@@ -162,3 +162,15 @@ Feature: Checks, health and probes
     And Pebble in "app" is unhealthy at level ready
     When the workload in "app" turns healthy through "/run/api-down"
     Then check "api-up" in "app" is up within 3s
+
+  @R6.1
+  Scenario: an exec check whose command outlives its timeout fails with Pebble's words
+    Given on "app-pebble-ready", the charm adds layer "slow" to "app":
+      """
+      checks:
+        slow: {override: replace, period: 1s, timeout: 300ms, threshold: 1, exec: {command: "/usr/bin/workload --exit-after=2s"}}
+      """
+    When the charm is deployed
+    Then check "slow" in "app" is down within 5s
+    And Pebble in "app" logged 'Check "slow" failure 1/1: check timed out after 300ms' within 1s
+    And the charm received "app-pebble-check-failed" within 5s

@@ -136,3 +136,25 @@ checks:
 	h.sleep(time.Second)
 	require.Equal(t, client.CheckStatusDown, h.check("probe").Status)
 }
+
+// TestExecCheckTimesOut: checkstate's runCheck fails a check whose
+// command outlives its timeout, which is the period when that is
+// shorter, with "check timed out after".
+func TestExecCheckTimesOut(t *testing.T) {
+	rules(t, "R6.1")
+	h := newHarness(t, testProfile(), oneContainer())
+	h.layer("l", `
+checks:
+  forever: {override: replace, period: 1s, threshold: 1, exec: {command: "/usr/bin/workload"}}
+  slow: {override: replace, period: 2s, timeout: 500ms, threshold: 1, exec: {command: "/usr/bin/workload --exit-after=700ms"}}
+  quick: {override: replace, period: 2s, timeout: 500ms, threshold: 1, exec: {command: "/usr/bin/workload --exit-after=100ms"}}
+`)
+	h.sleep(2400 * time.Millisecond) // slow's first run: at its period (2 s), failing 500 ms later
+	require.Equal(t, client.CheckStatusUp, h.check("slow").Status, "a check that times out ends at its timeout")
+	h.sleep(200 * time.Millisecond)
+	require.Equal(t, client.CheckStatusDown, h.check("forever").Status)
+	require.Equal(t, client.CheckStatusDown, h.check("slow").Status)
+	require.Equal(t, client.CheckStatusUp, h.check("quick").Status)
+	require.NotEmpty(t, h.logs(`^Check "forever" failure 1/1: check timed out after 1s$`))
+	require.NotEmpty(t, h.logs(`^Check "slow" failure 1/1: check timed out after 500ms$`))
+}

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -525,8 +526,30 @@ func (c *chk) schedule() {
 }
 
 // run performs the check once (checkstate's doPerformCheck / doRecoverCheck).
+// A check that times out ends when its timeout has passed.
 func (c *chk) run() {
 	err := c.p.ctr.pod.probe(c.p.ctr, c.cfg)
+	var timedOut *checkTimeout
+	if errors.As(err, &timedOut) {
+		gen := c.gen
+		c.p.after(timedOut.after, func() {
+			if c.gen == gen && c.running {
+				c.result(err)
+			}
+		})
+		return
+	}
+	c.result(err)
+}
+
+// checkTimeout is checkstate's runCheck failing a check whose command was
+// still running at its timeout.
+type checkTimeout struct{ after time.Duration }
+
+func (e *checkTimeout) Error() string { return fmt.Sprintf("check timed out after %v", e.after) }
+
+// result takes one outcome of the check.
+func (c *chk) result(err error) {
 	name := c.cfg.Name
 	if err != nil {
 		c.failures++

@@ -390,6 +390,11 @@ func (p *pod) probe(c *container, cfg *check) error {
 		if err != nil {
 			return err
 		}
+		// checkstate's runCheck: a command still running at the check's
+		// timeout (the period, if shorter) is a failure of its own.
+		if beh, err := spec.ResolveArgv(argv, c.spec.Programs); err == nil && (!beh.Exits || beh.ExitAfter >= cfg.Timeout.Value) {
+			return &checkTimeout{after: cfg.Timeout.Value}
+		}
 		res, err := p.u.Client(c.name).Run(argv, cfg.Timeout.Value)
 		if err != nil {
 			return err
