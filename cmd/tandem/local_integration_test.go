@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -41,8 +42,9 @@ func buildTandem(t *testing.T) string {
 }
 
 // footprint is what of tandem's exists on the machine: processes whose
-// command line names tandem's run directories or cached binaries, and run
-// directories.
+// command line names tandem's run directories or cached binaries, zombies
+// of its sandboxes (a run that exits without reaping them leaves them to
+// the host's init), and run directories.
 func footprint(t *testing.T) []string {
 	t.Helper()
 	var out []string
@@ -51,6 +53,15 @@ func footprint(t *testing.T) []string {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == os.Getpid() {
 			continue
+		}
+		// A zombie has no command line: its name and state are in stat.
+		if stat, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			var comm, state string
+			fmt.Sscanf(string(stat), "%d %s %s", new(int), &comm, &state)
+			if state == "Z" && (comm == "(bwrap)" || comm == "(pebble)" || comm == "(nsenter)" || comm == "(workload)") {
+				out = append(out, "zombie "+comm)
+				continue
+			}
 		}
 		data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
 		if err != nil {
