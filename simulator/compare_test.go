@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"github.com/canonical/pebble/client"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func find(recs []spec.Record, pred func(spec.Record) bool) int {
 }
 
 // comparisonRules is every rule Compare reports under.
-var comparisonRules = []string{"service states", "service starts", "events", "container restarts", "check states", "pod phases", "back-off", "restart interval", "files"}
+var comparisonRules = []string{"service states", "service starts", "events", "container restarts", "check states", "pod phases", "back-off", "restart interval", "files", "answers"}
 
 func TestComparatorFailsWrongTraces(t *testing.T) {
 	orig := referenceRun(t)
@@ -134,6 +135,11 @@ func TestComparatorFailsWrongTraces(t *testing.T) {
 			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecStart })
 			down := spec.Record{At: r[i].At, Kind: spec.KindObservation, Type: spec.RecCheck, Unit: r[i].Unit, Container: r[i].Container, Check: "alive", State: "down"}
 			return append(r[:i+1], append([]spec.Record{down}, r[i+1:]...)...)
+		}},
+		{"an action Pebble refused that the model did", "answers", func(r []spec.Record) []spec.Record {
+			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecAnswer })
+			r[i].State = "failed (not-found)"
+			return r
 		}},
 		{"a pod phase the model never had", "pod phases", func(r []spec.Record) []spec.Record {
 			i := find(r, func(x spec.Record) bool { return x.Type == spec.RecPod && x.State == "Running" })
@@ -287,11 +293,11 @@ func TestAStartDuringABackoffIsNotItsRestart(t *testing.T) {
 	}
 }
 
-// TestTheModelAheadAtTheEndStillKeepsTheRunsBackoff: a run that ended
-// inside a back-off lets the model be one start ahead only when that
-// start comes no earlier than the run's own back-off allowed; an earlier
-// one is a disagreement, not the model being a step ahead.
-func TestTheModelAheadAtTheEndStillKeepsTheRunsBackoff(t *testing.T) {
+// TestTheModelAheadAtTheEndKeepsItsOwnBackoff: the model may be a start
+// ahead when a run ends inside a back-off, but only with a start its own
+// back-off allows; an early one is a disagreement the end-of-run
+// allowance does not hide.
+func TestTheModelAheadAtTheEndKeepsItsOwnBackoff(t *testing.T) {
 	orig := referenceRun(t)
 	b := find(orig.Records, func(x spec.Record) bool { return x.Type == spec.RecLog && strings.Contains(x.Message, "(backoff 2)") })
 	at, delay := orig.Records[b].At, time.Second // "waiting ~1s before restart (backoff 2)"
@@ -306,8 +312,35 @@ func TestTheModelAheadAtTheEndStillKeepsTheRunsBackoff(t *testing.T) {
 		m.Records = append(m.Records, start)
 		return m
 	}
-	require.Empty(t, Compare(run, model(at+delay+10*time.Millisecond)), "one start ahead, when the back-off allowed it")
+	require.Empty(t, Compare(run, model(at+delay+10*time.Millisecond)), "one start ahead, when its back-off allowed it")
 	diffs := Compare(run, model(at+delay-100*time.Millisecond))
-	require.NotEmpty(t, diffs, "a start before the run's back-off ended is not the model being ahead")
-	require.Contains(t, diffs[0].What, "before the run's back-off 2")
+	require.NotEmpty(t, diffs, "a start before its back-off ended is not the model being ahead")
+	require.Contains(t, diffs[0].What, "the model restarted after 900ms")
+}
+
+// TestHealthAnswersAreAskedOfTheModel: a health query in a run's trace is
+// asked of the model at the same instant on replay, and a different
+// answer is a disagreement.
+func TestHealthAnswersAreAskedOfTheModel(t *testing.T) {
+	m, err := New(spec.Profiles["sim"], 7)
+	require.NoError(t, err)
+	require.NoError(t, m.Deploy(readyCharm("app"), 1, 1))
+	m.Clock.Sleep(5 * time.Second)
+	ok, err := m.Health("demo/0", "app", client.ReadyLevel)
+	require.NoError(t, err)
+	require.True(t, ok)
+	m.End()
+	run := m.Trace()
+	model, err := Replay(run)
+	require.NoError(t, err)
+	require.Empty(t, Compare(run, model))
+	wrong := mutate(run, func(r []spec.Record) []spec.Record {
+		i := find(r, func(x spec.Record) bool { return x.Type == spec.RecAnswer && x.Message == "health ready" })
+		r[i].State = "unhealthy"
+		return r
+	})
+	diffs := Compare(wrong, model)
+	require.Len(t, diffs, 1)
+	require.Equal(t, "answers", diffs[0].Rule)
+	require.Contains(t, diffs[0].What, "health ready -> unhealthy")
 }

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"github.com/canonical/pebble/client"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -219,7 +220,26 @@ func (m *Model) Do(id spec.UnitID, a spec.Action) error {
 	if err != nil {
 		return err
 	}
-	return u.do(spec.SourceScenario, a)
+	err = u.do(spec.SourceScenario, a)
+	m.answer(id, a.Container, a.String(), spec.ActionAnswer(a, nil, err))
+	return err
+}
+
+// answer records what the model's Pebble answered the scenario, as a real
+// substrate records what Pebble did.
+func (m *Model) answer(id spec.UnitID, container, question, answer string) {
+	m.record(spec.KindObservation, spec.Record{Type: spec.RecAnswer, Unit: id, Container: container, Message: question, State: answer})
+}
+
+// Health answers a health query of a container's Pebble, recording it.
+func (m *Model) Health(id spec.UnitID, container string, level client.CheckLevel) (bool, error) {
+	u, err := m.Unit(id)
+	if err != nil {
+		return false, err
+	}
+	ok, err := u.Client(container).Health(&client.HealthOptions{Level: level})
+	m.answer(id, container, spec.HealthQuestion(level), spec.HealthAnswer(ok, err))
+	return ok, err
 }
 
 // Exec runs a command in a container through its Pebble as the scenario,
@@ -231,7 +251,9 @@ func (m *Model) Exec(id spec.UnitID, container string, command []string) (spec.E
 	}
 	a := spec.Action{Kind: spec.ActExec, Container: container, Command: command}
 	m.record(spec.KindAction, spec.Record{Type: spec.RecPebble, Source: spec.SourceScenario, Unit: id, Container: container, Action: &a})
-	return u.Client(container).Run(command, 0)
+	res, err := u.Client(container).Run(command, 0)
+	m.answer(id, container, a.String(), spec.ActionAnswer(a, &res, err))
+	return res, err
 }
 
 // KillService kills a service's process with a signal, behind Pebble's

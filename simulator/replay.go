@@ -18,6 +18,15 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	m.observed = ObservedPodTimes(t)
 	m.placed = ObservedPlacements(t)
 	for i, r := range t.Records {
+		if r.Type == spec.RecAnswer && r.Kind == spec.KindObservation {
+			// A query the scenario made is asked of the model at the same
+			// instant; an action's answer comes from applying the action.
+			if level, ok := spec.HealthLevel(r.Message); ok {
+				m.Clock.RunUntil(r.At)
+				m.Health(r.Unit, r.Container, level)
+			}
+			continue
+		}
 		if r.Kind != spec.KindAction || r.Source == spec.SourceCharm {
 			continue
 		}
@@ -49,6 +58,10 @@ func (m *Model) apply(r spec.Record) error {
 	case spec.RecPebble:
 		if r.Action == nil {
 			return fmt.Errorf("pebble record has no action")
+		}
+		if r.Action.Kind == spec.ActExec {
+			_, err := m.Exec(r.Unit, r.Action.Container, r.Action.Command)
+			return err
 		}
 		return m.Do(r.Unit, *r.Action)
 	case spec.RecKillService:

@@ -241,12 +241,21 @@ func checkPhrases() []Phrase {
 			Example: `Then Pebble in "redis" is unhealthy at level ready`,
 			Help:    "Pebble's /v1/health at a level: 200 or 502 (R6.3).",
 			run: func(s *scenario, a []string, _ string) error {
+				level := client.CheckLevel(a[2])
+				answered := ""
+				defer func() {
+					// The answer the check ended on goes in the trace, for the model.
+					if ans, ok := s.sub.(substrate.Answerer); ok && answered != "" {
+						ans.Answer(s.unit, a[0], spec.HealthQuestion(level), answered)
+					}
+				}()
 				return s.check(a[3], func() error {
 					pc, err := s.sub.Pebble(s.unit, a[0])
 					if err != nil {
 						return err
 					}
-					ok, err := pc.Health(&client.HealthOptions{Level: client.CheckLevel(a[2])})
+					ok, err := pc.Health(&client.HealthOptions{Level: level})
+					answered = spec.HealthAnswer(ok, err)
 					if err != nil {
 						return err
 					}

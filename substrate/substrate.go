@@ -82,6 +82,13 @@ type CatchUpper interface {
 	CatchUp()
 }
 
+// Answerer is a substrate that records what Pebble answered a query the
+// scenario made outside an action (its health), so the comparison sees
+// it; actions' answers each substrate records itself.
+type Answerer interface {
+	Answer(unit spec.UnitID, container, question, answer string)
+}
+
 // ContainerPlacer is a substrate that can tell, from outside the pod,
 // the node each of a unit's containers runs on, the charm's included: the
 // co-location the sidecar pattern promises, seen where the processes are

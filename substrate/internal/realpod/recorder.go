@@ -125,7 +125,15 @@ func (r *Recorder) Do(pebble PebbleOf, id spec.UnitID, a spec.Action) error {
 		return err
 	}
 	c := pc.(*client.Client)
-	return spec.Perform(c, spec.RealExec{Client: c}, a)
+	err = spec.Perform(c, spec.RealExec{Client: c}, a)
+	r.Answer(id, a.Container, a.String(), spec.ActionAnswer(a, nil, err))
+	return err
+}
+
+// Answer records what Pebble answered the scenario (an action's outcome,
+// a health query), for the comparison.
+func (r *Recorder) Answer(unit spec.UnitID, container, question, answer string) {
+	r.Observe(spec.Record{Type: spec.RecAnswer, Unit: unit, Container: container, Message: question, State: answer})
 }
 
 // Exec records a command the charm runs in a workload container and runs
@@ -137,5 +145,7 @@ func (r *Recorder) Exec(pebble PebbleOf, id spec.UnitID, container string, comma
 	if err != nil {
 		return spec.ExecResult{}, err
 	}
-	return spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+	res, err := spec.RealExec{Client: pc.(*client.Client)}.Run(command, 10*time.Second)
+	r.Answer(id, container, a.String(), spec.ActionAnswer(a, &res, err))
+	return res, err
 }
