@@ -1,8 +1,8 @@
 package simulator
 
 import (
-	"github.com/canonical/pebble/client"
 	"fmt"
+	"github.com/canonical/pebble/client"
 	"math/rand"
 	"sort"
 	"time"
