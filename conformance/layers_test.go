@@ -48,6 +48,17 @@ func TestLowerLayersNeverImportHigherOnes(t *testing.T) {
 			require.False(t, strings.HasPrefix(d, "simulator"), "%s depends on %s: only substrate/sim wraps the model", pkg, d)
 		}
 	}
+	for pkg, list := range imports {
+		if strings.HasPrefix(pkg, "fixtures") {
+			continue
+		}
+		for _, d := range list {
+			// fixtures/ is what goes into images and clusters: runtime
+			// code takes a library from internal/, and only kind's
+			// cluster config from fixtures/.
+			require.False(t, strings.HasPrefix(d, "fixtures") && d != "fixtures/kind", "%s imports %s", pkg, d)
+		}
+	}
 	for _, d := range imports["steps"] {
 		require.False(t, strings.HasPrefix(d, "simulator"), "steps/ imports %s: it reaches the model through conformance/", d)
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // clustersDir is where the kubeconfigs of tandem's clusters are kept.

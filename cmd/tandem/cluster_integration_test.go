@@ -24,11 +24,11 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // needKind skips where the kind substrate cannot run, except in CI,

@@ -9,11 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/docker"
 	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 	"github.com/tandem-harness/tandem/substrate/local"
 )
 

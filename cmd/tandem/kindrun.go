@@ -8,10 +8,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // exitError carries the exit code of a run that could not start.

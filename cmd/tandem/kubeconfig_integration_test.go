@@ -21,10 +21,10 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
 	"github.com/tandem-harness/tandem/substrate/kind"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // foreignCluster is a cluster tandem did not make, set up as a charm

@@ -13,9 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate/kind/cluster"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // TestMeasureKubeletBackoff measures, on tandem's kind cluster, the

@@ -10,8 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tandem-harness/tandem/fixtures/kind/nodeimage"
 	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/substrate/kind/nodeimage"
 )
 
 // nodeImageCommand builds kind's node image here, offline.

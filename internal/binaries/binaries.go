@@ -45,6 +45,10 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), "tandem-cache")
 }
 
+// fixtureSources are the directories whose source the fixture binaries
+// are built from: a change in any of them builds them again.
+var fixtureSources = []string{"spec", "fixtures", "internal/charmagent"}
+
 // SourceDir finds tandem's source: TANDEM_SOURCE, or the module root
 // above the working directory.
 func SourceDir() (string, error) {
@@ -141,7 +145,8 @@ func ensure(ctx context.Context, log io.Writer) (Set, error) {
 			return Set{}, err
 		}
 	}
-	hash, err := sourceHash(src, "spec", "fixtures")
+	// Every package of ours the fixtures import (a test keeps this list whole).
+	hash, err := sourceHash(src, fixtureSources...)
 	if err != nil {
 		return Set{}, err
 	}

@@ -2,7 +2,9 @@ package binaries
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,4 +34,22 @@ func TestSourceHashFollowsTheSources(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(src, "spec/a.go"), []byte("package spec // changed\n"), 0o644))
 	h4, _ := sourceHash(src, "spec")
 	require.NotEqual(t, h1, h4)
+}
+
+// TestFixtureSourcesCoverWhatTheFixturesImport: a package of ours that a
+// fixture imports, left out of the hash, would leave a stale binary.
+func TestFixtureSourcesCoverWhatTheFixturesImport(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../fixtures/...").Output()
+	require.NoError(t, err)
+	for _, pkg := range strings.Fields(string(out)) {
+		rel, ours := strings.CutPrefix(pkg, "github.com/tandem-harness/tandem/")
+		if !ours {
+			continue
+		}
+		covered := false
+		for _, dir := range fixtureSources {
+			covered = covered || rel == dir || strings.HasPrefix(rel, dir+"/")
+		}
+		require.True(t, covered, "the fixtures import %s, which fixtureSources does not hash", rel)
+	}
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )

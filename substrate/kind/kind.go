@@ -29,8 +29,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
 	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"

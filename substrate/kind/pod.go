@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )

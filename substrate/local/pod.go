@@ -12,7 +12,7 @@ import (
 
 	"github.com/canonical/pebble/client"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tandem-harness/tandem/fixtures/charmagent"
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
 
