@@ -32,3 +32,6 @@ Feature: The kubelet's liveness probe on Pebble's health
     And the cluster reported "Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 502" for container "app" within 5s
     And the cluster reported "Killing: Container app failed liveness probe, will be restarted" for container "app" within 5s
     And the charm received "app-pebble-ready" 2 times within 15s
+    # The check recovers in the new Pebble (its health switch went with the
+    # old container's filesystem); the run ends once the charm is told.
+    And the charm received "app-pebble-check-recovered" within 10s

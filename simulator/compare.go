@@ -84,7 +84,11 @@ func Compare(run, model *spec.Trace) []Disagreement {
 	}
 	sameSeqs("service states", "service", sequences(run, spec.RecService, svcKey, state, true), sequences(model, spec.RecService, svcKey, state, true))
 	sameCounts("service starts", "service", sequences(run, spec.RecStart, svcKey, one, false), sequences(model, spec.RecStart, svcKey, one, false))
-	sameSeqs("events", "unit", sequences(run, spec.RecEvent, unitKey, eventName, false), sequences(model, spec.RecEvent, unitKey, eventName, false))
+	runEvents := sequences(run, spec.RecEvent, unitKey, eventName, false)
+	for k, evs := range runEvents {
+		runEvents[k] = inModelOrder(evs, sequences(model, spec.RecEvent, unitKey, eventName, false)[k], run.Header.Profile.Allowance)
+	}
+	sameSeqs("events", "unit", runEvents, sequences(model, spec.RecEvent, unitKey, eventName, false))
 	played := playedBy(run)
 	if !played[spec.RecRestart] {
 		sameCounts("container restarts", "container", sequences(run, spec.RecRestart, ctrKey, one, false), sequences(model, spec.RecRestart, ctrKey, one, false))
@@ -98,6 +102,37 @@ func Compare(run, model *spec.Trace) []Disagreement {
 	compareBackoffs(run, model, tail, add)
 	compareFiles(run, model, add)
 	return out
+}
+
+// inModelOrder puts two adjacent events of a run in the model's order
+// when nothing decides their order: one comes from the agent's boot-id
+// poll (pebble-ready), the other from a workload's notices (custom
+// notices, check-failed, check-recovered), and they came within the
+// allowance of each other. Juju's uniter derives them from the same two
+// independent sources, so a real unit sees them in either order; any
+// other difference of order stays a disagreement.
+func inModelOrder(run, model []timed, allow time.Duration) []timed {
+	out := append([]timed(nil), run...)
+	for i := 0; i+1 < len(out) && i+1 < len(model); i++ {
+		a, b := out[i], out[i+1]
+		if a.v == model[i].v || b.v != model[i].v || a.v != model[i+1].v {
+			continue
+		}
+		independent := (fromPoll(a.v) && fromNotice(b.v)) || (fromNotice(a.v) && fromPoll(b.v))
+		if independent && b.at-a.at <= allow {
+			out[i], out[i+1] = b, a
+		}
+	}
+	return out
+}
+
+// fromPoll says whether an event comes from the boot-id poll (as against
+// a notice or the charm's life cycle).
+func fromPoll(event string) bool { return strings.HasSuffix(event, "-pebble-ready") }
+
+// fromNotice says whether an event comes from a workload's notices.
+func fromNotice(event string) bool {
+	return strings.Contains(event, "-pebble-custom-notice") || strings.Contains(event, "-pebble-check-")
 }
 
 func playedBy(run *spec.Trace) map[string]bool {

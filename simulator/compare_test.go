@@ -344,3 +344,18 @@ func TestHealthAnswersAreAskedOfTheModel(t *testing.T) {
 	require.Equal(t, "answers", diffs[0].Rule)
 	require.Contains(t, diffs[0].What, "health ready -> unhealthy")
 }
+
+// TestEventsFromThePollAndFromNoticesMaySwap: a pebble-ready (the boot-id
+// poll) and a check-recovered (a notice) within the allowance of each
+// other come in either order on a real unit; two events of one source, or
+// further apart, may not.
+func TestEventsFromThePollAndFromNoticesMaySwap(t *testing.T) {
+	ev := func(at time.Duration, v string) timed { return timed{at: at, v: v} }
+	model := []timed{ev(0, "start"), ev(time.Second, "app-pebble-check-recovered(up)"), ev(1500*time.Millisecond, "app-pebble-ready")}
+	near := []timed{ev(0, "start"), ev(1100*time.Millisecond, "app-pebble-ready"), ev(1600*time.Millisecond, "app-pebble-check-recovered(up)")}
+	require.Equal(t, values(model), values(inModelOrder(near, model, time.Second)))
+	far := []timed{ev(0, "start"), ev(1100*time.Millisecond, "app-pebble-ready"), ev(3*time.Second, "app-pebble-check-recovered(up)")}
+	require.NotEqual(t, values(model), values(inModelOrder(far, model, time.Second)))
+	lifecycle := []timed{ev(0, "config-changed"), ev(10*time.Millisecond, "start")}
+	require.Equal(t, []string{"config-changed", "start"}, values(inModelOrder(lifecycle, []timed{ev(0, "start"), ev(0, "config-changed")}, time.Second)))
+}
