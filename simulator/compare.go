@@ -241,12 +241,11 @@ func values(ts []timed) []string {
 var backoffRE = regexp.MustCompile(`^Service "([^"]+)" \S+ action is "[^"]+", waiting ~(\S+) before restart \(backoff (\d+)\)$`)
 
 type backoff struct {
-	key       string
-	at        time.Duration
-	delay     time.Duration
-	num       int
-	next      time.Duration // the next start of the service, or -1
-	cancelled bool          // cut short: no start will end it
+	key   string
+	at    time.Duration
+	delay time.Duration
+	num   int
+	next  time.Duration // the next start of the service, or -1
 }
 
 // cancelRE is Pebble's line for a back-off cut short by a stop.
@@ -261,7 +260,6 @@ func backoffsOf(t *spec.Trace) map[string][]backoff {
 	cancel := func(match func(k string) bool) {
 		for k, i := range open {
 			if i >= 0 && match(k) {
-				out[k][i].cancelled = true
 				open[k] = -1
 			}
 		}

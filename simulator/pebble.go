@@ -566,6 +566,10 @@ func (c *chk) result(err error) {
 			}
 			c.recover = true
 			c.newChange()
+			// The recover-check change has a ticker of its own, from now
+			// (a check that timed out ends after its tick).
+			c.gen++
+			c.schedule()
 			c.p.ctr.pod.checkEvent(c.p.ctr, spec.CheckFailed(c.p.ctr.name), name)
 		}
 		return

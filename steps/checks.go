@@ -608,6 +608,9 @@ func (s *scenario) countCheck(withinArg, staysArg string, want int, count func()
 	if err := s.eventually("", exact); err != nil || stay == 0 {
 		return err
 	}
+	// From here the count is watched as time moves on, not at the instant
+	// "D pass" ended at.
+	s.at = now
 	// It must not change for stay: looked at throughout, and at the end
 	// with the streams caught up.
 	clock := s.sub.Clock()

@@ -41,9 +41,12 @@ type Config struct {
 
 // Result is one scenario's outcome.
 type Result struct {
-	Name     string
-	URI      string
-	Line     int64
+	Name string
+	URI  string
+	// ID is the scenario's place in its file (the ids of its Gherkin
+	// nodes): the same from run to run, and apart for each row of a
+	// Scenario Outline, whose rows share a name.
+	ID       string
 	Status   string // passed, failed, skipped
 	Reason   string // why skipped
 	Err      error
@@ -156,7 +159,7 @@ func (s *scenario) report(p *godog.Scenario, status, reason string, err error, t
 	if s.cfg.OnResult == nil {
 		return
 	}
-	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, Status: status, Reason: reason, Err: err, Trace: trace, Duration: time.Since(started)})
+	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err, Trace: trace, Duration: time.Since(started)})
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -251,6 +254,7 @@ func (s *scenario) eventually(within string, cond func() error) error {
 	}
 	// A wait moves the scenario on from the instant "D pass" ended at.
 	s.at = now
+	deadline := s.sub.Clock().Now() + d
 	var last error
 	ok := spec.WaitFor(s.sub.Clock(), d, s.pollStep(), func() bool {
 		last = cond()
@@ -259,8 +263,13 @@ func (s *scenario) eventually(within string, cond func() error) error {
 	if ok {
 		return nil
 	}
+	// A last look with the streams caught up, at the deadline: what was
+	// observed after it does not count.
 	s.catchUp()
-	if last = cond(); last == nil {
+	s.at = deadline
+	last = cond()
+	s.at = now
+	if last == nil {
 		return nil
 	}
 	return fmt.Errorf("%v (waited %s)", last, d)

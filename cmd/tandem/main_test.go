@@ -180,3 +180,16 @@ func TestCompareExitsOneOnAWrongTrace(t *testing.T) {
 	require.Equal(t, exitFailed, code, out)
 	require.Contains(t, out, "service starts: service demo/0/app/srv: run 2, model 1")
 }
+
+// TestRepeatReportsEachScenariosPassRate: a soak on sim runs the suite as
+// often as asked and reports each scenario, an Outline's rows apart.
+func TestRepeatReportsEachScenariosPassRate(t *testing.T) {
+	code, out, stderr := run(t, "run", "--repeat", "3", "--format", "progress", "--artifacts", t.TempDir(), "../../features/restart.feature")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, out, "tandem soak: 3 runs on sim, idle")
+	require.Contains(t, stderr, "tandem: run 3 of 3:")
+	require.Regexp(t, `every scenario that ran passed every time \(\d+ scenarios\)`, out)
+	code, _, stderr = run(t, "run", "--repeat", "0", "testdata/passing.feature")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "--repeat must be between 1 and 1000")
+}

@@ -49,16 +49,15 @@ func soak(f *runFlags, files []string, stdout, stderr io.Writer) int {
 			failedRuns++
 		}
 		worst = max(worst, code)
-		seen := map[string]int{}
+		names := map[string]int{} // how many scenarios of a file share a name
 		for _, r := range all {
-			// A Scenario Outline's rows share a name: the nth of a name in
-			// a run is the nth row.
-			key := r.URI + "\x00" + r.Name
-			seen[key]++
+			names[r.URI+"\x00"+r.Name]++
+		}
+		for _, r := range all {
+			key := r.URI + "\x00" + r.ID
 			name := r.Name
-			if n := seen[key]; n > 1 {
-				key += fmt.Sprintf("\x00%d", n)
-				name = fmt.Sprintf("%s (row %d)", r.Name, n)
+			if names[r.URI+"\x00"+r.Name] > 1 {
+				name = fmt.Sprintf("%s (Gherkin node %s)", r.Name, r.ID)
 			}
 			row := rows[key]
 			if row == nil {

@@ -397,6 +397,10 @@ func (inc *incarnation) followLogs(name string, st *logState) {
 	// has not yet delivered.
 	forget := inc.k.Follow(func(ctx context.Context) {
 		if inc.isFollowing() {
+			// The container may have restarted since the follow last read:
+			// the instance before comes first, or its last lines would be
+			// skipped as older than the new one's.
+			inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name, Previous: true})
 			inc.readLogs(ctx, name, st, &corev1.PodLogOptions{Container: name})
 		}
 	})

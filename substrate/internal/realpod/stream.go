@@ -2,7 +2,9 @@ package realpod
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -66,25 +68,60 @@ func (r *Recorder) CatchUp() {
 }
 
 // pipeTail counts what has been read from a pipe and what of it has been
-// recorded, so a catch-up knows when the two meet with nothing unread.
+// recorded, so a catch-up knows when the two meet with nothing unread. A
+// read and its count happen under one lock, so no byte is ever out of the
+// pipe and not yet counted.
 type pipeTail struct {
 	f *os.File
 
 	mu       sync.Mutex
-	read     int64
-	recorded int64
+	read     int64 // bytes taken from the pipe
+	complete int64 // bytes up to the last newline taken
+	recorded int64 // bytes the scanner has handed on, newlines included
 	closed   bool
 }
 
 func (t *pipeTail) Read(b []byte) (int, error) {
-	n, err := t.f.Read(b)
-	t.mu.Lock()
-	t.read += int64(n)
+	rc, err := t.f.SyscallConn()
 	if err != nil {
-		t.closed = true
+		return 0, err
 	}
-	t.mu.Unlock()
-	return n, err
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		n, rerr = unix.Read(int(fd), b)
+		if rerr == unix.EAGAIN {
+			return false // wait until the pipe is readable
+		}
+		if n > 0 {
+			if i := bytes.LastIndexByte(b[:n], '\n'); i >= 0 {
+				t.complete = t.read + int64(i) + 1
+			}
+			t.read += int64(n)
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, rerr
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// split is bufio.ScanLines, counting what each token consumed once the
+// token has been handed on.
+func (t *pipeTail) split(pending *int) bufio.SplitFunc {
+	return func(data []byte, atEOF bool) (int, []byte, error) {
+		advance, token, err := bufio.ScanLines(data, atEOF)
+		*pending = advance
+		return advance, token, err
+	}
 }
 
 // unread is how many bytes wait in the pipe (TIOCINQ is FIONREAD on Linux).
@@ -98,13 +135,12 @@ func (t *pipeTail) unread() int {
 	return n
 }
 
+// caughtUp: nothing waits in the pipe, and every whole line taken from it
+// has been recorded (a line Pebble is still writing is not yet a line).
 func (t *pipeTail) caughtUp() bool {
-	if t.unread() > 0 {
-		return false
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.closed || t.recorded >= t.read
+	return t.closed || (t.unread() == 0 && t.recorded >= t.complete)
 }
 
 // ReadPebblePipe records a container's Pebble log lines from the pipe
@@ -119,13 +155,14 @@ func (r *Recorder) ReadPebblePipe(f *os.File, unit spec.UnitID, container string
 	})
 	defer forget()
 	var derive spec.LogDeriver
+	pending := 0
 	sc := bufio.NewScanner(t)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Split(t.split(&pending))
 	for sc.Scan() {
-		line := sc.Bytes()
-		r.PebbleLogLine(&derive, string(line), unit, container)
+		r.PebbleLogLine(&derive, sc.Text(), unit, container)
 		t.mu.Lock()
-		t.recorded += int64(len(line)) + 1
+		t.recorded += int64(pending)
 		t.mu.Unlock()
 	}
 	t.mu.Lock()
@@ -140,13 +177,19 @@ type eventPoll struct {
 	unit       spec.UnitID
 	containers []string
 
-	mu   sync.Mutex
+	// busy is the poll's lock, a channel so a catch-up can give up on
+	// its bound while another poll waits on an agent that is gone.
+	busy chan struct{}
 	seen int
 }
 
 func (p *eventPoll) poll(ctx context.Context) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	select {
+	case p.busy <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-p.busy }()
 	events, err := p.agent.Events(ctx)
 	if err != nil {
 		return
@@ -160,7 +203,7 @@ func (p *eventPoll) poll(ctx context.Context) {
 // PollEvents takes the agent's new events into the recorder until stop
 // closes, and lets a catch-up take them at once.
 func (r *Recorder) PollEvents(agent *charmagent.Client, unit spec.UnitID, containers []string, stop <-chan struct{}) {
-	p := &eventPoll{r: r, agent: agent, unit: unit, containers: containers}
+	p := &eventPoll{r: r, agent: agent, unit: unit, containers: containers, busy: make(chan struct{}, 1)}
 	forget := r.Follow(p.poll)
 	defer forget()
 	t := time.NewTicker(5 * time.Millisecond)
