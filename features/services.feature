@@ -40,7 +40,7 @@ Feature: Services under Pebble: replan, ordering, signals
           environment: {MODE: fast}
       """
     And the charm replans "app"
-    Then service "web" in "app" was started 2 times within 5s
+    Then service "web" in "app" was started 2 times within 5s and stays so for 1s
     And service "db" in "app" was started 1 time
 
   @R3.1 @R5.4
@@ -79,7 +79,7 @@ Feature: Services under Pebble: replan, ordering, signals
     When the charm is deployed
     Then service "web" in "app" is active within 20s
     When the charm restarts "db" in "app"
-    Then service "db" in "app" was started 2 times within 5s
+    Then service "db" in "app" was started 2 times within 5s and stays so for 1s
     And service "web" in "app" was started 1 time and stays so for 2s
     And service "web" in "app" is active
 
@@ -101,8 +101,8 @@ Feature: Services under Pebble: replan, ordering, signals
         db: {override: merge, environment: {MODE: fast}}
       """
     And the charm replans "app"
-    Then service "db" in "app" was started 2 times within 5s
-    And service "web" in "app" was started 2 times within 5s
+    Then service "db" in "app" was started 2 times within 5s and stays so for 1s
+    And service "web" in "app" was started 2 times within 5s and stays so for 1s
     And service "needy" in "app" was started 1 time and stays so for 2s
     And service "needy" in "app" is inactive
 
@@ -123,5 +123,5 @@ Feature: Services under Pebble: replan, ordering, signals
         spare: {override: merge, environment: {MODE: fast}}
       """
     And the charm replans "app"
-    Then service "spare" in "app" was started 2 times within 5s
+    Then service "spare" in "app" was started 2 times within 5s and stays so for 1s
     And service "spare" in "app" is active
