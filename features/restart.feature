@@ -75,28 +75,6 @@ Feature: Pebble restarts a failed service through its back-off
     And service "steady" in "app" was started 3 times within 8s
     And Pebble in "app" logged 'Service "steady" on-failure action is "restart", waiting ~100ms before restart (backoff 1)'
 
-  @R5.3
-  Scenario Outline: on-success and on-failure actions
-    Given on "start", the charm adds layer "exits" to "app":
-      """
-      services:
-        exits:
-          override: replace
-          command: /usr/bin/workload --exit-after=1200ms --exit-code=<code>
-          <field>: <action>
-      """
-    When the charm is deployed
-    And the charm starts "exits" in "app"
-    Then Pebble in "app" logged '<log>' within 5s
-
-    Examples:
-      | code | field      | action           | log                                                                          |
-      | 0    | on-success | ignore           | Service "exits" on-success action is "ignore", not doing anything further     |
-      | 3    | on-failure | ignore           | Service "exits" on-failure action is "ignore", not doing anything further     |
-      | 0    | on-success | restart          | Service "exits" on-success action is "restart", waiting ~500ms before restart |
-      | 0    | on-success | failure-shutdown | Service "exits" on-success action is "failure-shutdown", triggering failure shutdown |
-      | 3    | on-failure | success-shutdown | Service "exits" on-failure action is "success-shutdown", triggering success shutdown |
-
   @R5.3 @R4.1
   Scenario: an action Pebble allows only elsewhere is refused
     When the charm is deployed
