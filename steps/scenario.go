@@ -114,6 +114,9 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		// err is what this hook finds wrong beyond the failed step, if any;
 		// the step's own error godog reports already.
 		var err error
+		if k, ok := s.sub.(substrate.LogKeeper); ok && stepErr != nil && s.cfg.Artifacts != "" {
+			k.KeepLogs(filepath.Join(s.cfg.Artifacts, artifactName(pickle)+".logs"))
+		}
 		if cerr := s.sub.Close(); cerr != nil {
 			err = fmt.Errorf("cannot tear down: %w", cerr)
 		}
@@ -164,13 +167,17 @@ func (s *scenario) report(p *godog.Scenario, status, reason string, err error, t
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
+// artifactName names a scenario's files in the artifacts directory; the
+// pickle id keeps the rows of a Scenario Outline apart.
+func artifactName(p *godog.Scenario) string {
+	return strings.Trim(unsafeName.ReplaceAllString(filepath.Base(p.Uri)+"-"+p.Name+"-"+p.Id, "-"), "-")
+}
+
 func keepTrace(dir string, p *godog.Scenario, t *spec.Trace) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ""
 	}
-	// The pickle id keeps the rows of a Scenario Outline apart.
-	name := strings.Trim(unsafeName.ReplaceAllString(filepath.Base(p.Uri)+"-"+p.Name+"-"+p.Id, "-"), "-")
-	path := filepath.Join(dir, name+".trace.jsonl")
+	path := filepath.Join(dir, artifactName(p)+".trace.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
 		return ""

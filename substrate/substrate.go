@@ -82,6 +82,17 @@ type CatchUpper interface {
 	CatchUp()
 }
 
+// LogKeeper is a substrate that can keep, for a failed scenario, what its
+// platform holds beyond the trace: each container's whole log as the
+// platform serves it, with the platform's own timestamps. When the trace
+// and the platform disagree (a line the trace lacks), that says whether
+// tandem's reading lost it or the platform never had it.
+type LogKeeper interface {
+	// KeepLogs writes the logs into dir, before Close, and returns the
+	// files written.
+	KeepLogs(dir string) []string
+}
+
 // Answerer is a substrate that records what Pebble answered a query the
 // scenario made outside an action (its health), so the comparison sees
 // it; actions' answers each substrate records itself.
