@@ -125,3 +125,33 @@ Feature: Services under Pebble: replan, ordering, signals
     And the charm replans "app"
     Then service "spare" in "app" was started 2 times within 5s and stays so for 1s
     And service "spare" in "app" is active
+
+  # ops waits for each change it starts (start, stop, restart, replan:
+  # timeout=30.0 in ops/model.py) and raises when the change fails: the
+  # hook fails there, and nothing after it runs.
+  @R5.2
+  Scenario: a handler waits for its replan before it restarts
+    Given on "app-pebble-ready", the charm restarts "web" in "app"
+    When the charm is deployed
+    Then service "web" in "app" was started 2 times within 20s and stays so for 2s
+    And the charm's "app-pebble-ready" handler succeeded
+    And service "db" in "app" was started 1 time
+
+  @R5.2
+  Scenario: a change that fails fails the handler, and what follows does not run
+    Given on "start", the charm adds layer "flaky" to "app":
+      """
+      services:
+        flaky:
+          override: replace
+          command: /usr/bin/workload --exit-after=100ms --exit-code=3
+          on-failure: ignore
+      """
+    And on "start", the charm starts "flaky" in "app"
+    And on "start", the charm pushes "/after-start" to "app":
+      """
+      reached
+      """
+    When the charm is deployed
+    Then the charm's "start" handler failed with "exited quickly with code 3"
+    And file "/after-start" in "app" does not exist

@@ -220,7 +220,8 @@ func (m *Model) Do(id spec.UnitID, a spec.Action) error {
 	if err != nil {
 		return err
 	}
-	err = u.do(spec.SourceScenario, a)
+	// The scenario's own call does not wait for its change.
+	_, err = u.do(spec.SourceScenario, a)
 	m.answer(id, a.Container, a.String(), spec.ActionAnswer(a, nil, err))
 	return err
 }

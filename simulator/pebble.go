@@ -50,6 +50,18 @@ type change struct {
 	isDone bool
 	// then holds what runs when a task ends: the next task of its lane.
 	then map[string]func(ok bool)
+	// waiters are the charm's waits on the change: each runs once, when
+	// it is ready or its Pebble exits first.
+	waiters []func(exited bool)
+}
+
+// wake ends the charm's waits on the change.
+func (c *change) wake(exited bool) {
+	ws := c.waiters
+	c.waiters = nil
+	for _, w := range ws {
+		w(exited)
+	}
 }
 
 func (p *pebble) newChange(kind string, services []string) *change {
@@ -136,6 +148,7 @@ func (c *change) maybeReady() {
 	if len(c.errs) > 0 {
 		c.status = "Error"
 	}
+	c.wake(false)
 }
 
 func (c *change) info() *client.Change {
@@ -264,6 +277,9 @@ func (p *pebble) shutdown(code int) {
 // kill ends this Pebble run: its processes die with the container.
 func (p *pebble) kill() {
 	p.alive = false
+	for _, id := range sortedKeys(p.changes) {
+		p.changes[id].wake(true)
+	}
 	for _, c := range p.checks {
 		c.stop()
 	}

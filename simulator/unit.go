@@ -91,6 +91,7 @@ type charmAgent struct {
 	crashes  spec.Restarts
 	started  time.Duration
 	lastBoot map[string]string
+	hooks    hookQueue
 }
 
 // observedTimes is when a real run saw this unit's pod incarnation gen
@@ -495,6 +496,7 @@ func (p *pod) updateReady() {
 
 func (a *charmAgent) start() {
 	a.gen++
+	a.hooks = hookQueue{} // a new agent process: what the old one queued died with it
 	gen := a.gen
 	a.started = a.pod.u.m.Clock.Now()
 	delay := a.pod.u.m.profile.AgentStart
@@ -520,16 +522,16 @@ func (a *charmAgent) introduce() {
 	}
 	if !u.known {
 		u.known = true
-		u.fire(spec.EventInstall, "")
+		a.fire(spec.EventInstall, "")
 		if u.id.Index() == 0 {
-			u.fire(spec.EventLeaderElected, "")
+			a.fire(spec.EventLeaderElected, "")
 		}
 	} else {
-		u.fire(spec.EventUpgradeCharm, "")
+		a.fire(spec.EventUpgradeCharm, "")
 	}
 	u.introducedGen = a.pod.gen
-	u.fire(spec.EventConfigChanged, "")
-	u.fire(spec.EventStart, "")
+	a.fire(spec.EventConfigChanged, "")
+	a.fire(spec.EventStart, "")
 }
 
 func (p *pod) introduced() bool { return p.u.introducedGen == p.gen }
@@ -545,7 +547,7 @@ func (a *charmAgent) poll() {
 		}
 		if a.lastBoot[name] != info.BootID {
 			a.lastBoot[name] = info.BootID
-			a.pod.u.fire(spec.PebbleReady(name), "")
+			a.fire(spec.PebbleReady(name), "")
 		}
 	}
 	a.pod.u.after(a.pod.u.m.profile.PollInterval, func() {
@@ -593,28 +595,14 @@ func (p *pod) deliver(event, key string) {
 	gen := p.gen
 	p.u.after(0, func() {
 		if p.alive(gen) && p.charm != nil && p.charm.up {
-			p.u.fire(event, key)
+			p.charm.fire(event, key)
 		}
 	})
 }
 
-// fire records an event and runs the charm's handlers for it, in the
-// charm container, through each workload's socket.
-func (u *Unit) fire(name, key string) {
-	ev := spec.Event{At: u.m.Clock.Now(), Unit: u.id, Name: name, Key: key}
-	u.observe(spec.Record{Type: spec.RecEvent, Message: name, Key: key})
-	for _, h := range u.m.spec.HandlersFor(name) {
-		for _, a := range h.Actions {
-			if err := u.do(spec.SourceCharm, a); err != nil {
-				ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %v", a, err))
-			}
-		}
-	}
-	u.events = append(u.events, ev)
-}
-
-// do performs a Pebble action on the unit, recording it.
-func (u *Unit) do(source string, a spec.Action) error {
+// do performs a Pebble action on the unit, recording it; for a change it
+// returns the change's id.
+func (u *Unit) do(source string, a spec.Action) (string, error) {
 	act := a
 	u.m.record(spec.KindAction, spec.Record{Type: spec.RecPebble, Source: source, Unit: u.id, Container: a.Container, Action: &act})
 	return spec.Perform(u.Client(a.Container), u.Client(a.Container), a)

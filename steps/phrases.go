@@ -247,7 +247,7 @@ func actionPhrases() []Phrase {
 		}
 		out = append(out, Phrase{Group: g, Pattern: `^on "([^"]*)",? the charm ` + act.pattern + `$`,
 			Example: `And on "redis-pebble-ready", the charm ` + first + rest,
-			Help:    "Handler: when the event fires, the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". Handlers of one event run in the order written.",
+			Help:    "Handler: when the event fires, the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". Handlers of one event run in the order written, one hook at a time, as ops runs them: a replan, start, stop or restart waits for its change (up to 30 s), and the first error ends the hook.",
 			run: func(s *scenario, a []string, doc string) error {
 				if err := s.beforeDeploy("add a handler"); err != nil {
 					return err
@@ -273,7 +273,7 @@ func actionPhrases() []Phrase {
 		}
 		out = append(out, Phrase{Group: g, Pattern: `^the charm ` + act.pattern + `$`,
 			Example: `When the charm ` + first + rest,
-			Help:    "Now, on the unit: the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". If it fails, a later step must say so (the charm's last action failed with ...).",
+			Help:    "Now, on the unit: the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". It does not wait for a change it starts (a check says what to wait for). If it fails, a later step must say so (the charm's last action failed with ...).",
 			run: func(s *scenario, a []string, doc string) error {
 				built, err := act.build(a, doc)
 				if err != nil {
