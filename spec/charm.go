@@ -186,7 +186,14 @@ type Event struct {
 	Key string `json:"key,omitempty"`
 	// Errors holds, for each handler action that failed, its message.
 	Errors []string `json:"errors,omitempty"`
+	// Running marks the event whose hook runs now: the agent lists it
+	// before it ends, without its outcome.
+	Running bool `json:"running,omitempty"`
 }
+
+// ActionEvent is the event of an action, as ops names it (<name>_action
+// in Python; <name>-action here, as Juju's hook names are).
+func ActionEvent(name string) string { return name + "-action" }
 
 // BaseImageFiles is what every workload image tandem builds holds besides
 // the workload tool: the user and group databases Pebble looks names up

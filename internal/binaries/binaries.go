@@ -30,6 +30,8 @@ type Set struct {
 	CharmAgent string
 	CharmInit  string
 	Snappass   string
+	// Jujuc is the hook tools' multi-call binary.
+	Jujuc string
 }
 
 const module = "github.com/tandem-harness/tandem"
@@ -47,7 +49,7 @@ func CacheDir() string {
 
 // fixtureSources are the directories whose source the fixture binaries
 // are built from: a change in any of them builds them again.
-var fixtureSources = []string{"spec", "fixtures", "internal/charmagent"}
+var fixtureSources = []string{"spec", "fixtures", "internal/charmagent", "internal/hooktools"}
 
 // SourceDir finds tandem's source: TANDEM_SOURCE, or the module root
 // above the working directory.
@@ -154,8 +156,9 @@ func ensure(ctx context.Context, log io.Writer) (Set, error) {
 	set.CharmAgent = filepath.Join(cache, "bin", "charm-agent-"+hash)
 	set.CharmInit = filepath.Join(cache, "bin", "charm-init-"+hash)
 	set.Snappass = filepath.Join(cache, "bin", "snappass-"+hash)
+	set.Jujuc = filepath.Join(cache, "bin", "jujuc-"+hash)
 	for pkg, out := range map[string]string{"./fixtures/workload": set.Workload, "./fixtures/charm-agent": set.CharmAgent,
-		"./fixtures/charm-init": set.CharmInit, "./fixtures/snappass": set.Snappass} {
+		"./fixtures/charm-init": set.CharmInit, "./fixtures/snappass": set.Snappass, "./fixtures/jujuc": set.Jujuc} {
 		if _, err := os.Stat(out); err == nil {
 			continue
 		}

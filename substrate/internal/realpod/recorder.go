@@ -95,15 +95,27 @@ func (r *Recorder) Trace() *spec.Trace {
 // the trace; a check-recovered event is also the check going up (Pebble
 // logs nothing when a check recovers).
 func (r *Recorder) AddEvent(unit spec.UnitID, containers []string, e spec.Event) {
-	r.mu.Lock()
-	r.events[unit] = append(r.events[unit], e)
-	r.mu.Unlock()
+	r.EventBegan(unit, containers, e)
+	r.EventEnded(unit, e)
+}
+
+// EventBegan puts an event in the trace when its hook begins, as the
+// model does; the unit's log gets it when the hook ends (EventEnded), with
+// how it went.
+func (r *Recorder) EventBegan(unit spec.UnitID, containers []string, e spec.Event) {
 	r.Observe(spec.Record{At: e.At, Type: spec.RecEvent, Unit: unit, Message: e.Name, Key: e.Key})
 	for _, c := range containers {
 		if e.Name == spec.CheckRecovered(c) {
 			r.Observe(spec.Record{At: e.At, Type: spec.RecCheck, Unit: unit, Container: c, Check: e.Key, State: "up"})
 		}
 	}
+}
+
+// EventEnded puts an event whose hook ended into the unit's log.
+func (r *Recorder) EventEnded(unit spec.UnitID, e spec.Event) {
+	r.mu.Lock()
+	r.events[unit] = append(r.events[unit], e)
+	r.mu.Unlock()
 }
 
 // Events is a unit's event log across its pods.

@@ -181,6 +181,8 @@ type eventPoll struct {
 	// its bound while another poll waits on an agent that is gone.
 	busy chan struct{}
 	seen int
+	// began is the running hook's event, once it is in the trace.
+	began *spec.Event
 }
 
 func (p *eventPoll) poll(ctx context.Context) {
@@ -194,10 +196,26 @@ func (p *eventPoll) poll(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	// The agent lists the hook that runs last, marked running: it is in
+	// the trace from its start, and in the unit's log once it ends.
+	var running *spec.Event
+	if n := len(events); n > 0 && events[n-1].Running {
+		running, events = &events[n-1], events[:n-1]
+	}
 	for _, e := range events[min(p.seen, len(events)):] {
-		p.r.AddEvent(p.unit, p.containers, e)
+		if p.began != nil && p.began.At == e.At && p.began.Name == e.Name {
+			p.r.EventEnded(p.unit, e)
+		} else {
+			p.r.AddEvent(p.unit, p.containers, e)
+		}
+		p.began = nil
 	}
 	p.seen = len(events)
+	// A hook the agent died in never ends: the next one replaces it.
+	if running != nil && (p.began == nil || p.began.At != running.At || p.began.Name != running.Name) {
+		p.r.EventBegan(p.unit, p.containers, *running)
+		p.began = running
+	}
 }
 
 // PollEvents takes the agent's new events into the recorder until stop

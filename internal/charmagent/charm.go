@@ -1,0 +1,281 @@
+package charmagent
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tandem-harness/tandem/internal/hooktools"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// JujuVersion is the Juju the agent says it is (JUJU_VERSION): ops gates
+// app relation data, secrets and Pebble features on it.
+const JujuVersion = "3.6.11"
+
+// CharmConfig is a real charm the agent runs as Juju's unit agent runs
+// one (../shared/JUJU-CONTRACT.md §1).
+type CharmConfig struct {
+	// Dir is the charm directory: JUJU_CHARM_DIR and each hook's working
+	// directory. It is on the pod's charm-data volume.
+	Dir string `json:"dir"`
+	// ToolsDir gets a link to Jujuc under each tool's name; it comes first
+	// on the hooks' PATH.
+	ToolsDir string `json:"tools-dir"`
+	Jujuc    string `json:"jujuc"`
+	// Path is the rest of the hooks' PATH.
+	Path string         `json:"path"`
+	Meta spec.CharmMeta `json:"meta"`
+	// RetryDelay and RetryLimit are Juju's hook retry back-off: 5 s,
+	// doubling, at most 5 min (retrystrategy.go).
+	RetryDelay time.Duration `json:"retry-delay"`
+	RetryLimit time.Duration `json:"retry-limit"`
+	// OutputDir, when set, keeps each hook's stdout and stderr.
+	OutputDir string `json:"output-dir,omitempty"`
+}
+
+// work is one queued operation: an event's hook, or an action.
+type work struct {
+	ev       spec.Event
+	workload string // the container of a workload event
+	noticeID string
+	action   *hooktools.Action
+	done     chan ActionResult
+	relation int
+	remote   string
+}
+
+// ActionResult is how an action went.
+type ActionResult struct {
+	hooktools.Action
+	// Status is "completed" or "failed", as `juju show-task` says.
+	Status string `json:"status"`
+	Stderr string `json:"stderr,omitempty"`
+}
+
+// unitAgent is what a real charm needs of the agent: the unit's state the
+// hook tools read and change, the hook that runs, and its tools' socket.
+type unitAgent struct {
+	cfg     *CharmConfig
+	unit    spec.UnitID
+	store   *hooktools.Store
+	saved   string
+	socket  string
+	mu      sync.Mutex
+	running map[string]*hooktools.Hook // by context id
+	hooks   int                        // hooks run, to name their output files
+}
+
+func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAgent, error) {
+	u := &unitAgent{cfg: cfg, unit: unit, saved: filepath.Join(stateDir, "unit.json"),
+		socket: filepath.Join(filepath.Dir(cfg.Dir), "agent.socket"), running: map[string]*hooktools.Hook{}}
+	if data, err := os.ReadFile(u.saved); err == nil {
+		var st hooktools.Unit
+		if err := json.Unmarshal(data, &st); err != nil {
+			return nil, fmt.Errorf("cannot read the unit's state %s: %w", u.saved, err)
+		}
+		u.store = hooktools.NewStore(st)
+	}
+	if err := os.MkdirAll(cfg.ToolsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot make the tools directory: %w", err)
+	}
+	// The uniter links jujuc under each tool's name (EnsureSymlinks).
+	for _, name := range hooktools.Names() {
+		link := filepath.Join(cfg.ToolsDir, name)
+		os.Remove(link)
+		if err := os.Symlink(cfg.Jujuc, link); err != nil {
+			return nil, fmt.Errorf("cannot link hook tool %s: %w", name, err)
+		}
+	}
+	return u, nil
+}
+
+// begin takes the unit's state from the controller's introduction, unless
+// it has its own (the charm container restarted in a known pod).
+func (u *unitAgent) begin(st *hooktools.Unit) {
+	if u.store == nil && st != nil {
+		u.store = hooktools.NewStore(*st)
+	}
+	if u.store == nil {
+		u.store = hooktools.NewStore(hooktools.Unit{Name: string(u.unit)})
+	}
+}
+
+// serveTools answers the hook tools on the agent's socket.
+func (u *unitAgent) serveTools(l net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+hooktools.ToolPath, func(w http.ResponseWriter, r *http.Request) {
+		var req hooktools.Request
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			json.NewEncoder(w).Encode(hooktools.Result{Stderr: "ERROR cannot read the call: " + err.Error() + "\n", Code: 1})
+			return
+		}
+		u.mu.Lock()
+		h := u.running[req.Context]
+		u.mu.Unlock()
+		if h == nil {
+			json.NewEncoder(w).Encode(hooktools.Result{Stderr: fmt.Sprintf("ERROR bad request: unknown context %q\n", req.Context), Code: 1})
+			return
+		}
+		json.NewEncoder(w).Encode(h.Call(req.Tool, req.Args, req.Stdin))
+	})
+	http.Serve(l, mux)
+}
+
+// run runs one hook or action with Juju's environment, and applies what
+// its tools changed only if it exits 0. It returns the exit code and the
+// hook's standard error.
+func (u *unitAgent) run(w *work) (int, string, error) {
+	name := w.ev.Name
+	if w.action != nil {
+		name = w.action.Name
+	}
+	h := u.store.Begin(name, w.action, w.relation, w.remote)
+	id := make([]byte, 16)
+	rand.Read(id)
+	ctxID := fmt.Sprintf("%s-%s-%s", u.unit, name, hex.EncodeToString(id))
+	u.mu.Lock()
+	u.running[ctxID] = h
+	u.hooks++
+	n := u.hooks
+	u.mu.Unlock()
+	defer func() {
+		u.mu.Lock()
+		delete(u.running, ctxID)
+		u.mu.Unlock()
+	}()
+	exe, dispatchPath := u.handler(w)
+	if exe == "" {
+		h.Commit() // no handler: Juju skips the hook, and it succeeds
+		return 0, "", nil
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(exe)
+	cmd.Dir = u.cfg.Dir
+	cmd.Env = u.env(w, ctxID, dispatchPath)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	u.keepOutput(n, name, stdout.Bytes(), stderr.Bytes())
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		h.Discard()
+		return -1, "", fmt.Errorf("cannot run %s: %w", exe, err)
+	}
+	if code == 0 {
+		h.Commit()
+		u.save()
+	} else {
+		h.Discard()
+	}
+	return code, stderr.String(), nil
+}
+
+// handler is what runs for the work: dispatch, else hooks/<name> (or
+// actions/<name>), else nothing (runner.go discoverHookHandler).
+func (u *unitAgent) handler(w *work) (exe, dispatchPath string) {
+	dispatchPath = "hooks/" + w.ev.Name
+	if w.action != nil {
+		dispatchPath = "actions/" + w.action.Name
+	}
+	for _, p := range []string{"dispatch", dispatchPath} {
+		full := filepath.Join(u.cfg.Dir, p)
+		if st, err := os.Stat(full); err == nil && !st.IsDir() {
+			return full, dispatchPath
+		}
+	}
+	return "", dispatchPath
+}
+
+// env is a hook's environment, built from scratch as Juju 3.6 builds it
+// (context.go HookVars, JUJU-CONTRACT.md §1.2).
+func (u *unitAgent) env(w *work, ctxID, dispatchPath string) []string {
+	dir := u.cfg.Dir
+	env := map[string]string{
+		"CHARM_DIR": dir, "JUJU_CHARM_DIR": dir, "JUJU_CONTEXT_ID": ctxID,
+		"JUJU_DISPATCH_PATH": dispatchPath, "JUJU_HOOK_NAME": w.ev.Name,
+		"JUJU_AGENT_SOCKET_ADDRESS": u.socket, "JUJU_AGENT_SOCKET_NETWORK": "unix",
+		"JUJU_UNIT_NAME": string(u.unit), "JUJU_MODEL_NAME": "tandem", "JUJU_MODEL_UUID": hooktools.ModelUUID,
+		"JUJU_VERSION": JujuVersion, "JUJU_API_ADDRESSES": "", "JUJU_SLA": "unsupported",
+		"JUJU_MACHINE_ID": "", "JUJU_PRINCIPAL_UNIT": "", "JUJU_AVAILABILITY_ZONE": "", "CLOUD_API_VERSION": "",
+		"JUJU_CHARM_HTTP_PROXY": "", "JUJU_CHARM_HTTPS_PROXY": "", "JUJU_CHARM_FTP_PROXY": "", "JUJU_CHARM_NO_PROXY": "",
+		"APT_LISTCHANGES_FRONTEND": "none", "DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8",
+		"TERM": "tmux-256color", "PATH": u.cfg.ToolsDir + ":" + u.cfg.Path,
+	}
+	if w.workload != "" {
+		env["JUJU_WORKLOAD_NAME"] = w.workload
+	}
+	switch {
+	case strings.HasSuffix(w.ev.Name, "-pebble-custom-notice"):
+		env["JUJU_NOTICE_ID"], env["JUJU_NOTICE_TYPE"], env["JUJU_NOTICE_KEY"] = w.noticeID, "custom", w.ev.Key
+	case strings.HasSuffix(w.ev.Name, "-pebble-check-failed"), strings.HasSuffix(w.ev.Name, "-pebble-check-recovered"):
+		env["JUJU_PEBBLE_CHECK_NAME"] = w.ev.Key
+	}
+	if w.relation != 0 || strings.Contains(w.ev.Name, "-relation-") {
+		for _, r := range u.store.Snapshot().Relations {
+			if r.ID == w.relation {
+				env["JUJU_RELATION"], env["JUJU_RELATION_ID"], env["JUJU_REMOTE_APP"] = r.Endpoint, r.Ref(), r.RemoteApp
+			}
+		}
+		env["JUJU_REMOTE_UNIT"] = w.remote
+		if strings.HasSuffix(w.ev.Name, "-relation-departed") {
+			env["JUJU_DEPARTING_UNIT"] = w.remote
+		}
+	}
+	if w.action != nil {
+		env["JUJU_HOOK_NAME"] = "" // Juju's action context never sets it
+		env["JUJU_ACTION_NAME"], env["JUJU_ACTION_UUID"], env["JUJU_ACTION_TAG"] = w.action.Name, w.action.ID, "action-"+w.action.ID
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// save keeps the unit's state on the charm-data volume: a restarted
+// charm container's agent takes it up again.
+func (u *unitAgent) save() {
+	data, err := json.Marshal(u.store.Snapshot())
+	if err != nil {
+		return
+	}
+	tmp := u.saved + ".tmp"
+	if os.WriteFile(tmp, data, 0o644) == nil {
+		os.Rename(tmp, u.saved)
+	}
+}
+
+func (u *unitAgent) keepOutput(n int, name string, stdout, stderr []byte) {
+	if u.cfg.OutputDir == "" {
+		return
+	}
+	os.MkdirAll(u.cfg.OutputDir, 0o755)
+	base := filepath.Join(u.cfg.OutputDir, fmt.Sprintf("%03d-%s", n, name))
+	os.WriteFile(base+".stdout", stdout, 0o644)
+	os.WriteFile(base+".stderr", stderr, 0o644)
+}
+
+// lastLines is the end of a hook's standard error: where Python prints
+// the traceback that failed it.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,143 @@
+package charmagent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tandem-harness/tandem/internal/hooktools"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// UnitView is a real charm's unit as the controller shows it: what the
+// hook tools hold, and the hook it is stuck on, if any.
+type UnitView struct {
+	hooktools.Unit
+	// Error is Juju's error status while a hook fails: `hook failed:
+	// "install"`; "" otherwise.
+	Error string `json:"error,omitempty"`
+}
+
+// ActionRequest runs an action on the unit, as `juju run` does.
+type ActionRequest struct {
+	Name   string         `json:"name"`
+	Params map[string]any `json:"params,omitempty"`
+}
+
+// ConfigRequest sets config options, as `juju config` does.
+type ConfigRequest struct {
+	Values map[string]any `json:"values"`
+}
+
+// charmHandlers serves the controller's side of a real charm: its unit's
+// state, config changes and actions.
+func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/unit", func(w http.ResponseWriter, r *http.Request) {
+		if a.unit.store == nil {
+			http.Error(w, "the unit is not introduced yet", http.StatusConflict)
+			return
+		}
+		a.mu.Lock()
+		failed := a.failed
+		a.mu.Unlock()
+		view := UnitView{Unit: a.unit.store.Snapshot()}
+		if failed != "" {
+			view.Error = fmt.Sprintf("hook failed: %q", failed)
+		}
+		json.NewEncoder(w).Encode(view)
+	})
+	mux.HandleFunc("POST /v1/config", func(w http.ResponseWriter, r *http.Request) {
+		var req ConfigRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store == nil {
+			http.Error(w, "cannot set config: bad request or unit not introduced", http.StatusBadRequest)
+			return
+		}
+		a.unit.store.Update(func(u *hooktools.Unit) {
+			if u.Config == nil {
+				u.Config = map[string]any{}
+			}
+			for k, v := range req.Values {
+				u.Config[k] = v
+			}
+		})
+		a.unit.save()
+		a.enqueue(spec.EventConfigChanged, "")
+		fmt.Fprintln(w, `{}`)
+	})
+	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) {
+		var req ActionRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store == nil {
+			http.Error(w, "cannot run the action: bad request or unit not introduced", http.StatusBadRequest)
+			return
+		}
+		if _, ok := a.cfg.Charm.Meta.Actions[req.Name]; !ok {
+			http.Error(w, fmt.Sprintf("the charm has no action %q", req.Name), http.StatusNotFound)
+			return
+		}
+		id := make([]byte, 4)
+		rand.Read(id)
+		done := make(chan ActionResult, 1)
+		a.queue <- work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
+			action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: req.Params}, done: done}
+		select {
+		case res := <-done:
+			json.NewEncoder(w).Encode(res)
+		case <-r.Context().Done():
+		case <-ctx.Done():
+		}
+	})
+}
+
+// runCharm runs one operation of a real charm. A hook that fails puts the
+// unit in error and is retried, alone, with Juju's back-off until it
+// succeeds (resolver.go, retrystrategy.go); an action that fails just
+// fails.
+func (a *Agent) runCharm(ctx context.Context, w *work) {
+	delay := a.cfg.Charm.RetryDelay
+	for {
+		ev := w.ev
+		ev.At = time.Since(a.cfg.Epoch)
+		a.begin(ev)
+		code, stderr, err := a.unit.run(w)
+		switch {
+		case err != nil:
+			ev.Errors = []string{err.Error()}
+		case code != 0:
+			ev.Errors = []string{fmt.Sprintf("exit status %d\n%s", code, lastLines(stderr, 30))}
+		}
+		if w.action != nil {
+			ev.Errors = nil // an action's failure is the action's, not the unit's
+		}
+		a.record(ev)
+		if w.action != nil {
+			res := ActionResult{Action: *w.action, Status: "completed", Stderr: lastLines(stderr, 30)}
+			if code != 0 || err != nil {
+				res.Failed, res.Message = true, fmt.Sprintf("exit status %d", code)
+			}
+			if res.Failed {
+				res.Status = "failed"
+			}
+			w.done <- res
+			return
+		}
+		a.mu.Lock()
+		a.failed = ""
+		if len(ev.Errors) > 0 {
+			a.failed = ev.Name
+		}
+		a.mu.Unlock()
+		if len(ev.Errors) == 0 || delay <= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, a.cfg.Charm.RetryLimit)
+	}
+}

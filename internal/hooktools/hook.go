@@ -1,0 +1,145 @@
+package hooktools
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Relation is one relation of the unit's application: its endpoint, the
+// other side, and the data each side holds, by unit or application name.
+type Relation struct {
+	ID        int                          `json:"id"`
+	Endpoint  string                       `json:"endpoint"`
+	RemoteApp string                       `json:"remote-app"`
+	Units     []string                     `json:"units,omitempty"`
+	Data      map[string]map[string]string `json:"data,omitempty"`
+}
+
+// Ref is the relation as Juju names it in JUJU_RELATION_ID ("db:3").
+func (r Relation) Ref() string { return fmt.Sprintf("%s:%d", r.Endpoint, r.ID) }
+
+// Hook is the context of one hook or action: the tools read and change a
+// copy of the unit's state, which Commit applies (Juju flushes a hook's
+// context only when it exits 0). juju-log lines are kept either way: Juju
+// writes them to the unit's log at once.
+type Hook struct {
+	store *Store
+	u     Unit
+	// Name is the hook's name, or the action's.
+	Name string
+	// Action is the action this context runs, nil for a hook.
+	Action *Action
+	// Relation is the relation of a relation hook (0: none), RemoteUnit
+	// the unit it is about.
+	Relation   int
+	RemoteUnit string
+	logs       []LogLine
+}
+
+// Begin opens a hook's context on the unit's state.
+func (s *Store) Begin(name string, action *Action, relation int, remoteUnit string) *Hook {
+	return &Hook{store: s, u: s.Snapshot(), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit}
+}
+
+// Commit applies what the hook changed, its logs included.
+func (h *Hook) Commit() {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	h.u.Logs = append(h.store.u.Logs, h.logs...)
+	h.store.u = h.u.clone()
+}
+
+// Discard keeps only the hook's log lines: the rest dies with the hook.
+func (h *Hook) Discard() {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	h.store.u.Logs = append(h.store.u.Logs, h.logs...)
+}
+
+// Result is what a tool printed and its exit code.
+type Result struct {
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
+	Code   int    `json:"code"`
+}
+
+// tool is one hook tool: it reads its arguments and standard input, and
+// changes the hook's context.
+type tool func(h *Hook, argv []string, stdin []byte) (string, error)
+
+// tools is every tool tandem models, by name.
+var tools = map[string]tool{}
+
+// notModelled are the tools Juju 3.6 has that tandem does not model: each
+// fails loudly rather than pretend.
+var notModelled = []string{
+	"secret-add", "secret-get", "secret-info-get", "secret-set", "secret-grant",
+	"secret-revoke", "secret-remove", "secret-ids", "resource-get", "credential-get",
+	"juju-reboot", "storage-add", "unit-get", "k8s-spec-set", "k8s-spec-get", "k8s-raw-set",
+	"k8s-raw-get", "pod-spec-set", "pod-spec-get", "payload-register", "payload-unregister",
+	"payload-status-set",
+}
+
+// Names lists every tool name the multi-call binary answers to, modelled
+// or not, as Juju links jujuc under each.
+func Names() []string {
+	var out []string
+	for n := range tools {
+		out = append(out, n)
+	}
+	out = append(out, notModelled...)
+	sort.Strings(out)
+	return out
+}
+
+// Call runs one tool in the hook's context. An error is Juju's: "ERROR
+// <message>" on stderr and exit 1 (2 for bad usage).
+func (h *Hook) Call(name string, argv []string, stdin []byte) Result {
+	t, ok := tools[name]
+	if !ok {
+		return Result{Stderr: fmt.Sprintf("ERROR tandem does not model hook tool %s\n", name), Code: 1}
+	}
+	out, err := t(h, argv, stdin)
+	if err != nil {
+		code := 1
+		if _, usage := err.(usageError); usage {
+			code = 2
+		}
+		return Result{Stdout: out, Stderr: "ERROR " + err.Error() + "\n", Code: code}
+	}
+	return Result{Stdout: out}
+}
+
+// usageError is a tool called with arguments it does not take.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usage(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// relation finds a relation by a -r value: "3" or "db:3" (Juju uses the
+// number after the last colon); "" is the hook's own relation.
+func (h *Hook) relation(ref string) (*Relation, error) {
+	id := h.Relation
+	if ref != "" {
+		num := ref[strings.LastIndex(ref, ":")+1:]
+		if _, err := fmt.Sscanf(num, "%d", &id); err != nil {
+			return nil, usage("invalid value %q for option -r: invalid relation id", ref)
+		}
+	}
+	for i := range h.u.Relations {
+		if h.u.Relations[i].ID == id {
+			return &h.u.Relations[i], nil
+		}
+	}
+	if ref == "" {
+		return nil, usage("no relation id specified")
+	}
+	return nil, fmt.Errorf("invalid value %q for option -r: relation not found", ref)
+}
+
+func (h *Hook) app() string {
+	app, _, _ := strings.Cut(h.u.Name, "/")
+	return app
+}

@@ -1,0 +1,158 @@
+package hooktools
+
+import (
+	"fmt"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+func init() {
+	tools["relation-ids"] = relationIDs
+	tools["relation-list"] = relationList
+	tools["relation-get"] = relationGet
+	tools["relation-set"] = relationSet
+	tools["relation-model-get"] = relationModelGet
+}
+
+// yamlOrJSON reads settings as ops sends them: JSON (ops 3.x) or YAML
+// (older ops); JSON is YAML.
+func yamlOrJSON(data []byte, into any) error {
+	return yaml.Unmarshal(data, into)
+}
+
+func relationIDs(h *Hook, argv []string, _ []byte) (string, error) {
+	a, err := parseArgs(argv, "format", "o", "output")
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	if len(a.pos) != 1 {
+		return "", usage("relation-ids takes one endpoint name")
+	}
+	ids := []string{}
+	for _, r := range h.u.Relations {
+		if r.Endpoint == a.pos[0] {
+			ids = append(ids, r.Ref())
+		}
+	}
+	return format(a, ids)
+}
+
+func relationList(h *Hook, argv []string, _ []byte) (string, error) {
+	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	r, err := h.relation(a.get("r", "relation"))
+	if err != nil {
+		return "", err
+	}
+	if a.has("app") {
+		return format(a, r.RemoteApp)
+	}
+	units := append([]string{}, r.Units...)
+	sort.Strings(units)
+	return format(a, units)
+}
+
+// relationGet reads a unit's or an application's data: "relation-get
+// [-r ref] [--app] [key|-] [member]"; the member defaults to the hook's
+// remote unit.
+func relationGet(h *Hook, argv []string, _ []byte) (string, error) {
+	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	r, err := h.relation(a.get("r", "relation"))
+	if err != nil {
+		return "", err
+	}
+	key, member := "-", h.RemoteUnit
+	if len(a.pos) > 0 {
+		key = a.pos[0]
+	}
+	if len(a.pos) > 1 {
+		member = a.pos[1]
+	}
+	if a.has("app") && len(a.pos) < 2 {
+		member = r.RemoteApp
+	}
+	if member == "" {
+		return "", usage("no unit id specified")
+	}
+	if !h.canRead(r, member) {
+		return "", fmt.Errorf("permission denied")
+	}
+	data := r.Data[member]
+	if key != "-" {
+		return format(a, data[key])
+	}
+	out := map[string]string{}
+	for k, v := range data {
+		out[k] = v
+	}
+	return format(a, out)
+}
+
+// canRead: a unit reads its own data, the remote side's, and its own
+// application's only as leader.
+func (h *Hook) canRead(r *Relation, member string) bool {
+	if member == h.app() {
+		return h.u.Leader
+	}
+	return true
+}
+
+func relationSet(h *Hook, argv []string, stdin []byte) (string, error) {
+	a, err := parseArgs(argv, "r", "relation", "file", "format")
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	r, err := h.relation(a.get("r", "relation"))
+	if err != nil {
+		return "", err
+	}
+	owner := h.u.Name
+	if a.has("app") {
+		if !h.u.Leader {
+			return "", fmt.Errorf("cannot write relation settings")
+		}
+		owner = h.app()
+	}
+	if r.Data == nil {
+		r.Data = map[string]map[string]string{}
+	}
+	data := r.Data[owner]
+	if data == nil {
+		data = map[string]string{}
+		r.Data[owner] = data
+	}
+	if a.get("file") == "-" {
+		var kv map[string]string
+		if err := yamlOrJSON(stdin, &kv); err != nil {
+			return "", fmt.Errorf("cannot read the settings on stdin: %v", err)
+		}
+		for k, v := range kv {
+			if v == "" {
+				delete(data, k)
+			} else {
+				data[k] = v
+			}
+		}
+	}
+	return "", setPairs(a.pos, data)
+}
+
+func relationModelGet(h *Hook, argv []string, _ []byte) (string, error) {
+	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	if _, err := h.relation(a.get("r", "relation")); err != nil {
+		return "", err
+	}
+	return format(a, map[string]string{"uuid": ModelUUID})
+}
+
+// ModelUUID is the model tandem's units live in (JUJU_MODEL_UUID).
+const ModelUUID = "7a1d0e5c-7a4d-4e4d-8a9a-7a4d3e0e0001"
