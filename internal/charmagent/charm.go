@@ -57,12 +57,7 @@ type work struct {
 }
 
 // ActionResult is how an action went.
-type ActionResult struct {
-	hooktools.Action
-	// Status is "completed" or "failed", as `juju show-task` says.
-	Status string `json:"status"`
-	Stderr string `json:"stderr,omitempty"`
-}
+type ActionResult = spec.ActionResult
 
 // unitAgent is what a real charm needs of the agent: the unit's state the
 // hook tools read and change, the hook that runs, and its tools' socket.
@@ -133,10 +128,32 @@ func (u *unitAgent) serveTools(l net.Listener) {
 	http.Serve(l, mux)
 }
 
+// ran is how a hook went: its exit code, and what it said of itself.
+type ran struct {
+	code   int
+	stderr string
+	logs   []spec.LogLine
+}
+
+// failure is what a failed hook said: the end of its standard error and
+// the ERROR lines it logged, where ops puts an uncaught exception's
+// traceback.
+func (r ran) failure() string {
+	var parts []string
+	for _, l := range r.logs {
+		if l.Level == "ERROR" || l.Level == "CRITICAL" {
+			parts = append(parts, l.Message)
+		}
+	}
+	if s := strings.TrimSpace(r.stderr); s != "" {
+		parts = append(parts, s)
+	}
+	return lastLines(strings.Join(parts, "\n"), 40)
+}
+
 // run runs one hook or action with Juju's environment, and applies what
-// its tools changed only if it exits 0. It returns the exit code and the
-// hook's standard error.
-func (u *unitAgent) run(w *work) (int, string, error) {
+// its tools changed only if it exits 0.
+func (u *unitAgent) run(w *work) (ran, error) {
 	name := w.ev.Name
 	if w.action != nil {
 		name = w.action.Name
@@ -158,7 +175,7 @@ func (u *unitAgent) run(w *work) (int, string, error) {
 	exe, dispatchPath := u.handler(w)
 	if exe == "" {
 		h.Commit() // no handler: Juju skips the hook, and it succeeds
-		return 0, "", nil
+		return ran{}, nil
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(exe)
@@ -174,7 +191,7 @@ func (u *unitAgent) run(w *work) (int, string, error) {
 		code = exit.ExitCode()
 	case err != nil:
 		h.Discard()
-		return -1, "", fmt.Errorf("cannot run %s: %w", exe, err)
+		return ran{code: -1}, fmt.Errorf("cannot run %s: %w", exe, err)
 	}
 	if code == 0 {
 		h.Commit()
@@ -182,7 +199,7 @@ func (u *unitAgent) run(w *work) (int, string, error) {
 	} else {
 		h.Discard()
 	}
-	return code, stderr.String(), nil
+	return ran{code: code, stderr: stderr.String(), logs: h.Logged()}, nil
 }
 
 // handler is what runs for the work: dispatch, else hooks/<name> (or

@@ -13,14 +13,8 @@ import (
 	"github.com/tandem-harness/tandem/spec"
 )
 
-// UnitView is a real charm's unit as the controller shows it: what the
-// hook tools hold, and the hook it is stuck on, if any.
-type UnitView struct {
-	hooktools.Unit
-	// Error is Juju's error status while a hook fails: `hook failed:
-	// "install"`; "" otherwise.
-	Error string `json:"error,omitempty"`
-}
+// UnitView is a real charm's unit as the controller shows it.
+type UnitView = spec.UnitView
 
 // ActionRequest runs an action on the unit, as `juju run` does.
 type ActionRequest struct {
@@ -44,7 +38,7 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 		a.mu.Lock()
 		failed := a.failed
 		a.mu.Unlock()
-		view := UnitView{Unit: a.unit.store.Snapshot()}
+		view := UnitView{UnitState: a.unit.store.Snapshot()}
 		if failed != "" {
 			view.Error = fmt.Sprintf("hook failed: %q", failed)
 		}
@@ -102,21 +96,21 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 		ev := w.ev
 		ev.At = time.Since(a.cfg.Epoch)
 		a.begin(ev)
-		code, stderr, err := a.unit.run(w)
+		r, err := a.unit.run(w)
 		switch {
 		case err != nil:
 			ev.Errors = []string{err.Error()}
-		case code != 0:
-			ev.Errors = []string{fmt.Sprintf("exit status %d\n%s", code, lastLines(stderr, 30))}
+		case r.code != 0:
+			ev.Errors = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}
 		}
 		if w.action != nil {
 			ev.Errors = nil // an action's failure is the action's, not the unit's
 		}
 		a.record(ev)
 		if w.action != nil {
-			res := ActionResult{Action: *w.action, Status: "completed", Stderr: lastLines(stderr, 30)}
-			if code != 0 || err != nil {
-				res.Failed, res.Message = true, fmt.Sprintf("exit status %d", code)
+			res := ActionResult{ActionRun: *w.action, Status: "completed", Stderr: lastLines(r.stderr, 30)}
+			if r.code != 0 || err != nil {
+				res.Failed, res.Message = true, fmt.Sprintf("exit status %d", r.code)
 			}
 			if res.Failed {
 				res.Status = "failed"

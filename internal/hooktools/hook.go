@@ -4,20 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
-
-// Relation is one relation of the unit's application: its endpoint, the
-// other side, and the data each side holds, by unit or application name.
-type Relation struct {
-	ID        int                          `json:"id"`
-	Endpoint  string                       `json:"endpoint"`
-	RemoteApp string                       `json:"remote-app"`
-	Units     []string                     `json:"units,omitempty"`
-	Data      map[string]map[string]string `json:"data,omitempty"`
-}
-
-// Ref is the relation as Juju names it in JUJU_RELATION_ID ("db:3").
-func (r Relation) Ref() string { return fmt.Sprintf("%s:%d", r.Endpoint, r.ID) }
 
 // Hook is the context of one hook or action: the tools read and change a
 // copy of the unit's state, which Commit applies (Juju flushes a hook's
@@ -35,11 +23,12 @@ type Hook struct {
 	Relation   int
 	RemoteUnit string
 	logs       []LogLine
+	began      time.Time
 }
 
 // Begin opens a hook's context on the unit's state.
 func (s *Store) Begin(name string, action *Action, relation int, remoteUnit string) *Hook {
-	return &Hook{store: s, u: s.Snapshot(), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit}
+	return &Hook{store: s, u: s.Snapshot(), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit, began: time.Now()}
 }
 
 // Commit applies what the hook changed, its logs included.
@@ -47,8 +36,11 @@ func (h *Hook) Commit() {
 	h.store.mu.Lock()
 	defer h.store.mu.Unlock()
 	h.u.Logs = append(h.store.u.Logs, h.logs...)
-	h.store.u = h.u.clone()
+	h.store.u = clone(h.u)
 }
+
+// Logged is what the hook logged through juju-log.
+func (h *Hook) Logged() []LogLine { return append([]LogLine(nil), h.logs...) }
 
 // Discard keeps only the hook's log lines: the rest dies with the hook.
 func (h *Hook) Discard() {

@@ -15,53 +15,18 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/tandem-harness/tandem/spec"
 )
 
-// Status is a unit's or the application's workload status.
-type Status struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
-}
-
-// LogLine is a line the charm logged through juju-log.
-type LogLine struct {
-	Level   string `json:"level"`
-	Message string `json:"message"`
-	Hook    string `json:"hook"`
-}
-
-// Action is a running action: its parameters, and what the charm said.
-type Action struct {
-	Name    string         `json:"name"`
-	ID      string         `json:"id"`
-	Params  map[string]any `json:"params,omitempty"`
-	Results map[string]any `json:"results,omitempty"`
-	Logs    []string       `json:"logs,omitempty"`
-	Failed  bool           `json:"failed,omitempty"`
-	Message string         `json:"message,omitempty"`
-}
-
-// Unit is what Juju holds for a unit and its application, as the hook
-// tools read and change it.
-type Unit struct {
-	Name   string `json:"name"`
-	Leader bool   `json:"leader"`
-	// Config is every option's value: the defaults, with what the
-	// operator set over them (nil: unset, no default).
-	Config     map[string]any    `json:"config,omitempty"`
-	UnitStatus Status            `json:"unit-status"`
-	AppStatus  Status            `json:"app-status"`
-	Version    string            `json:"version,omitempty"`
-	Ports      []string          `json:"ports,omitempty"`
-	LeaderData map[string]string `json:"leader-data,omitempty"`
-	State      map[string]string `json:"state,omitempty"`
-	Logs       []LogLine         `json:"logs,omitempty"`
-	// Storage maps each storage instance ("data/0") to its location.
-	Storage   map[string]string `json:"storage,omitempty"`
-	Relations []Relation        `json:"relations,omitempty"`
-	// Address is the unit's ingress address (its pod's IP).
-	Address string `json:"address,omitempty"`
-}
+// The unit's state is spec's: the harness reads it as the controller.
+type (
+	Unit     = spec.UnitState
+	Status   = spec.Status
+	LogLine  = spec.LogLine
+	Action   = spec.ActionRun
+	Relation = spec.Relation
+)
 
 // Store holds a unit's state between hooks; the agent owns it.
 type Store struct {
@@ -85,7 +50,7 @@ func NewStore(u Unit) *Store {
 func (s *Store) Snapshot() Unit {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.u.clone()
+	return clone(s.u)
 }
 
 // Update changes the state outside a hook (the controller's part: config
@@ -96,7 +61,7 @@ func (s *Store) Update(fn func(u *Unit)) {
 	fn(&s.u)
 }
 
-func (u Unit) clone() Unit {
+func clone(u Unit) Unit {
 	out := u
 	out.Config = maps.Clone(u.Config)
 	out.Ports = slices.Clone(u.Ports)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func init() {
@@ -238,22 +239,29 @@ func openedPorts(h *Hook, argv []string, _ []byte) (string, error) {
 	return b.String(), nil
 }
 
-// goalState lists the unit and what its relations will hold; tandem's
-// applications have the units the scenario deployed.
+// goalState lists the application's units and what its relations will
+// hold, each with a status and since, as jujuc's goal-state prints them.
+// The application's other units are its peers.
 func goalState(h *Hook, argv []string, _ []byte) (string, error) {
 	a, err := parseArgs(argv, "format", "o", "output")
 	if err != nil {
 		return "", usage("%v", err)
 	}
+	since := h.began.UTC().Format(time.RFC3339)
+	goal := func(status string) map[string]any { return map[string]any{"status": status, "since": since} }
+	units := map[string]any{h.u.Name: goal("active")}
 	relations := map[string]any{}
 	for _, r := range h.u.Relations {
-		units := map[string]any{r.RemoteApp: map[string]any{"status": "joined"}}
+		members := map[string]any{r.RemoteApp: goal("joined")}
 		for _, u := range r.Units {
-			units[u] = map[string]any{"status": "active"}
+			members[u] = goal("active")
+			if r.RemoteApp == h.app() {
+				units[u] = goal("active")
+			}
 		}
-		relations[r.Endpoint] = units
+		relations[r.Endpoint] = members
 	}
-	return format(a, map[string]any{"units": map[string]any{h.u.Name: map[string]any{"status": "active"}}, "relations": relations})
+	return format(a, map[string]any{"units": units, "relations": relations})
 }
 
 // networkGet answers with the pod's address, as Juju does for a sidecar

@@ -1,0 +1,182 @@
+// Package charms prepares a charm author's own charm for a run: it reads
+// a charm directory or unpacks a packed .charm, and gives it the Python
+// environment charmcraft would (a packed charm's own venv, or for a charm
+// directory its requirements installed with pip into a venv cached by
+// their hash).
+package charms
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Python is the interpreter charms run with: the system's, which the
+// charm container sees at the same path (a venv points at it).
+const Python = "/usr/bin/python3"
+
+// Open reads the charm at path: a charm directory, or a packed .charm,
+// unpacked into tandem's cache by its content's hash.
+func Open(path string) (*spec.RealCharm, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open charm %s: %w", path, err)
+	}
+	dir := abs
+	if !st.IsDir() {
+		if dir, err = unpack(abs); err != nil {
+			return nil, err
+		}
+	}
+	meta, err := spec.ReadCharmMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dispatch")); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "hooks")); err != nil {
+			return nil, fmt.Errorf("cannot use charm %s: it has neither dispatch nor hooks/ (pack it with charmcraft, or add charmcraft's dispatch script)", path)
+		}
+	}
+	return &spec.RealCharm{Dir: dir, Meta: meta}, nil
+}
+
+// unpack extracts a .charm (a zip) once, into the cache.
+func unpack(file string) (string, error) {
+	sum, err := hashFile(file)
+	if err != nil {
+		return "", fmt.Errorf("cannot read charm %s: %w", file, err)
+	}
+	dir := filepath.Join(binaries.CacheDir(), "charms", sum[:16])
+	if _, err := os.Stat(filepath.Join(dir, ".unpacked")); err == nil {
+		return dir, nil
+	}
+	zr, err := zip.OpenReader(file)
+	if err != nil {
+		return "", fmt.Errorf("cannot unpack charm %s: it is not a zip file as charmcraft packs (%v)", file, err)
+	}
+	defer zr.Close()
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	for _, f := range zr.File {
+		if err := extract(f, tmp); err != nil {
+			os.RemoveAll(tmp)
+			return "", fmt.Errorf("cannot unpack charm %s: %w", file, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".unpacked"), nil, 0o644); err != nil {
+		return "", err
+	}
+	os.RemoveAll(dir)
+	return dir, os.Rename(tmp, dir)
+}
+
+func extract(f *zip.File, root string) error {
+	target := filepath.Join(root, f.Name)
+	if !strings.HasPrefix(target, filepath.Clean(root)+string(os.PathSeparator)) {
+		return fmt.Errorf("%s leaves the charm", f.Name)
+	}
+	mode := f.Mode()
+	if f.FileInfo().IsDir() {
+		return os.MkdirAll(target, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if mode&os.ModeSymlink != 0 {
+		dest, err := io.ReadAll(rc)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(string(dest), target)
+	}
+	out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode.Perm()|0o600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	_, err = io.Copy(out, rc)
+	return err
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Venv returns the venv the charm runs with: its own venv/ (a packed
+// charm), or one built from its requirements.txt with pip, cached by the
+// requirements' hash and the Python's version. log gets one line when
+// pip runs.
+func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error) {
+	own := filepath.Join(c.Dir, "venv")
+	if st, err := os.Stat(own); err == nil && st.IsDir() {
+		return own, nil
+	}
+	reqs, err := os.ReadFile(filepath.Join(c.Dir, "requirements.txt"))
+	if err != nil {
+		return "", fmt.Errorf("cannot build charm %s's Python environment: it has no venv/ and no requirements.txt (list its dependencies, ops among them, in requirements.txt)", c.Meta.Name)
+	}
+	version, err := exec.CommandContext(ctx, Python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot run %s for charm %s: %v (install python3: ./scripts/setup-local)", Python, c.Meta.Name, err)
+	}
+	sum := sha256.Sum256(append(reqs, version...))
+	dir := filepath.Join(binaries.CacheDir(), "venvs", hex.EncodeToString(sum[:])[:16])
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", err
+	}
+	unlock, err := binaries.Lock(dir + ".lock")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return dir, nil
+	}
+	fmt.Fprintf(log, "tandem: installing charm %s's requirements into %s (once)\n", c.Meta.Name, dir)
+	os.RemoveAll(dir)
+	if out, err := exec.CommandContext(ctx, Python, "-m", "venv", dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("cannot make a venv for charm %s: %v: %s (install python3-venv: ./scripts/setup-local)", c.Meta.Name, err, lastLine(out))
+	}
+	pip := exec.CommandContext(ctx, filepath.Join(dir, "bin", "pip"), "install", "--disable-pip-version-check", "-q", "-r", filepath.Join(c.Dir, "requirements.txt"))
+	if out, err := pip.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("cannot install charm %s's requirements.txt with pip: %s (pip must reach an index: set PIP_INDEX_URL, or pack the charm with its venv)", c.Meta.Name, lastLine(out))
+	}
+	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+}
+
+func lastLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

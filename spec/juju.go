@@ -1,0 +1,83 @@
+package spec
+
+import "fmt"
+
+// What Juju's controller holds for a real charm's unit, which the hook
+// tools read and change and the scenario checks.
+
+// Status is a unit's or the application's workload status.
+type Status struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// LogLine is a line the charm logged through juju-log.
+type LogLine struct {
+	Level   string `json:"level"`
+	Message string `json:"message"`
+	Hook    string `json:"hook"`
+}
+
+// ActionRun is a running action: its parameters, and what the charm said.
+type ActionRun struct {
+	Name    string         `json:"name"`
+	ID      string         `json:"id"`
+	Params  map[string]any `json:"params,omitempty"`
+	Results map[string]any `json:"results,omitempty"`
+	Logs    []string       `json:"logs,omitempty"`
+	Failed  bool           `json:"failed,omitempty"`
+	Message string         `json:"message,omitempty"`
+}
+
+// UnitState is what Juju holds for a unit and its application, as the hook
+// tools read and change it.
+type UnitState struct {
+	Name   string `json:"name"`
+	Leader bool   `json:"leader"`
+	// Config is every option's value: the defaults, with what the
+	// operator set over them (nil: unset, no default).
+	Config     map[string]any    `json:"config,omitempty"`
+	UnitStatus Status            `json:"unit-status"`
+	AppStatus  Status            `json:"app-status"`
+	Version    string            `json:"version,omitempty"`
+	Ports      []string          `json:"ports,omitempty"`
+	LeaderData map[string]string `json:"leader-data,omitempty"`
+	State      map[string]string `json:"state,omitempty"`
+	Logs       []LogLine         `json:"logs,omitempty"`
+	// Storage maps each storage instance ("data/0") to its location.
+	Storage   map[string]string `json:"storage,omitempty"`
+	Relations []Relation        `json:"relations,omitempty"`
+	// Address is the unit's ingress address (its pod's IP).
+	Address string `json:"address,omitempty"`
+}
+
+// Relation is one relation of the unit's application: its endpoint, the
+// other side, and the data each side holds, by unit or application name.
+type Relation struct {
+	ID        int                          `json:"id"`
+	Endpoint  string                       `json:"endpoint"`
+	RemoteApp string                       `json:"remote-app"`
+	Units     []string                     `json:"units,omitempty"`
+	Data      map[string]map[string]string `json:"data,omitempty"`
+}
+
+// Ref is the relation as Juju names it in JUJU_RELATION_ID ("db:3").
+func (r Relation) Ref() string { return fmt.Sprintf("%s:%d", r.Endpoint, r.ID) }
+
+// UnitView is a real charm's unit as the controller shows it: what the
+// hook tools hold, and the hook it is stuck on, if any.
+type UnitView struct {
+	UnitState
+	// Error is Juju's error status while a hook fails (`hook failed:
+	// "install"`), "" otherwise.
+	Error string `json:"error,omitempty"`
+}
+
+// ActionResult is how an action went, as `juju run` reports it.
+type ActionResult struct {
+	ActionRun
+	// Status is "completed" or "failed".
+	Status string `json:"status"`
+	// Stderr is the end of what the action printed on standard error.
+	Stderr string `json:"stderr,omitempty"`
+}
