@@ -28,11 +28,15 @@ const (
 	// own writes gone, as the kubelet restarts it (Docker's restart policy
 	// keeps them).
 	CapFreshRestart Capability = "fresh-restart"
+	// CapRealCharm: the charm container runs a charm author's own charm
+	// (its dispatch, with Juju's hook tools and hook order).
+	CapRealCharm Capability = "real-charm"
 )
 
 // AllCapabilities lists every capability, for tag checking and help.
 var AllCapabilities = []Capability{
 	CapNodes, CapProber, CapContainerRestart, CapPodDelete, CapStorage, CapLongWaits, CapRealPebble, CapImages, CapFreshRestart,
+	CapRealCharm,
 }
 
 // ParseCapability returns the capability named by s, if it is one.

@@ -14,6 +14,9 @@ type CharmSpec struct {
 	Containers []Container `json:"containers"`
 	Storage    []Storage   `json:"storage,omitempty"`
 	Handlers   []Handler   `json:"handlers,omitempty"`
+	// Charm, when set, is a charm author's own charm: it acts instead of
+	// Handlers, and its metadata gave App, Containers and Storage.
+	Charm *RealCharm `json:"charm,omitempty"`
 }
 
 // Container is one workload container of the charm.
@@ -165,6 +168,7 @@ const (
 	EventConfigChanged = "config-changed"
 	EventStart         = "start"
 	EventUpgradeCharm  = "upgrade-charm"
+	EventStop          = "stop"
 )
 
 // PebbleReady is the event fired when container's Pebble is (re)started (R2.1).

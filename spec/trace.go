@@ -54,6 +54,8 @@ const (
 	RecReadFile      = "read-file"      // Unit, Container, Path: asks for a file observation
 	RecEnd           = "end"            // the scenario's last instant
 	RecDeployPodspec = "deploy-podspec" // Spec, Nodes: the older pattern's operator and workload pods (R1.6)
+	RecConfig        = "config"         // Message: the options set, as `juju config` (a real charm)
+	RecRunAction     = "run-action"     // Unit, Message = action name (a real charm)
 	// observations
 	RecService   = "service"           // Unit, Container, Service, State
 	RecLog       = "log"               // Unit, Container, Message: Pebble's own log line

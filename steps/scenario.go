@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,8 @@ type scenario struct {
 	lastErrStep string
 	checked     bool
 	exec        *spec.ExecResult
+	action      *spec.ActionResult // the last action the operator ran
+	uri         string             // the feature file, for paths relative to it
 	failedNode  string
 	nodeBefore  string
 	// at is the instant on the substrate's clock a check without
@@ -91,10 +94,16 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	var started time.Time
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
-		s.ctx, s.name, s.at = ctx, pickle.Name, now
+		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
 		need, err := needs(pickle.Tags)
 		if err != nil {
 			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
+		}
+		// A scenario of your own charm needs a substrate that runs one.
+		for _, st := range pickle.Steps {
+			if strings.HasPrefix(st.Text, `the charm in "`) && !slices.Contains(need, spec.CapRealCharm) {
+				need = append(need, spec.CapRealCharm)
+			}
 		}
 		if reason := substrate.SkipReason(cfg.Substrate, need); reason != "" {
 			s.report(pickle, "skipped", reason, nil, "", started)

@@ -23,16 +23,18 @@ type Phrase struct {
 }
 
 // Groups, in the order the docs list them.
-var groups = []string{"The charm", "The charm's handlers and actions", "Deploying", "Faults", "Checks"}
+var groups = []string{"The charm", "The charm's handlers and actions", groupYourCharm, "Deploying", "Faults", "Checks", groupYourCharmChecks}
 
 // Vocabulary returns every phrase tandem defines, in documentation order.
 func Vocabulary() []Phrase {
 	var out []Phrase
 	out = append(out, charmPhrases()...)
 	out = append(out, actionPhrases()...)
+	out = append(out, yourCharmPhrases()...)
 	out = append(out, deployPhrases()...)
 	out = append(out, faultPhrases()...)
 	out = append(out, checkPhrases()...)
+	out = append(out, yourCharmCheckPhrases()...)
 	return out
 }
 
@@ -62,7 +64,7 @@ func bind(sc *godog.ScenarioContext, s *scenario, p Phrase) {
 				doc = d.Content
 			}
 		}
-		if p.Group != "Checks" {
+		if p.Group != "Checks" && p.Group != groupYourCharmChecks {
 			// Only a check stays at the instant "D pass" ended at.
 			s.at = now
 		}

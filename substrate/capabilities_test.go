@@ -35,6 +35,7 @@ func TestEachOptionalInterfaceComesWithItsCapability(t *testing.T) {
 		{reflect.TypeOf((*substrate.NodeFailer)(nil)).Elem(), spec.CapNodes},
 		{reflect.TypeOf((*substrate.PodspecDeployer)(nil)).Elem(), spec.CapNodes},
 		{reflect.TypeOf((*substrate.EndpointReader)(nil)).Elem(), spec.CapProber},
+		{reflect.TypeOf((*substrate.CharmOperator)(nil)).Elem(), spec.CapRealCharm},
 	}
 	require.ElementsMatch(t, substrate.Names(), []string{"sim", "local", "docker", "kind"})
 	for name, typ := range impls {

@@ -93,6 +93,19 @@ type LogKeeper interface {
 	KeepLogs(dir string) []string
 }
 
+// CharmOperator is a substrate that runs a charm author's own charm
+// (spec.CharmSpec.Charm) and plays Juju's controller for it.
+type CharmOperator interface {
+	// UnitView is the unit as the controller shows it: status, version,
+	// ports, relation data, the charm's log, a hook it is in error on.
+	UnitView(unit spec.UnitID) (spec.UnitView, error)
+	// SetConfig sets config options, as `juju config`: every unit gets
+	// config-changed.
+	SetConfig(values map[string]any) error
+	// RunAction runs an action on a unit, as `juju run`, and waits for it.
+	RunAction(unit spec.UnitID, name string, params map[string]any) (spec.ActionResult, error)
+}
+
 // Answerer is a substrate that records what Pebble answered a query the
 // scenario made outside an action (its health), so the comparison sees
 // it; actions' answers each substrate records itself.
@@ -237,9 +250,10 @@ func Names() []string {
 // cluster whose nodes are elsewhere), and each optional interface comes
 // with its capability (tested).
 var Declared = map[string][]spec.Capability{
-	// The model has every capability but real Pebble's binary.
+	// The model has every capability but real Pebble's binary and a real
+	// charm's code.
 	"sim":    simCapabilities(),
-	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart},
+	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart, spec.CapRealCharm},
 	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages},
 	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart},
 }
@@ -247,7 +261,7 @@ var Declared = map[string][]spec.Capability{
 func simCapabilities() []spec.Capability {
 	var out []spec.Capability
 	for _, c := range spec.AllCapabilities {
-		if c != spec.CapRealPebble {
+		if c != spec.CapRealPebble && c != spec.CapRealCharm {
 			out = append(out, c)
 		}
 	}
@@ -342,5 +356,19 @@ func SkipReason(name string, need []spec.Capability) string {
 	if len(can) > 0 {
 		where = strings.Join(can, ", ")
 	}
-	return fmt.Sprintf("needs %s, which %s lacks; runs on %s", strings.Join(names, ", "), name, where)
+	because := ""
+	for _, m := range missing {
+		if w := lackingWhy[name][m]; w != "" {
+			because += " (" + w + ")"
+		}
+	}
+	return fmt.Sprintf("needs %s, which %s lacks%s; runs on %s", strings.Join(names, ", "), name, because, where)
+}
+
+// lackingWhy says, where it is not plain, why a substrate lacks a
+// capability.
+var lackingWhy = map[string]map[spec.Capability]string{
+	"sim":    {spec.CapRealCharm: "the model does not yet serve Pebble's API to a charm's own code"},
+	"docker": {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
+	"kind":   {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
 }

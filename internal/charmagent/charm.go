@@ -52,6 +52,7 @@ type work struct {
 	noticeID string
 	action   *hooktools.Action
 	done     chan ActionResult
+	finished chan struct{} // closed once the hook ran, if set
 	relation int
 	remote   string
 }

@@ -62,6 +62,19 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 		a.enqueue(spec.EventConfigChanged, "")
 		fmt.Fprintln(w, `{}`)
 	})
+	// terminate is the pod's SIGTERM: the uniter runs stop before the pod
+	// goes (caasunitterminationworker), and the controller waits for it
+	// within the pod's grace period.
+	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) {
+		finished := make(chan struct{})
+		a.queue <- work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventStop}, finished: finished}
+		select {
+		case <-finished:
+			fmt.Fprintln(w, `{}`)
+		case <-r.Context().Done():
+		case <-ctx.Done():
+		}
+	})
 	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) {
 		var req ActionRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store == nil {
@@ -72,6 +85,17 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 			http.Error(w, fmt.Sprintf("the charm has no action %q", req.Name), http.StatusNotFound)
 			return
 		}
+		// Juju fills in the defaults actions.yaml gives.
+		params := map[string]any{}
+		for k, schema := range a.cfg.Charm.Meta.Actions[req.Name].Params {
+			if m, ok := schema.(map[string]any); ok && m["default"] != nil {
+				params[k] = m["default"]
+			}
+		}
+		for k, v := range req.Params {
+			params[k] = v
+		}
+		req.Params = params
 		id := make([]byte, 4)
 		rand.Read(id)
 		done := make(chan ActionResult, 1)
@@ -107,6 +131,10 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			ev.Errors = nil // an action's failure is the action's, not the unit's
 		}
 		a.record(ev)
+		if w.finished != nil {
+			close(w.finished)
+			w.finished = nil
+		}
 		if w.action != nil {
 			res := ActionResult{ActionRun: *w.action, Status: "completed", Stderr: lastLines(r.stderr, 30)}
 			if r.code != 0 || err != nil {

@@ -39,6 +39,7 @@ type Local struct {
 	dir     string
 	charm   *spec.CharmSpec
 	units   []*unit
+	venv    string // a real charm's Python environment
 
 	mu     sync.Mutex
 	closed bool
@@ -107,6 +108,11 @@ func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int
 		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, l.charm.App)
 	}
 	l.charm = cs
+	if cs.Charm != nil {
+		if err := l.prepareCharm(ctx, cs.Charm); err != nil {
+			return err
+		}
+	}
 	l.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
 	for i := 0; i < units; i++ {
 		u := &unit{id: spec.NewUnitID(cs.App, i)}
@@ -325,6 +331,9 @@ func (l *Local) DeletePod(id spec.UnitID) error {
 	}
 	if u.pod == nil || u.pod.gone() {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
+	}
+	if l.charm.Charm != nil {
+		u.pod.terminate()
 	}
 	u.pod.teardown()
 	l.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})

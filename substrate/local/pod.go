@@ -45,6 +45,9 @@ type unit struct {
 	known bool
 	pod   *pod
 	gen   int
+	// state is what the controller holds for a real charm's unit; a new
+	// pod's agent is introduced with it.
+	state *spec.UnitState
 }
 
 func (p *pod) gone() bool {
@@ -54,10 +57,14 @@ func (p *pod) gone() bool {
 }
 
 func (p *pod) agentConfig() charmagent.Config {
-	return charmagent.Config{
+	cfg := charmagent.Config{
 		Unit: p.u.id, Spec: *p.l.charm, PollInterval: p.l.profile.PollInterval, Epoch: p.l.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
 	}
+	if p.l.charm.Charm != nil {
+		cfg.Charm = p.charmAgentConfig()
+	}
+	return cfg
 }
 
 // startPod creates the unit's next pod and starts it in the background:
@@ -67,9 +74,14 @@ func (l *Local) startPod(u *unit) error {
 	u.gen++
 	p := &pod{l: l, u: u, gen: u.gen, dir: filepath.Join(l.dir, fmt.Sprintf("u%d", u.id.Index()), fmt.Sprintf("p%d", u.gen)),
 		ctrs: map[string]*sandbox{}, clients: map[string]*client.Client{}, stopPoll: make(chan struct{})}
-	for _, d := range []string{"cd/agent", "cd/c", "roots"} {
+	for _, d := range []string{"cd/agent", "cd/c", "cd/juju", "roots"} {
 		if err := os.MkdirAll(filepath.Join(p.dir, d), 0o755); err != nil {
 			return fmt.Errorf("cannot make pod directory: %w", err)
+		}
+	}
+	if l.charm.Charm != nil {
+		if err := p.layCharm(); err != nil {
+			return err
 		}
 	}
 	for i, name := range l.charm.ContainerNames() {
@@ -127,7 +139,15 @@ func (p *pod) introduce() {
 		return
 	}
 	u := p.u
-	if err := p.agent.Introduce(!u.known); err != nil {
+	introduce := func() error { return p.agent.Introduce(!u.known) }
+	if p.l.charm.Charm != nil {
+		if u.state == nil {
+			st := p.l.initialState(u.id)
+			u.state = &st
+		}
+		introduce = func() error { return p.agent.IntroduceCharm(!u.known, *u.state) }
+	}
+	if err := introduce(); err != nil {
 		if !p.gone() {
 			p.l.Failf("cannot introduce %s: %v", u.id, err)
 		}

@@ -49,6 +49,9 @@ func (s *sandbox) command() []string {
 		"--info-fd", "3",
 	}
 	if s.name == spec.CharmContainer {
+		if p.l.charm.Charm != nil {
+			args = append(args, p.charmBinds()...)
+		}
 		args = append(args,
 			"--ro-bind", p.l.bins.CharmAgent, "/charm/agent/charm-agent",
 			"--bind", filepath.Join(p.dir, "cd", "c"), spec.CharmContainersDir,
@@ -99,6 +102,14 @@ func (s *sandbox) makeRoot() error {
 	for _, d := range dirs {
 		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
 			return err
+		}
+	}
+	if s.name == spec.CharmContainer && s.pod.l.charm.Charm != nil {
+		// A real charm's Python is this machine's, under /usr.
+		for link, target := range usrLinks {
+			if err := os.Symlink(target, filepath.Join(s.root, link)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := os.Chmod(filepath.Join(s.root, "tmp"), 0o1777|os.ModeSticky); err != nil {

@@ -1,0 +1,66 @@
+Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
+
+  The reference charm (fixtures/charms/snappass) is Python with ops 3.9:
+  tandem runs its dispatch in the charm container with Juju 3.6's
+  environment and hook tools, in Juju's hook order, against real Pebble.
+  These scenarios need the real-charm capability (local for now).
+
+  Background:
+    Given the charm in "../fixtures/charms/snappass"
+
+  Scenario: deployed, it goes through Juju's hook order to active
+    When the charm is deployed
+    Then the unit's status is "active" with message "serving on 5000" within 20s
+    And the charm received these events:
+      """
+      install
+      snappass-peers-relation-created
+      leader-elected
+      config-changed
+      start
+      redis-pebble-ready
+      snappass-pebble-ready
+      """
+    And service "redis" in "redis" is active
+    And service "snappass" in "snappass" is active
+    And port 5000 is listening in the pod
+    And the workload version is "1.6.0"
+    And the unit's opened ports are "5000/tcp"
+    And the charm logged "Redis is up (its layer added 1 times in this pod)"
+
+  Scenario: config set before the deploy, and changed after it
+    Given the charm's config "port" is "5002"
+    When the charm is deployed
+    Then the unit's status is "active" with message "serving on 5002" within 20s
+    When the operator sets config "port" to "5003"
+    Then the unit's status is "active" with message "serving on 5003" within 10s
+    And the charm received "config-changed" 2 times
+    And port 5003 is listening in the pod within 5s
+    And the unit's opened ports are "5003/tcp"
+
+  Scenario: an action's results, and an action that fails
+    When the charm is deployed
+    And the operator runs action "get-url"
+    Then the action completed
+    And the action's result "url" is "http://127.0.0.1:5000"
+    When the operator runs action "get-url" with params:
+      """
+      scheme: gopher
+      """
+    Then the action failed with message "no such scheme: gopher"
+
+  Scenario: a killed workload container comes back, and the charm re-adds its layer
+    When the charm is deployed
+    Then service "redis" in "redis" is active within 20s
+    When container "redis" is killed
+    Then the charm received "redis-pebble-ready" 2 times within 20s
+    And service "redis" in "redis" is active within 10s
+    And the charm logged "Redis is up (its layer added 2 times in this pod)" within 10s
+
+  Scenario: the charm container restarted: start, then pebble-ready for every container; stored state survives
+    When the charm is deployed
+    Then the unit's status is "active" within 20s
+    When container "charm" is killed
+    Then the charm received "start" 2 times within 20s
+    And the charm received "snappass-pebble-ready" 2 times within 20s
+    And the charm logged "Redis is up (its layer added 2 times in this pod)" within 10s

@@ -1,0 +1,280 @@
+package steps
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-harness/tandem/internal/charms"
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
+)
+
+// The steps for a charm author's own charm: tandem plays Juju's controller
+// (config, actions) and checks what Juju would show (status, version,
+// ports, the charm's log).
+
+// withMessage is a status message, in double or single quotes.
+const withMessage = `(?: with message (?:"([^"]*)"|'([^']*)'))?`
+
+const (
+	groupYourCharm       = "Your charm"
+	groupYourCharmChecks = "Your charm's checks"
+)
+
+func yourCharmPhrases() []Phrase {
+	g := groupYourCharm
+	return []Phrase{
+		{Group: g, Pattern: `^the charm in "([^"]*)"$`,
+			Example: `Given the charm in "../fixtures/charms/snappass"`,
+			Help: "The charm under test is your own: a charm directory (metadata.yaml or charmcraft.yaml, src/, requirements.txt, dispatch) or a packed .charm, " +
+				"relative to the feature file. Its metadata gives the application, containers and storage; its requirements go into a venv cached by their hash. " +
+				"Needs the real-charm capability (local).",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.beforeDeploy("declare the charm"); err != nil {
+					return err
+				}
+				if s.charm.App != "" {
+					return fmt.Errorf("the scenario already declared charm %q", s.charm.App)
+				}
+				path := a[0]
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(filepath.Dir(s.uri), path)
+				}
+				c, err := charms.Open(path)
+				if err != nil {
+					return err
+				}
+				s.charm = spec.CharmSpec{App: c.Meta.Name, Charm: c}
+				for _, name := range c.Meta.ContainerNames() {
+					s.charm.Containers = append(s.charm.Containers, spec.Container{Name: name, Mounts: c.Meta.Containers[name].Mounts})
+				}
+				for _, st := range c.Meta.Storage {
+					s.charm.Storage = append(s.charm.Storage, spec.Storage{Name: st, Size: "1Gi"})
+				}
+				s.unit = spec.NewUnitID(c.Meta.Name, 0)
+				return nil
+			}},
+		{Group: g, Pattern: `^the charm's config "([^"]*)" is "([^"]*)"$`,
+			Example: `And the charm's config "port" is "5001"`,
+			Help:    "Config set before the deploy (juju deploy --config): typed by the charm's config.yaml.",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.realCharm()
+				if err != nil {
+					return err
+				}
+				if err := s.beforeDeploy("set config before the deploy"); err != nil {
+					return err
+				}
+				v, err := c.Meta.ConfigValue(a[0], a[1])
+				if err != nil {
+					return err
+				}
+				if c.Config == nil {
+					c.Config = map[string]any{}
+				}
+				c.Config[a[0]] = v
+				return nil
+			}},
+		{Group: g, Pattern: `^the operator sets config "([^"]*)" to "([^"]*)"$`,
+			Example: `When the operator sets config "port" to "5002"`,
+			Help:    "juju config: every unit gets config-changed.",
+			run: func(s *scenario, a []string, _ string) error {
+				op, c, err := s.operator()
+				if err != nil {
+					return err
+				}
+				v, err := c.Meta.ConfigValue(a[0], a[1])
+				if err != nil {
+					return err
+				}
+				return op.SetConfig(map[string]any{a[0]: v})
+			}},
+		{Group: g, Pattern: `^the operator runs action "([^"]*)"$`,
+			Example: `When the operator runs action "get-url"`,
+			Help:    "juju run: the action runs on the unit, after the hooks queued before it, and the step waits for it to end (its outcome is checked after).",
+			run: func(s *scenario, a []string, _ string) error { return s.runAction(a[0], "") }},
+		{Group: g, Pattern: `^the operator runs action "([^"]*)" with params:$`,
+			Example: "When the operator runs action \"get-url\" with params:\n  \"\"\"\n  scheme: https\n  \"\"\"",
+			Help:    "juju run with parameters, as YAML.",
+			run: func(s *scenario, a []string, doc string) error { return s.runAction(a[0], doc) }},
+	}
+}
+
+func yourCharmCheckPhrases() []Phrase {
+	g := groupYourCharmChecks
+	return []Phrase{
+		{Group: g, Pattern: `^the unit's status is "([^"]*)"` + withMessage + within + `$`,
+			Example: `Then the unit's status is "active" with message "serving on 5000" within 10s`,
+			Help:    "The unit's workload status as juju status shows it; \"error\" while a hook fails (message 'hook failed: \"install\"').",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.unitCheck(a[3], func(v spec.UnitView) error {
+					st := v.UnitStatus
+					if v.Error != "" {
+						st = spec.Status{Status: "error", Message: v.Error}
+					}
+					return statusIs("the unit's", st, a[0], a[1]+a[2])
+				})
+			}},
+		{Group: g, Pattern: `^the application's status is "([^"]*)"` + withMessage + within + `$`,
+			Example: `Then the application's status is "active"`,
+			Help:    "The application's status, as the leader set it.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.unitCheck(a[3], func(v spec.UnitView) error { return statusIs("the application's", v.AppStatus, a[0], a[1]+a[2]) })
+			}},
+		{Group: g, Pattern: `^the workload version is "([^"]*)"` + within + `$`,
+			Example: `Then the workload version is "7.0.15"`,
+			Help:    "What the charm set with application-version-set.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.unitCheck(a[1], func(v spec.UnitView) error {
+					if v.Version != a[0] {
+						return fmt.Errorf("the workload version of %s is %q, want %q", s.unit, v.Version, a[0])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the unit's opened ports are "([^"]*)"` + within + `$`,
+			Example: `Then the unit's opened ports are "5000/tcp"`,
+			Help:    "The ports the charm opened, comma-separated (\"\" for none).",
+			run: func(s *scenario, a []string, _ string) error {
+				want := strings.Split(a[0], ",")
+				if a[0] == "" {
+					want = nil
+				}
+				return s.unitCheck(a[1], func(v spec.UnitView) error {
+					if !slices.Equal(v.Ports, want) {
+						return fmt.Errorf("the opened ports of %s are %q, want %q", s.unit, strings.Join(v.Ports, ","), a[0])
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm logged "([^"]*)"` + within + `$`,
+			Example: `Then the charm logged "Redis is up" within 10s`,
+			Help:    "A line the charm logged (ops' logging goes through juju-log), containing the text.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.unitCheck(a[1], func(v spec.UnitView) error {
+					for _, l := range v.Logs {
+						if strings.Contains(l.Message, a[0]) {
+							return nil
+						}
+					}
+					return fmt.Errorf("the charm of %s logged nothing containing %q (%d lines)", s.unit, a[0], len(v.Logs))
+				})
+			}},
+		{Group: g, Pattern: `^the action (completed|failed)(?: with message "([^"]*)")?$`,
+			Example: `Then the action failed with message "no such scheme"`,
+			Help:    "How the last action ended; a failure's message is what the charm gave event.fail(), or the exit status.",
+			run: func(s *scenario, a []string, _ string) error {
+				res, err := s.lastAction()
+				if err != nil {
+					return err
+				}
+				if res.Status != a[0] {
+					return fmt.Errorf("the action %s %s (message %q), want %s", res.Name, res.Status, res.Message, a[0])
+				}
+				if a[1] != "" && res.Message != a[1] {
+					return fmt.Errorf("the action %s failed with message %q, want %q", res.Name, res.Message, a[1])
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^the action's result "([^"]*)" is "([^"]*)"$`,
+			Example: `Then the action's result "url" is "http://127.0.0.1:5000"`,
+			Help:    "One result the action set (event.set_results), a dotted key for a nested one.",
+			run: func(s *scenario, a []string, _ string) error {
+				res, err := s.lastAction()
+				if err != nil {
+					return err
+				}
+				var v any = res.Results
+				for _, k := range strings.Split(a[0], ".") {
+					m, ok := v.(map[string]any)
+					if !ok {
+						v = nil
+						break
+					}
+					v = m[k]
+				}
+				if v != a[1] {
+					return fmt.Errorf("the action %s's result %q is %v, want %q (results: %v)", res.Name, a[0], v, a[1], res.Results)
+				}
+				return nil
+			}},
+	}
+}
+
+func statusIs(whose string, st spec.Status, status, message string) error {
+	if st.Status != status || (message != "" && st.Message != message) {
+		return fmt.Errorf("%s status is %q with message %q, want %q%s", whose, st.Status, st.Message, status,
+			map[bool]string{true: fmt.Sprintf(" with message %q", message)}[message != ""])
+	}
+	return nil
+}
+
+func (s *scenario) realCharm() (*spec.RealCharm, error) {
+	if s.charm.Charm == nil {
+		return nil, fmt.Errorf("no charm of your own: start with Given the charm in \"<path>\"")
+	}
+	return s.charm.Charm, nil
+}
+
+// operator is the substrate as Juju's controller for the charm.
+func (s *scenario) operator() (substrate.CharmOperator, *spec.RealCharm, error) {
+	c, err := s.realCharm()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.afterDeploy(); err != nil {
+		return nil, nil, err
+	}
+	op, ok := s.sub.(substrate.CharmOperator)
+	if !ok {
+		return nil, nil, fmt.Errorf("the %s substrate cannot run a charm of your own (it lacks real-charm)", s.sub.Name())
+	}
+	return op, c, nil
+}
+
+func (s *scenario) unitCheck(withinArg string, cond func(spec.UnitView) error) error {
+	op, _, err := s.operator()
+	if err != nil {
+		return err
+	}
+	return s.eventually(withinArg, func() error {
+		v, err := op.UnitView(s.unit)
+		if err != nil {
+			return err
+		}
+		return cond(v)
+	})
+}
+
+func (s *scenario) runAction(name, params string) error {
+	op, c, err := s.operator()
+	if err != nil {
+		return err
+	}
+	if _, ok := c.Meta.Actions[name]; !ok {
+		return fmt.Errorf("the charm %s has no action %q (its actions.yaml)", c.Meta.Name, name)
+	}
+	var p map[string]any
+	if params != "" {
+		if err := yaml.Unmarshal([]byte(params), &p); err != nil {
+			return fmt.Errorf("cannot read the action's params: %v", err)
+		}
+	}
+	res, err := op.RunAction(s.unit, name, p)
+	if err != nil {
+		return err
+	}
+	s.action = &res
+	return nil
+}
+
+func (s *scenario) lastAction() (*spec.ActionResult, error) {
+	if s.action == nil {
+		return nil, fmt.Errorf("no action ran: add When the operator runs action \"<name>\" first")
+	}
+	return s.action, nil
+}

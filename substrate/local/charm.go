@@ -1,0 +1,178 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tandem-harness/tandem/internal/charmagent"
+	"github.com/tandem-harness/tandem/internal/charms"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// A real charm's charm container holds what Juju's does (JUJU-CONTRACT.md
+// §1.1): the charm dir on the charm-data volume at /var/lib/juju, the
+// hook tools linked to jujuc, and the agent running dispatch. Its Python
+// is this machine's (/usr read-only): the venv points at it.
+const (
+	jujuDir  = "/var/lib/juju"
+	jujucBin = "/charm/bin/jujuc"
+	// hookRetry is Juju's first hook retry delay (retrystrategy.go: 5 s,
+	// doubling to 5 min).
+	hookRetry, hookRetryLimit = 5 * time.Second, 5 * time.Minute
+)
+
+// prepareCharm readies a real charm for the run: its venv (built once).
+func (l *Local) prepareCharm(ctx context.Context, c *spec.RealCharm) error {
+	venv, err := charms.Venv(ctx, c, os.Stderr)
+	if err != nil {
+		return err
+	}
+	l.venv = venv
+	return nil
+}
+
+// initialState is what the controller holds for a new unit: the config
+// (defaults, then what the scenario set), leadership for the first unit,
+// and the peer relations.
+func (l *Local) initialState(id spec.UnitID) spec.UnitState {
+	c := l.charm.Charm
+	st := spec.UnitState{Name: string(id), Leader: id.Index() == 0, Config: map[string]any{}, Address: "127.0.0.1"}
+	for name, o := range c.Meta.Config {
+		st.Config[name] = o.Default
+	}
+	for name, v := range c.Config {
+		st.Config[name] = v
+	}
+	for i, ep := range sortedKeys(c.Meta.Peers) {
+		st.Relations = append(st.Relations, spec.Relation{ID: i, Endpoint: ep, RemoteApp: c.Meta.Name})
+	}
+	return st
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// unitDir is the unit's agent directory under /var/lib/juju.
+func (p *pod) unitDir() string {
+	return fmt.Sprintf("agents/unit-%s-%d", p.l.charm.App, p.u.id.Index())
+}
+
+// layCharm copies the charm into the pod's charm-data volume, as Juju
+// downloads it there for each new pod.
+func (p *pod) layCharm() error {
+	dir := filepath.Join(p.dir, "cd", "juju", p.unitDir(), "charm")
+	src := os.DirFS(p.l.charm.Charm.Dir)
+	if err := os.CopyFS(dir, src); err != nil {
+		return fmt.Errorf("cannot copy the charm into %s's pod: %w", p.u.id, err)
+	}
+	// The venv is bound over the charm's own (read-only, shared).
+	os.RemoveAll(filepath.Join(dir, "venv"))
+	return os.MkdirAll(filepath.Join(dir, "venv"), 0o755)
+}
+
+// charmAgentConfig is the agent's part for a real charm.
+func (p *pod) charmAgentConfig() *charmagent.CharmConfig {
+	base := filepath.Join(jujuDir, p.unitDir())
+	return &charmagent.CharmConfig{
+		Dir: filepath.Join(base, "charm"), ToolsDir: filepath.Join(jujuDir, "tools", filepath.Base(p.unitDir())),
+		Jujuc: jujucBin, Path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/charm/bin",
+		Meta: p.l.charm.Charm.Meta, RetryDelay: hookRetry, RetryLimit: hookRetryLimit,
+		OutputDir: filepath.Join(base, "hook-output"),
+	}
+}
+
+// charmBinds are the charm container's extra mounts for a real charm.
+func (p *pod) charmBinds() []string {
+	charmDir := filepath.Join(jujuDir, p.unitDir(), "charm")
+	return []string{
+		"--ro-bind", "/usr", "/usr",
+		"--ro-bind", p.l.bins.Jujuc, jujucBin,
+		"--bind", filepath.Join(p.dir, "cd", "juju"), jujuDir,
+		"--ro-bind", p.l.venv, filepath.Join(charmDir, "venv"),
+	}
+}
+
+// usrLinks are the merged-/usr links a Debian root has.
+var usrLinks = map[string]string{"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"}
+
+// terminate plays the pod's SIGTERM for a real charm: the stop hook runs
+// within the grace period (30 s), then the controller keeps what the unit
+// holds for the next pod.
+func (p *pod) terminate() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p.agent.Terminate(ctx)
+	if v, err := p.agent.Unit(); err == nil {
+		st := v.UnitState
+		p.u.state = &st
+	}
+}
+
+func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) {
+	p, err := l.livePod(id)
+	if err != nil {
+		return spec.UnitView{}, err
+	}
+	v, err := p.agent.Unit()
+	if err == nil {
+		st := v.UnitState
+		p.u.state = &st
+	}
+	return v, err
+}
+
+func (l *Local) SetConfig(values map[string]any) error {
+	if l.charm == nil || l.charm.Charm == nil {
+		return fmt.Errorf("cannot set config: no charm of its own is deployed")
+	}
+	l.Act(spec.Record{Type: spec.RecConfig, Message: fmt.Sprint(values)})
+	for _, u := range l.units {
+		p, err := l.livePod(u.id)
+		if err != nil {
+			return err
+		}
+		if err := p.agent.SetConfig(values); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Local) RunAction(id spec.UnitID, name string, params map[string]any) (spec.ActionResult, error) {
+	p, err := l.livePod(id)
+	if err != nil {
+		return spec.ActionResult{}, err
+	}
+	l.Act(spec.Record{Type: spec.RecRunAction, Unit: id, Message: name})
+	return p.agent.RunAction(context.Background(), name, params)
+}
+
+// livePod is the unit's pod, if it runs.
+func (l *Local) livePod(id spec.UnitID) (*pod, error) {
+	u, err := l.unit(id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	p := u.pod
+	l.mu.Unlock()
+	if p == nil || p.gone() {
+		return nil, fmt.Errorf("cannot reach %s: its pod is not running", id)
+	}
+	return p, nil
+}
