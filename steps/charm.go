@@ -111,6 +111,9 @@ func yourCharmCheckPhrases() []Phrase {
 			Example: `Then the unit's status is "active" with message "serving on 5000" within 10s`,
 			Help:    "The unit's workload status as juju status shows it; \"error\" while a hook fails (message 'hook failed: \"install\"').",
 			run: func(s *scenario, a []string, _ string) error {
+				if a[0] == "error" {
+					s.hooksChecked = true
+				}
 				return s.unitCheck(a[3], func(v spec.UnitView) error {
 					st := v.UnitStatus
 					if v.Error != "" {
@@ -161,7 +164,7 @@ func yourCharmCheckPhrases() []Phrase {
 							return nil
 						}
 					}
-					return fmt.Errorf("the charm of %s logged nothing containing %q (%d lines)", s.unit, a[0], len(v.Logs))
+					return fmt.Errorf("the charm of %s logged nothing containing %q", s.unit, a[0])
 				})
 			}},
 		{Group: g, Pattern: `^the action (completed|failed)(?: with message "([^"]*)")?$`,

@@ -63,6 +63,45 @@ var mustFail = []struct {
 	{"pods", "spread", `the units run on 1 different nodes`, `the units run on 2 nodes, want 1`},
 }
 
+// mustFailCharm is every scenario of testdata/mustfail-charm, which need a
+// charm of your own and so run on local (an integration test): the step
+// that must fail, and what its message must contain.
+var mustFailCharm = []struct {
+	file, scenario, step, message string
+}{
+	{"yourcharm", "unit status", `the unit's status is "blocked" within 1s`, `the unit's status is "active" with message "serving on 5000", want "blocked" (waited 1s)`},
+	{"yourcharm", "application status", `the application's status is "blocked"`, `the application's status is "unknown" with message "", want "blocked"`},
+	{"yourcharm", "workload version", `the workload version is "9.9" within 1s`, `the workload version of snappass/0 is "1.6.0", want "9.9" (waited 1s)`},
+	{"yourcharm", "opened ports", `the unit's opened ports are "80/tcp" within 1s`, `the opened ports of snappass/0 are "5000/tcp", want "80/tcp" (waited 1s)`},
+	{"yourcharm", "logged", `the charm logged "a line it never logs" within 1s`, `the charm of snappass/0 logged nothing containing "a line it never logs" (waited 1s)`},
+	{"yourcharm", "an action that failed", `the action completed`, `the action get-url failed (message "no such scheme: gopher"), want completed`},
+	{"yourcharm", "an action that completed", `the action failed with message "no such scheme"`, `the action get-url completed (message ""), want failed`},
+	{"yourcharm", "an action's result", `the action's result "url" is "http://example.com"`, `the action get-url's result "url" is http://127.0.0.1:5000, want "http://example.com"`},
+	{"unchecked", "a hook failed unchecked", `the unit's status is "active" with message "installed" within 40s`, "the charm's install hook failed on flaky/0, and no step checked it"},
+}
+
+// TestEveryCheckOfYourCharmHasAScenarioThatMustFail: each phrase of the
+// checks of a charm of your own is the failing step of a row of
+// mustFailCharm (TestEveryCheckOfYourCharmCanFail runs them on local).
+func TestEveryCheckOfYourCharmHasAScenarioThatMustFail(t *testing.T) {
+	for _, p := range steps.Vocabulary() {
+		if p.Group != "Your charm's checks" {
+			continue
+		}
+		re := regexp.MustCompile(p.Pattern)
+		found := false
+		for _, c := range mustFailCharm {
+			found = found || re.MatchString(c.step)
+		}
+		require.True(t, found, "no scenario of testdata/mustfail-charm must fail on %s", p.Pattern)
+	}
+	for _, c := range mustFailCharm {
+		data, err := readFile("testdata/mustfail-charm/" + c.file + ".feature")
+		require.NoError(t, err)
+		require.Contains(t, data, c.step, "%s.feature", c.file)
+	}
+}
+
 // TestEveryCheckCanFail runs testdata/mustfail on sim: each scenario must
 // fail with its message.
 func TestEveryCheckCanFail(t *testing.T) {

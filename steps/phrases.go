@@ -307,7 +307,7 @@ func deployPhrases() []Phrase {
 				if err := s.sub.Deploy(s.ctx, &s.charm, units, nodes); err != nil {
 					return err
 				}
-				s.deployed = true
+				s.deployed, s.units = true, units
 				if a[2] != "" {
 					return nil
 				}

@@ -74,6 +74,10 @@ type scenario struct {
 	exec        *spec.ExecResult
 	action      *spec.ActionResult // the last action the operator ran
 	uri         string             // the feature file, for paths relative to it
+	units       int                // how many units were deployed
+	// hooksChecked: a step looked at how the charm's hooks went, so a
+	// failed one is not a surprise.
+	hooksChecked bool
 	failedNode  string
 	nodeBefore  string
 	// at is the instant on the substrate's clock a check without
@@ -126,7 +130,10 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		if k, ok := s.sub.(substrate.LogKeeper); ok && stepErr != nil && s.cfg.Artifacts != "" {
 			k.KeepLogs(filepath.Join(s.cfg.Artifacts, artifactName(pickle)+".logs"))
 		}
-		if cerr := s.sub.Close(); cerr != nil {
+		if stepErr == nil && s.charm.Charm != nil && s.deployed && !s.hooksChecked {
+			err = s.uncheckedHookFailure()
+		}
+		if cerr := s.sub.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("cannot tear down: %w", cerr)
 		}
 		substrate.Forget(s.sub)
@@ -289,6 +296,26 @@ func (s *scenario) eventually(within string, cond func() error) error {
 		return nil
 	}
 	return fmt.Errorf("%v (waited %s)", last, d)
+}
+
+// uncheckedHookFailure is the first hook of a charm of your own that
+// failed when no step expected one: the scenario fails with its traceback.
+func (s *scenario) uncheckedHookFailure() error {
+	s.catchUp()
+	for i := 0; i < s.units; i++ {
+		unit := spec.NewUnitID(s.charm.App, i)
+		events, err := s.sub.Events(unit)
+		if err != nil {
+			continue
+		}
+		for _, e := range events {
+			if len(e.Errors) > 0 {
+				return fmt.Errorf("the charm's %s hook failed on %s, and no step checked it (say so with: Then the charm's %q handler failed with \"...\"):\n%s",
+					e.Name, unit, e.Name, strings.Join(e.Errors, "\n"))
+			}
+		}
+	}
+	return nil
 }
 
 // catchUp brings the substrate's observation streams up to now.
