@@ -32,11 +32,12 @@ Feature: Containers, pods and nodes come back; the charm is told
     And the workload recorded 2 starts of "srv" in "app" within 5s
 
   @R3.5 @needs-container-restart
-  Scenario: the charm container restarting makes every workload pebble-ready again
+  Scenario: the charm container restarting runs start again, and makes every workload pebble-ready again
     When the charm is deployed
     Then the charm received "app-pebble-ready" 1 time within 20s
     When container "charm" is killed
     Then container "charm" has restarted 1 time within 30s
+    And the charm received "start" 2 times within 15s
     And the charm received "app-pebble-ready" 2 times within 15s
 
   @R3.6 @R2.5 @needs-pod-delete

@@ -518,7 +518,10 @@ func (a *charmAgent) start() {
 func (a *charmAgent) introduce() {
 	u := a.pod.u
 	if u.known && a.pod.introduced() {
-		return // the charm container restarted: no lifecycle (R3.5)
+		// The charm container restarted: the uniter sees a reboot and
+		// runs start again (R3.5); the poll then finds every workload.
+		a.fire(spec.EventStart, "")
+		return
 	}
 	if !u.known {
 		u.known = true
