@@ -27,9 +27,6 @@ func CheckAction(cs *spec.CharmSpec, a spec.Action, earlier ...spec.Action) erro
 // Compare replays a real run's trace into the model and compares the two:
 // the disagreements, and both timelines side by side when there are any.
 func Compare(run *spec.Trace) ([]Disagreement, string, error) {
-	if realCharm(run) {
-		return nil, "", nil // see Uncounted
-	}
 	model, err := simulator.Replay(run)
 	if err != nil {
 		return nil, "", err
@@ -44,19 +41,4 @@ func Compare(run *spec.Trace) ([]Disagreement, string, error) {
 // Uncounted says what of a run the comparison cannot count as the
 // platform agreeing with the model: what tandem played itself there, and
 // what the model takes from the run.
-func Uncounted(run *spec.Trace) []string {
-	if realCharm(run) {
-		return []string{"anything: the run is of a charm's own code, which the model does not yet replay"}
-	}
-	return simulator.Uncounted(run)
-}
-
-// realCharm says whether the run deployed a charm author's own charm.
-func realCharm(run *spec.Trace) bool {
-	for _, r := range run.Records {
-		if r.Type == spec.RecDeploy && r.Spec != nil && r.Spec.Charm != nil {
-			return true
-		}
-	}
-	return false
-}
+func Uncounted(run *spec.Trace) []string { return simulator.Uncounted(run) }

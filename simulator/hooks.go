@@ -17,6 +17,8 @@ import (
 type hookQueue struct {
 	pending []spec.Event
 	busy    bool
+	// retries counts a failing hook's retries, for Juju's back-off.
+	retries int
 }
 
 // fire queues an event for the charm; it runs now if no hook is running.
@@ -38,7 +40,12 @@ func (a *charmAgent) nextHook() {
 	a.hooks.busy = true
 	u := a.pod.u
 	ev.At = u.m.Clock.Now()
-	u.observe(spec.Record{Type: spec.RecEvent, Message: ev.Name, Key: ev.Key})
+	rec := spec.Record{Type: spec.RecEvent, Message: ev.Name, Key: ev.Key}
+	if u.m.yourCharm() && u.hookFails(ev.Name) {
+		rec.State = spec.HookFailed
+		ev.Exit = 1
+	}
+	u.observe(rec)
 	var acts []spec.Action
 	for _, h := range u.m.spec.HandlersFor(ev.Name) {
 		acts = append(acts, h.Actions...)
@@ -84,7 +91,28 @@ func (a *charmAgent) endHook(ev *spec.Event, act spec.Action, err error) {
 		ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %v", act, err))
 	}
 	a.pod.u.events = append(a.pod.u.events, *ev)
+	if ev.Exit != 0 {
+		a.retry(*ev)
+		return
+	}
+	a.hooks.retries = 0
 	a.nextHook()
+}
+
+// retry runs a failed hook again after Juju's back-off; the unit is in
+// error meanwhile, and later events wait.
+func (a *charmAgent) retry(ev spec.Event) {
+	delay := min(hookRetryDelay<<a.hooks.retries, hookRetryLimit)
+	a.hooks.retries++
+	gen, pgen := a.gen, a.pod.gen
+	a.pod.u.after(delay, func() {
+		if a.gen != gen || !a.pod.alive(pgen) || !a.up {
+			return
+		}
+		ev.Exit, ev.Errors = 0, nil
+		a.hooks.pending = append([]spec.Event{ev}, a.hooks.pending...)
+		a.nextHook()
+	})
 }
 
 func (a *charmAgent) change(container, id string) *change {

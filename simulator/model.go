@@ -34,6 +34,9 @@ type Model struct {
 	// spread, a real one weighs more, and a node fault must hit the same
 	// units in both.
 	placed map[spec.UnitID][]string
+	// hookOutcomes is, when replaying a run of a charm of your own,
+	// whether each run of each hook succeeded there.
+	hookOutcomes map[spec.UnitID]map[string][]bool
 	// podspec is where DeployPodspec put the operator and workload pods.
 	podspec *[2]string
 }
@@ -325,6 +328,7 @@ func (m *Model) DeletePod(id spec.UnitID) error {
 	if u.pod == nil {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
 	}
+	m.stopBeforeDelete(u)
 	m.removePod(u)
 	m.Clock.AfterFunc(m.profile.PodRecreate, func() {
 		if u.pod == nil {

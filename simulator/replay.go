@@ -7,9 +7,10 @@ import (
 )
 
 // Replay gives the model's prediction for a trace: the scenario's actions
-// (not the charm's: the model runs its own handlers) applied at the same
-// offsets, under the trace's timing profile and seed. A trace the model
-// wrote replays to itself.
+// (not the declared charm's: the model runs its own handlers; but a charm
+// of your own's Pebble calls, which the model cannot make itself) applied
+// at the same offsets, under the trace's timing profile and seed. A trace
+// the model wrote replays to itself.
 func Replay(t *spec.Trace) (*spec.Trace, error) {
 	m, err := New(t.Header.Profile, t.Header.Seed)
 	if err != nil {
@@ -17,6 +18,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	}
 	m.observed = ObservedPodTimes(t)
 	m.placed = ObservedPlacements(t)
+	m.hookOutcomes = ObservedHookOutcomes(t)
 	for i, r := range t.Records {
 		if r.Type == spec.RecAnswer && r.Kind == spec.KindObservation {
 			// A query the scenario made is asked of the model at the same
@@ -28,6 +30,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 			continue
 		}
 		if r.Kind != spec.KindAction || r.Source == spec.SourceCharm {
+			// The declared charm's calls: the model's handlers make them.
 			continue
 		}
 		m.Clock.RunUntil(r.At)
@@ -59,6 +62,14 @@ func (m *Model) apply(r spec.Record) error {
 		if r.Action == nil {
 			return fmt.Errorf("pebble record has no action")
 		}
+		if r.Source == spec.SourceYourCharm {
+			u, err := m.Unit(r.Unit)
+			if err != nil {
+				return err
+			}
+			_, err = u.do(spec.SourceYourCharm, *r.Action)
+			return err
+		}
 		if r.Action.Kind == spec.ActExec {
 			_, err := m.Exec(r.Unit, r.Action.Container, r.Action.Command)
 			return err
@@ -87,6 +98,10 @@ func (m *Model) apply(r spec.Record) error {
 	case spec.RecEnd:
 		m.End()
 		return nil
+	case spec.RecConfig:
+		return m.SetConfig(r.Message)
+	case spec.RecRunAction:
+		return m.RunAction(r.Unit, r.Message)
 	}
 	return fmt.Errorf("unknown action record type %q", r.Type)
 }

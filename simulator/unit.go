@@ -526,6 +526,9 @@ func (a *charmAgent) introduce() {
 	if !u.known {
 		u.known = true
 		a.fire(spec.EventInstall, "")
+		for _, ev := range u.m.peerEvents() {
+			a.fire(ev, "")
+		}
 		if u.id.Index() == 0 {
 			a.fire(spec.EventLeaderElected, "")
 		}

@@ -175,7 +175,7 @@ func TestCharmContainerRestart(t *testing.T) {
 	n := len(h.events())
 	require.NoError(t, h.m.KillContainer(h.u.id, spec.CharmContainer))
 	h.sleep(10 * time.Second)
-	require.Equal(t, []string{"a-pebble-ready", "b-pebble-ready"}, h.events()[n:], "boot ids are forgotten; no lifecycle")
+	require.Equal(t, []string{"start", "a-pebble-ready", "b-pebble-ready"}, h.events()[n:], "start again (the uniter sees a reboot), then boot ids are forgotten")
 }
 
 func TestLivenessProbeRestarts(t *testing.T) {

@@ -193,7 +193,18 @@ type Event struct {
 	// Running marks the event whose hook runs now: the agent lists it
 	// before it ends, without its outcome.
 	Running bool `json:"running,omitempty"`
+	// Exit is a charm of your own's hook's exit code: not 0, the hook
+	// failed, and Juju retries it.
+	Exit int `json:"exit,omitempty"`
 }
+
+// States of an event record: a hook (of a charm of your own) that exited
+// non-zero; an event the agent had queued, not yet run, when the scenario
+// ended (the platform decided it: it counts in the event sequence).
+const (
+	HookFailed  = "failed"
+	EventQueued = "queued"
+)
 
 // ActionEvent is the event of an action, as ops names it (<name>_action
 // in Python; <name>-action here, as Juju's hook names are).

@@ -109,6 +109,10 @@ type Record struct {
 const (
 	SourceScenario = "scenario"
 	SourceCharm    = "charm"
+	// SourceYourCharm is a charm of your own's Pebble call, as the charm
+	// agent's proxy saw it: the model replays it, having no handlers to
+	// run for that charm.
+	SourceYourCharm = "your-charm"
 )
 
 // Trace is a whole trace in memory.

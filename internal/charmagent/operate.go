@@ -67,7 +67,7 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 	// within the pod's grace period.
 	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) {
 		finished := make(chan struct{})
-		a.queue <- work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventStop}, finished: finished}
+		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventStop}, finished: finished})
 		select {
 		case <-finished:
 			fmt.Fprintln(w, `{}`)
@@ -99,8 +99,8 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 		id := make([]byte, 4)
 		rand.Read(id)
 		done := make(chan ActionResult, 1)
-		a.queue <- work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
-			action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: req.Params}, done: done}
+		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
+			action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: req.Params}, done: done})
 		select {
 		case res := <-done:
 			json.NewEncoder(w).Encode(res)
@@ -126,6 +126,7 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			ev.Errors = []string{err.Error()}
 		case r.code != 0:
 			ev.Errors = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}
+			ev.Exit = r.code
 		}
 		if w.action != nil {
 			ev.Errors = nil // an action's failure is the action's, not the unit's

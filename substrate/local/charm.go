@@ -19,6 +19,9 @@ import (
 const (
 	jujuDir  = "/var/lib/juju"
 	jujucBin = "/charm/bin/jujuc"
+	// realSocketsDir is where a real charm's agent reaches the workloads'
+	// own Pebble sockets, behind the proxies it serves the charm.
+	realSocketsDir = "/charm/workloads"
 	// hookRetry is Juju's first hook retry delay (retrystrategy.go: 5 s,
 	// doubling to 5 min).
 	hookRetry, hookRetryLimit = 5 * time.Second, 5 * time.Minute

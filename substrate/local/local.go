@@ -362,6 +362,11 @@ func (l *Local) Close() error {
 	l.closed = true
 	l.mu.Unlock()
 	l.Act(spec.Record{Type: spec.RecEnd})
+	for _, u := range l.units {
+		if p := u.pod; p != nil && !p.gone() {
+			l.EndQueue(p.agent, u.id)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, u := range l.units {
 		if u.pod != nil {

@@ -63,6 +63,7 @@ func (p *pod) agentConfig() charmagent.Config {
 	}
 	if p.l.charm.Charm != nil {
 		cfg.Charm = p.charmAgentConfig()
+		cfg.SocketDir, cfg.ProxyDir = realSocketsDir, spec.CharmContainersDir
 	}
 	return cfg
 }
@@ -74,7 +75,7 @@ func (l *Local) startPod(u *unit) error {
 	u.gen++
 	p := &pod{l: l, u: u, gen: u.gen, dir: filepath.Join(l.dir, fmt.Sprintf("u%d", u.id.Index()), fmt.Sprintf("p%d", u.gen)),
 		ctrs: map[string]*sandbox{}, clients: map[string]*client.Client{}, stopPoll: make(chan struct{})}
-	for _, d := range []string{"cd/agent", "cd/c", "cd/juju", "roots"} {
+	for _, d := range []string{"cd/agent", "cd/c", "cd/juju", "cd/proxy", "roots"} {
 		if err := os.MkdirAll(filepath.Join(p.dir, d), 0o755); err != nil {
 			return fmt.Errorf("cannot make pod directory: %w", err)
 		}

@@ -52,9 +52,16 @@ func (s *sandbox) command() []string {
 		if p.l.charm.Charm != nil {
 			args = append(args, p.charmBinds()...)
 		}
+		workloads := spec.CharmContainersDir
+		if p.l.charm.Charm != nil {
+			// The charm's sockets are the agent's recording proxies; the
+			// workloads' own are where only the agent looks.
+			workloads = realSocketsDir
+			args = append(args, "--bind", filepath.Join(p.dir, "cd", "proxy"), spec.CharmContainersDir)
+		}
 		args = append(args,
 			"--ro-bind", p.l.bins.CharmAgent, "/charm/agent/charm-agent",
-			"--bind", filepath.Join(p.dir, "cd", "c"), spec.CharmContainersDir,
+			"--bind", filepath.Join(p.dir, "cd", "c"), workloads,
 			"--bind", filepath.Join(p.dir, "cd", "agent"), "/charm/agent-state",
 			"--", "/charm/bin/pebble", "run", "--http", ":38812", "--verbose")
 		return args

@@ -1,6 +1,7 @@
 package realpod
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/canonical/pebble/client"
 
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -111,11 +113,39 @@ func (r *Recorder) EventBegan(unit spec.UnitID, containers []string, e spec.Even
 	}
 }
 
-// EventEnded puts an event whose hook ended into the unit's log.
+// EventEnded puts an event whose hook ended into the unit's log; a failed
+// hook of a charm of your own is marked so in the trace, where the model
+// takes the outcome from.
 func (r *Recorder) EventEnded(unit spec.UnitID, e spec.Event) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.events[unit] = append(r.events[unit], e)
-	r.mu.Unlock()
+	if e.Exit == 0 {
+		return
+	}
+	for i := len(r.trace) - 1; i >= 0; i-- {
+		rec := &r.trace[i]
+		if rec.Type == spec.RecEvent && rec.Unit == unit && rec.At == e.At && rec.Message == e.Name {
+			rec.State = spec.HookFailed
+			return
+		}
+	}
+}
+
+// EndQueue records, at a scenario's end, the events a unit's agent had
+// queued and not yet run: Juju's agent decided on them, so they count in
+// the event sequence, as the model, whose hooks take no time, has run
+// them already.
+func (r *Recorder) EndQueue(agent *charmagent.Client, unit spec.UnitID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	queued, err := agent.Queue(ctx)
+	if err != nil {
+		return
+	}
+	for _, e := range queued {
+		r.Observe(spec.Record{Type: spec.RecEvent, Unit: unit, Message: e.Name, Key: e.Key, State: spec.EventQueued})
+	}
 }
 
 // Events is a unit's event log across its pods.

@@ -183,6 +183,9 @@ type eventPoll struct {
 	seen int
 	// began is the running hook's event, once it is in the trace.
 	began *spec.Event
+	// calls is how many of a charm of your own's Pebble calls are in the
+	// trace.
+	calls int
 }
 
 func (p *eventPoll) poll(ctx context.Context) {
@@ -192,6 +195,14 @@ func (p *eventPoll) poll(ctx context.Context) {
 		return
 	}
 	defer func() { <-p.busy }()
+	// The charm's calls first: a hook's calls come before it ends.
+	if calls, err := p.agent.Calls(ctx); err == nil {
+		for _, c := range calls[min(p.calls, len(calls)):] {
+			act := c.Action
+			p.r.record(spec.KindAction, spec.Record{At: c.At, Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: p.unit, Container: act.Container, Action: &act})
+		}
+		p.calls = len(calls)
+	}
 	events, err := p.agent.Events(ctx)
 	if err != nil {
 		return

@@ -1,0 +1,101 @@
+package simulator
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// What the model does for a charm of your own. It cannot run the charm's
+// code: a replay applies the charm's recorded Pebble calls at their
+// offsets, and takes from the run whether each hook exited 0, as it takes
+// pod start times. What it predicts is Juju's part: the hook order
+// (relation-created for the peers after install), config-changed for
+// `juju config`, an action's event, stop before a deleted pod goes, and a
+// failed hook retried alone with Juju's back-off (5 s, doubling, at most
+// 5 min: retrystrategy.go) while later events wait.
+
+// Juju's hook retry back-off.
+const (
+	hookRetryDelay = 5 * time.Second
+	hookRetryLimit = 5 * time.Minute
+)
+
+// yourCharm reports whether the deployed charm is a charm of your own.
+func (m *Model) yourCharm() bool { return m.spec != nil && m.spec.Charm != nil }
+
+// peerEvents are the relation-created events of a new unit's peers.
+func (m *Model) peerEvents() []string {
+	if !m.yourCharm() {
+		return nil
+	}
+	var out []string
+	for ep := range m.spec.Charm.Meta.Peers {
+		out = append(out, ep+"-relation-created")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SetConfig is `juju config`: every unit's charm gets config-changed.
+func (m *Model) SetConfig(values string) error {
+	m.fault(spec.Record{Type: spec.RecConfig, Message: values})
+	for _, u := range m.units {
+		if p := u.pod; p != nil && p.charm != nil && p.charm.up {
+			p.charm.fire(spec.EventConfigChanged, "")
+		}
+	}
+	return nil
+}
+
+// RunAction is `juju run`: the action's event on the unit's charm.
+func (m *Model) RunAction(id spec.UnitID, name string) error {
+	u, err := m.Unit(id)
+	if err != nil {
+		return err
+	}
+	m.fault(spec.Record{Type: spec.RecRunAction, Unit: id, Message: name})
+	if p := u.pod; p != nil && p.charm != nil && p.charm.up {
+		p.charm.fire(spec.ActionEvent(name), "")
+		return nil
+	}
+	return fmt.Errorf("cannot run action %s on %s: its charm is not up", name, id)
+}
+
+// stopBeforeDelete runs the stop hook of a charm of your own whose pod is
+// deleted: the pod's SIGTERM makes the uniter run it before it goes.
+func (m *Model) stopBeforeDelete(u *Unit) {
+	if p := u.pod; m.yourCharm() && p != nil && p.charm != nil && p.charm.up {
+		p.charm.fire(spec.EventStop, "")
+	}
+}
+
+// hookFails says whether this run of event on the unit exited non-zero in
+// the run replayed (its outcomes are consumed in order); a model that
+// replays nothing has every hook succeed.
+func (u *Unit) hookFails(event string) bool {
+	outcomes := u.m.hookOutcomes[u.id][event]
+	if len(outcomes) == 0 {
+		return false
+	}
+	u.m.hookOutcomes[u.id][event] = outcomes[1:]
+	return !outcomes[0]
+}
+
+// ObservedHookOutcomes reads, per unit and event, whether each run of the
+// event's hook succeeded, in order.
+func ObservedHookOutcomes(t *spec.Trace) map[spec.UnitID]map[string][]bool {
+	out := map[spec.UnitID]map[string][]bool{}
+	for _, r := range t.Records {
+		if r.Kind != spec.KindObservation || r.Type != spec.RecEvent {
+			continue
+		}
+		if out[r.Unit] == nil {
+			out[r.Unit] = map[string][]bool{}
+		}
+		out[r.Unit][r.Message] = append(out[r.Unit][r.Message], r.State != spec.HookFailed)
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package simulator
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+func yourCharmSpec() *spec.CharmSpec {
+	return &spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}},
+		Charm: &spec.RealCharm{Meta: spec.CharmMeta{Name: "demo", Peers: map[string]string{"replicas": "demo_replicas"}}}}
+}
+
+func eventsOf(u *Unit) []string {
+	var out []string
+	for _, e := range u.Events() {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// A charm of your own gets relation-created for its peers after install
+// (JUJU-CONTRACT.md §3), as a declared charm, which has no peers, does not.
+func TestYourCharmsPeersAreCreatedAfterInstall(t *testing.T) {
+	h := newHarness(t, testProfile(), yourCharmSpec())
+	h.m.Clock.Sleep(time.Second)
+	require.Equal(t, []string{"install", "replicas-relation-created", "leader-elected", "config-changed", "start", "app-pebble-ready"}, eventsOf(h.u))
+}
+
+// A hook the run saw fail is retried alone after 5 s, then 10 s, and the
+// events after it wait (Juju's retry strategy).
+func TestAFailedHookIsRetriedWithJujusBackoff(t *testing.T) {
+	m, err := New(testProfile(), 1)
+	require.NoError(t, err)
+	m.hookOutcomes = map[spec.UnitID]map[string][]bool{"demo/0": {"install": {false, false, true}}}
+	require.NoError(t, m.Deploy(yourCharmSpec(), 1, 1))
+	m.Clock.Sleep(time.Minute)
+	u := m.Units()[0]
+	require.Equal(t, []string{"install", "install", "install", "replicas-relation-created", "leader-elected", "config-changed", "start", "app-pebble-ready"}, eventsOf(u))
+	ev := u.Events()
+	require.Equal(t, 5*time.Second, ev[1].At-ev[0].At)
+	require.Equal(t, 10*time.Second, ev[2].At-ev[1].At)
+	var failed []string
+	for _, r := range m.Trace().Records {
+		if r.Type == spec.RecEvent && r.State == spec.HookFailed {
+			failed = append(failed, r.Message)
+		}
+	}
+	require.Equal(t, []string{"install", "install"}, failed)
+}
+
+// juju config and juju run are events; a deleted pod's charm gets stop.
+func TestConfigActionsAndStopOfYourCharm(t *testing.T) {
+	h := newHarness(t, testProfile(), yourCharmSpec())
+	h.m.Clock.Sleep(time.Second)
+	require.NoError(t, h.m.SetConfig("port=1"))
+	require.NoError(t, h.m.RunAction("demo/0", "backup"))
+	require.NoError(t, h.m.DeletePod("demo/0"))
+	require.Equal(t, []string{"install", "replicas-relation-created", "leader-elected", "config-changed", "start", "app-pebble-ready",
+		"config-changed", "backup-action", "stop"}, eventsOf(h.u))
+}
