@@ -44,19 +44,7 @@ func yourCharmPhrases() []Phrase {
 				if !filepath.IsAbs(path) {
 					path = filepath.Join(filepath.Dir(s.uri), path)
 				}
-				c, err := charms.Open(path)
-				if err != nil {
-					return err
-				}
-				s.charm = spec.CharmSpec{App: c.Meta.Name, Charm: c}
-				for _, name := range c.Meta.ContainerNames() {
-					s.charm.Containers = append(s.charm.Containers, spec.Container{Name: name, Mounts: c.Meta.Containers[name].Mounts})
-				}
-				for _, st := range c.Meta.Storage {
-					s.charm.Storage = append(s.charm.Storage, spec.Storage{Name: st, Size: "1Gi"})
-				}
-				s.unit = spec.NewUnitID(c.Meta.Name, 0)
-				return nil
+				return s.useCharm(path)
 			}},
 		{Group: g, Pattern: `^the charm's config "([^"]*)" is "([^"]*)"$`,
 			Example: `And the charm's config "port" is "5001"`,
@@ -206,6 +194,23 @@ func yourCharmCheckPhrases() []Phrase {
 				return nil
 			}},
 	}
+}
+
+// useCharm makes the scenario's charm a charm of your own.
+func (s *scenario) useCharm(path string) error {
+	c, err := charms.Open(path)
+	if err != nil {
+		return err
+	}
+	s.charm = spec.CharmSpec{App: c.Meta.Name, Charm: c}
+	for _, name := range c.Meta.ContainerNames() {
+		s.charm.Containers = append(s.charm.Containers, spec.Container{Name: name, Mounts: c.Meta.Containers[name].Mounts})
+	}
+	for _, st := range c.Meta.Storage {
+		s.charm.Storage = append(s.charm.Storage, spec.Storage{Name: st, Size: "1Gi"})
+	}
+	s.unit = spec.NewUnitID(c.Meta.Name, 0)
+	return nil
 }
 
 func statusIs(whose string, st spec.Status, status, message string) error {

@@ -38,6 +38,9 @@ type Config struct {
 	// OnResult, when set, hears each scenario's outcome (the CLI's
 	// summaries and skip reasons).
 	OnResult func(Result)
+	// Charm, when set, is a charm of your own every scenario runs, as if
+	// each began with Given the charm in "Charm".
+	Charm string
 }
 
 // Result is one scenario's outcome.
@@ -104,6 +107,9 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
 		}
 		// A scenario of your own charm needs a substrate that runs one.
+		if cfg.Charm != "" {
+			need = append(need, spec.CapRealCharm)
+		}
 		for _, st := range pickle.Steps {
 			if strings.HasPrefix(st.Text, `the charm in "`) && !slices.Contains(need, spec.CapRealCharm) {
 				need = append(need, spec.CapRealCharm)
@@ -118,6 +124,11 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			return ctx, err
 		}
 		s.sub = sub
+		if cfg.Charm != "" {
+			if err := s.useCharm(cfg.Charm); err != nil {
+				return ctx, fmt.Errorf("--charm: %w", err)
+			}
+		}
 		return ctx, nil
 	})
 	sc.After(func(ctx context.Context, pickle *godog.Scenario, stepErr error) (context.Context, error) {
@@ -127,7 +138,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		// err is what this hook finds wrong beyond the failed step, if any;
 		// the step's own error godog reports already.
 		var err error
-		if k, ok := s.sub.(substrate.LogKeeper); ok && stepErr != nil && s.cfg.Artifacts != "" {
+		if k, ok := s.sub.(substrate.LogKeeper); ok && (stepErr != nil || s.cfg.KeepAll) && s.cfg.Artifacts != "" {
 			k.KeepLogs(filepath.Join(s.cfg.Artifacts, artifactName(pickle)+".logs"))
 		}
 		if stepErr == nil && s.charm.Charm != nil && s.deployed && !s.hooksChecked {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"runtime"
 	"sort"
@@ -46,6 +47,8 @@ type runFlags struct {
 	// pass rate; load runs it beside a CPU hog on every core.
 	repeat int
 	load   bool
+	// charm is a charm of your own every scenario runs.
+	charm string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -63,6 +66,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&f.keep, "keep", false, "kind substrate: leave a cluster this run brings up, for the next run")
 	fs.IntVar(&f.repeat, "repeat", 1, "run the suite this many times and report each scenario's pass rate (a soak; failing traces are kept per run)")
 	fs.BoolVar(&f.load, "load", false, "run beside a CPU hog on every core, for as long as the run lasts (with --repeat, to find flakes that load brings out)")
+	fs.StringVar(&f.charm, "charm", "", "a charm of your own (a charm directory or a packed .charm) that every scenario runs, as if each began with: Given the charm in \"PATH\"")
 	registry := fs.String("registry", "", "kind substrate with --kubeconfig: push tandem's images to this registry (host[:port][/path]), which the cluster's nodes pull from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -76,6 +80,16 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 			return nil, fmt.Errorf("--registry is for a cluster named by --kubeconfig: tandem's own kind cluster has its images loaded into its nodes")
 		}
 		f.registry = r
+	}
+	if f.charm != "" {
+		abs, err := filepath.Abs(f.charm)
+		if err != nil {
+			return nil, fmt.Errorf("--charm: %w", err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("--charm %s: no such charm directory or .charm file", f.charm)
+		}
+		f.charm = abs
 	}
 	f.paths = fs.Args()
 	if len(f.paths) == 0 {
@@ -191,7 +205,7 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 	var res results
 	cfg := steps.Config{
 		Substrate: f.substrate, Seed: f.seed, RunID: newRunID(), Reference: f.reference,
-		Artifacts: artifacts, KeepAll: keepAll, OnResult: res.add,
+		Artifacts: artifacts, KeepAll: keepAll, OnResult: res.add, Charm: f.charm,
 	}
 	suite := godog.TestSuite{
 		Name:                "tandem",

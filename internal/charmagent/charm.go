@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/hooktools"
+	"github.com/tandem-harness/tandem/internal/hooktools/wire"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -108,25 +108,18 @@ func (u *unitAgent) begin(st *hooktools.Unit) {
 	}
 }
 
-// serveTools answers the hook tools on the agent's socket.
+// serveTools answers the hook tools on the agent's socket, each call in
+// the context of the hook that made it.
 func (u *unitAgent) serveTools(l net.Listener) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+hooktools.ToolPath, func(w http.ResponseWriter, r *http.Request) {
-		var req hooktools.Request
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			json.NewEncoder(w).Encode(hooktools.Result{Stderr: "ERROR cannot read the call: " + err.Error() + "\n", Code: 1})
-			return
-		}
+	wire.Serve(l, func(req wire.Request) wire.Result {
 		u.mu.Lock()
 		h := u.running[req.Context]
 		u.mu.Unlock()
 		if h == nil {
-			json.NewEncoder(w).Encode(hooktools.Result{Stderr: fmt.Sprintf("ERROR bad request: unknown context %q\n", req.Context), Code: 1})
-			return
+			return wire.Result{Stderr: fmt.Sprintf("ERROR bad request: unknown context %q\n", req.Context), Code: 1}
 		}
-		json.NewEncoder(w).Encode(h.Call(req.Tool, req.Args, req.Stdin))
+		return h.Call(req.Tool, req.Args, req.Stdin)
 	})
-	http.Serve(l, mux)
 }
 
 // ran is how a hook went: its exit code, and what it said of itself.

@@ -193,3 +193,75 @@ func TestAFailedHookIsRetriedAndItsEffectsDiscarded(t *testing.T) {
 	require.Equal(t, spec.Status{Status: "active", Message: "installed"}, u.UnitStatus)
 	require.Empty(t, u.Error)
 }
+
+// BenchmarkHookOverhead: what the agent adds to a hook beyond the charm's
+// own code: a config change queued, the environment built, dispatch run
+// (a shell script that exits at once) and its event logged. The README
+// reports the figure.
+func BenchmarkHookOverhead(b *testing.B) {
+	c := startBare(b, "#!/bin/sh\nexit 0\n")
+	waitEventsB(b, c, 4)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		require.NoError(b, c.SetConfig(map[string]any{"n": i}))
+		waitEventsB(b, c, 5+i)
+	}
+}
+
+// BenchmarkToolCall: one hook tool call, as ops makes it (a process of the
+// multi-call binary, which asks the agent over its socket): a hook of
+// 20 calls to is-leader, timed per call.
+func BenchmarkToolCall(b *testing.B) {
+	c := startBare(b, "#!/bin/sh\nn=0\nwhile [ $n -lt 20 ]; do is-leader --format=json >/dev/null || exit 1; n=$((n+1)); done\n")
+	waitEventsB(b, c, 4)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		require.NoError(b, c.SetConfig(map[string]any{"n": i}))
+		waitEventsB(b, c, 5+i)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*20), "µs/call")
+}
+
+// startBare runs the agent for a charm whose dispatch is the script.
+func startBare(b *testing.B, dispatch string) *charmagent.Client {
+	tmp := b.TempDir()
+	jujuc := filepath.Join(tmp, "jujuc")
+	out, err := exec.Command("go", "build", "-o", jujuc, "../../fixtures/jujuc").CombinedOutput()
+	require.NoError(b, err, "%s", out)
+	dir := filepath.Join(tmp, "agents", "unit-bare-0", "charm")
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "dispatch"), []byte(dispatch), 0o755))
+	cfg := charmagent.Config{Unit: "bare/0", Spec: spec.CharmSpec{App: "bare"}, Epoch: time.Now(),
+		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"),
+		Charm: &charmagent.CharmConfig{Dir: dir, ToolsDir: filepath.Join(tmp, "tools"), Jujuc: jujuc,
+			Path: "/usr/bin:/bin", Meta: spec.CharmMeta{Name: "bare"}, RetryDelay: time.Second, RetryLimit: time.Second}}
+	agent, err := charmagent.New(cfg)
+	require.NoError(b, err)
+	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { agent.Serve(ctx, l); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
+	require.NoError(b, c.IntroduceCharm(true, spec.UnitState{Name: "bare/0", Leader: true}))
+	return c
+}
+
+func waitEventsB(b *testing.B, c *charmagent.Client, n int) {
+	for {
+		events, err := c.Events(context.Background())
+		require.NoError(b, err)
+		count := 0
+		for _, e := range events {
+			if !e.Running {
+				require.Empty(b, e.Errors)
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}

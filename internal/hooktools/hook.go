@@ -1,6 +1,8 @@
 package hooktools
 
 import (
+	"github.com/tandem-harness/tandem/internal/hooktools/wire"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -50,11 +52,7 @@ func (h *Hook) Discard() {
 }
 
 // Result is what a tool printed and its exit code.
-type Result struct {
-	Stdout string `json:"stdout,omitempty"`
-	Stderr string `json:"stderr,omitempty"`
-	Code   int    `json:"code"`
-}
+type Result = wire.Result
 
 // tool is one hook tool: it reads its arguments and standard input, and
 // changes the hook's context.

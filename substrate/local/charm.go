@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
@@ -178,4 +179,25 @@ func (l *Local) livePod(id spec.UnitID) (*pod, error) {
 		return nil, fmt.Errorf("cannot reach %s: its pod is not running", id)
 	}
 	return p, nil
+}
+
+// KeepLogs keeps, for a charm of your own, each hook's stdout and stderr
+// (the agent writes them to the pod's charm-data volume), per unit.
+func (l *Local) KeepLogs(dir string) []string {
+	if l.charm == nil || l.charm.Charm == nil {
+		return nil
+	}
+	var kept []string
+	for _, u := range l.units {
+		p := u.pod
+		if p == nil || p.gone() {
+			continue
+		}
+		src := filepath.Join(p.dir, "cd", "juju", p.unitDir(), "hook-output")
+		dst := filepath.Join(dir, strings.ReplaceAll(string(u.id), "/", "-"))
+		if err := os.CopyFS(dst, os.DirFS(src)); err == nil {
+			kept = append(kept, dst)
+		}
+	}
+	return kept
 }
