@@ -84,11 +84,11 @@ func yourCharmPhrases() []Phrase {
 		{Group: g, Pattern: `^the operator runs action "([^"]*)"$`,
 			Example: `When the operator runs action "get-url"`,
 			Help:    "juju run: the action runs on the unit, after the hooks queued before it, and the step waits for it to end (its outcome is checked after).",
-			run: func(s *scenario, a []string, _ string) error { return s.runAction(a[0], "") }},
+			run:     func(s *scenario, a []string, _ string) error { return s.runAction(a[0], "") }},
 		{Group: g, Pattern: `^the operator runs action "([^"]*)" with params:$`,
 			Example: "When the operator runs action \"get-url\" with params:\n  \"\"\"\n  scheme: https\n  \"\"\"",
 			Help:    "juju run with parameters, as YAML.",
-			run: func(s *scenario, a []string, doc string) error { return s.runAction(a[0], doc) }},
+			run:     func(s *scenario, a []string, doc string) error { return s.runAction(a[0], doc) }},
 	}
 }
 

@@ -81,8 +81,8 @@ type scenario struct {
 	// hooksChecked: a step looked at how the charm's hooks went, so a
 	// failed one is not a surprise.
 	hooksChecked bool
-	failedNode  string
-	nodeBefore  string
+	failedNode   string
+	nodeBefore   string
 	// at is the instant on the substrate's clock a check without
 	// "within" is made at, when it is not now: the end of "D pass".
 	at time.Duration
