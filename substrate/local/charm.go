@@ -198,6 +198,15 @@ func (l *Local) KeepLogs(dir string) []string {
 		if err := os.CopyFS(dst, os.DirFS(src)); err == nil {
 			kept = append(kept, dst)
 		}
+		// What the charm logged (ops logs through juju-log, tracebacks
+		// included), as juju debug-log would show it.
+		if v, err := p.agent.Unit(); err == nil {
+			var b strings.Builder
+			for _, line := range v.Logs {
+				fmt.Fprintf(&b, "%s %s: %s\n", line.Hook, line.Level, line.Message)
+			}
+			os.WriteFile(filepath.Join(dst, "juju-log.txt"), []byte(b.String()), 0o644)
+		}
 	}
 	return kept
 }
