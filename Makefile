@@ -10,9 +10,9 @@ test:       ## every test, every substrate this machine can run
 bench:      ## the benchmarks the README reports (local, docker and kind need their set-up: scripts/setup-kind)
 	go test -run XXX -bench . -benchmem ./simulator/
 	go test -run XXX -bench SuiteOnSim ./cmd/tandem/
-	go test -p 1 -run XXX -bench . -benchtime 10x ./substrate/local/ ./substrate/docker/
-	go test -p 1 -run XXX -bench ClusterUp -benchtime 1x ./cmd/tandem/
-	go run ./cmd/tandem cluster up && go test -p 1 -run XXX -bench UnitReady -benchtime 5x ./cmd/tandem/; go run ./cmd/tandem cluster down
+	go test -tags integration -p 1 -run XXX -bench . -benchtime 10x ./substrate/local/ ./substrate/docker/ ./internal/charmagent/
+	go test -tags integration -p 1 -run XXX -bench ClusterUp -benchtime 1x ./cmd/tandem/
+	go run ./cmd/tandem cluster up && go test -tags integration -p 1 -run XXX -bench UnitReady -benchtime 5x ./cmd/tandem/; go run ./cmd/tandem cluster down
 
 steps-doc:  ## regenerate docs/steps.md
 	go run ./cmd/tandem steps --markdown > docs/steps.md
