@@ -64,3 +64,12 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     Then the charm received "start" 2 times within 20s
     And the charm received "snappass-pebble-ready" 2 times within 20s
     And the charm logged "Redis is up (its layer added 2 times in this pod)" within 10s
+
+  Scenario: a deleted pod: stop on the old pod, then upgrade-charm and the rest on the new one
+    When the charm is deployed
+    Then the unit's status is "active" within 20s
+    When the pod is deleted
+    Then the charm received "upgrade-charm" within 30s
+    And the unit's status is "active" with message "serving on 5000" within 20s
+    And the charm received "stop" 1 time
+    And the charm received "snappass-pebble-ready" 2 times within 10s

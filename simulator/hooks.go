@@ -91,6 +91,9 @@ func (a *charmAgent) endHook(ev *spec.Event, act spec.Action, err error) {
 		ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %v", act, err))
 	}
 	a.pod.u.events = append(a.pod.u.events, *ev)
+	if ev.Name == spec.EventStart && ev.Exit == 0 {
+		a.pod.started = true
+	}
 	if ev.Exit != 0 {
 		a.retry(*ev)
 		return
@@ -102,7 +105,10 @@ func (a *charmAgent) endHook(ev *spec.Event, act spec.Action, err error) {
 // retry runs a failed hook again after Juju's back-off; the unit is in
 // error meanwhile, and later events wait.
 func (a *charmAgent) retry(ev spec.Event) {
-	delay := min(hookRetryDelay<<a.hooks.retries, hookRetryLimit)
+	delay := hookRetryLimit
+	if a.hooks.retries < 7 { // 5 s << 6 is past the limit
+		delay = min(hookRetryDelay<<a.hooks.retries, hookRetryLimit)
+	}
 	a.hooks.retries++
 	gen, pgen := a.gen, a.pod.gen
 	a.pod.u.after(delay, func() {

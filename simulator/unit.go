@@ -56,6 +56,10 @@ type pod struct {
 	// charmData is the pod's emptyDir: one tree per workload container,
 	// mounted at /charm/container there (subPath charm/containers/<name>).
 	charmData map[string]*filesystem
+	// started: start ran in this pod (the uniter's state, on charm-data):
+	// a restarted charm container runs it again, and stop runs before the
+	// pod goes, only if so.
+	started bool
 }
 
 // container is one workload container of a pod, across its restarts.
@@ -519,8 +523,11 @@ func (a *charmAgent) introduce() {
 	u := a.pod.u
 	if u.known && a.pod.introduced() {
 		// The charm container restarted: the uniter sees a reboot and
-		// runs start again (R3.5); the poll then finds every workload.
-		a.fire(spec.EventStart, "")
+		// runs start again if it ran (R3.5); the poll then finds every
+		// workload.
+		if a.pod.started {
+			a.fire(spec.EventStart, "")
+		}
 		return
 	}
 	if !u.known {

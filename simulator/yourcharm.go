@@ -67,7 +67,7 @@ func (m *Model) RunAction(id spec.UnitID, name string) error {
 // stopBeforeDelete runs the stop hook of a charm of your own whose pod is
 // deleted: the pod's SIGTERM makes the uniter run it before it goes.
 func (m *Model) stopBeforeDelete(u *Unit) {
-	if p := u.pod; m.yourCharm() && p != nil && p.charm != nil && p.charm.up {
+	if p := u.pod; m.yourCharm() && p != nil && p.started && p.charm != nil && p.charm.up {
 		p.charm.fire(spec.EventStop, "")
 	}
 }

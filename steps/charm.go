@@ -100,7 +100,7 @@ func yourCharmCheckPhrases() []Phrase {
 			Help:    "The unit's workload status as juju status shows it; \"error\" while a hook fails (message 'hook failed: \"install\"').",
 			run: func(s *scenario, a []string, _ string) error {
 				if a[0] == "error" {
-					s.hooksChecked = true
+					s.checkedHook("*")
 				}
 				return s.unitCheck(a[3], func(v spec.UnitView) error {
 					st := v.UnitStatus

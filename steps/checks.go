@@ -477,7 +477,7 @@ func checkPhrases() []Phrase {
 				if err := s.afterDeploy(); err != nil {
 					return err
 				}
-				s.hooksChecked = true
+				s.checkedHook(a[0])
 				s.catchUp()
 				events, err := s.sub.Events(s.unit)
 				if err != nil {

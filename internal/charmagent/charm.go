@@ -2,6 +2,7 @@ package charmagent
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/hooktools"
@@ -53,8 +55,11 @@ type work struct {
 	action   *hooktools.Action
 	done     chan ActionResult
 	finished chan struct{} // closed once the hook ran, if set
-	relation int
-	remote   string
+	// relation is the relation of a relation hook, if inRelation; remote
+	// the unit it is about.
+	relation   int
+	inRelation bool
+	remote     string
 }
 
 // ActionResult is how an action went.
@@ -63,25 +68,28 @@ type ActionResult = spec.ActionResult
 // unitAgent is what a real charm needs of the agent: the unit's state the
 // hook tools read and change, the hook that runs, and its tools' socket.
 type unitAgent struct {
-	cfg     *CharmConfig
-	unit    spec.UnitID
-	store   *hooktools.Store
-	saved   string
-	socket  string
-	mu      sync.Mutex
-	running map[string]*hooktools.Hook // by context id
-	hooks   int                        // hooks run, to name their output files
+	cfg       *CharmConfig
+	unit      spec.UnitID
+	statePath string // the unit's state, on the charm-data volume
+	startedAt string // exists once start has run in this pod
+	socket    string
+	mu        sync.Mutex
+	st        *hooktools.Store           // nil until the unit is introduced
+	running   map[string]*hooktools.Hook // by context id
+	hooks     int                        // hooks run, to name their output files
+	saveMu    sync.Mutex
 }
 
 func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAgent, error) {
-	u := &unitAgent{cfg: cfg, unit: unit, saved: filepath.Join(stateDir, "unit.json"),
-		socket: filepath.Join(filepath.Dir(cfg.Dir), "agent.socket"), running: map[string]*hooktools.Hook{}}
-	if data, err := os.ReadFile(u.saved); err == nil {
+	u := &unitAgent{cfg: cfg, unit: unit, statePath: filepath.Join(stateDir, "unit.json"),
+		startedAt: filepath.Join(stateDir, "started"),
+		socket:    filepath.Join(filepath.Dir(cfg.Dir), "agent.socket"), running: map[string]*hooktools.Hook{}}
+	if data, err := os.ReadFile(u.statePath); err == nil {
 		var st hooktools.Unit
 		if err := json.Unmarshal(data, &st); err != nil {
-			return nil, fmt.Errorf("cannot read the unit's state %s: %w", u.saved, err)
+			return nil, fmt.Errorf("cannot read the unit's state %s: %w", u.statePath, err)
 		}
-		u.store = hooktools.NewStore(st)
+		u.st = hooktools.NewStore(st)
 	}
 	if err := os.MkdirAll(cfg.ToolsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot make the tools directory: %w", err)
@@ -100,12 +108,31 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 // begin takes the unit's state from the controller's introduction, unless
 // it has its own (the charm container restarted in a known pod).
 func (u *unitAgent) begin(st *hooktools.Unit) {
-	if u.store == nil && st != nil {
-		u.store = hooktools.NewStore(*st)
+	u.mu.Lock()
+	if u.st == nil && st != nil {
+		u.st = hooktools.NewStore(*st)
 	}
-	if u.store == nil {
-		u.store = hooktools.NewStore(hooktools.Unit{Name: string(u.unit)})
+	if u.st == nil {
+		u.st = hooktools.NewStore(hooktools.Unit{Name: string(u.unit)})
 	}
+	u.mu.Unlock()
+	// Kept at once: a charm container restarting before any hook ends
+	// still finds what the controller said.
+	u.save()
+}
+
+// store is the unit's state, nil before the introduction.
+func (u *unitAgent) store() *hooktools.Store {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.st
+}
+
+// hasStarted says whether start has run in this pod: the uniter runs it
+// again after a reboot, and stop before the pod goes, only if so.
+func (u *unitAgent) hasStarted() bool {
+	_, err := os.Stat(u.startedAt)
+	return err == nil
 }
 
 // serveTools answers the hook tools on the agent's socket, each call in
@@ -147,12 +174,16 @@ func (r ran) failure() string {
 
 // run runs one hook or action with Juju's environment, and applies what
 // its tools changed only if it exits 0.
-func (u *unitAgent) run(w *work) (ran, error) {
+func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 	name := w.ev.Name
 	if w.action != nil {
 		name = w.action.Name
 	}
-	h := u.store.Begin(name, w.action, w.relation, w.remote)
+	relation := hooktools.NoRelation
+	if w.inRelation {
+		relation = w.relation
+	}
+	h := u.store().Begin(name, w.action, relation, w.remote)
 	id := make([]byte, 16)
 	rand.Read(id)
 	ctxID := fmt.Sprintf("%s-%s-%s", u.unit, name, hex.EncodeToString(id))
@@ -172,7 +203,12 @@ func (u *unitAgent) run(w *work) (ran, error) {
 		return ran{}, nil
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(exe)
+	cmd := exec.CommandContext(ctx, exe)
+	// Its own process group, killed whole when the agent stops; a child
+	// that keeps the hook's output open does not keep the hook running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Dir = u.cfg.Dir
 	cmd.Env = u.env(w, ctxID, dispatchPath)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -190,6 +226,9 @@ func (u *unitAgent) run(w *work) (ran, error) {
 	if code == 0 {
 		h.Commit()
 		u.save()
+		if w.ev.Name == spec.EventStart && w.action == nil {
+			os.WriteFile(u.startedAt, nil, 0o644)
+		}
 	} else {
 		h.Discard()
 	}
@@ -236,8 +275,8 @@ func (u *unitAgent) env(w *work, ctxID, dispatchPath string) []string {
 	case strings.HasSuffix(w.ev.Name, "-pebble-check-failed"), strings.HasSuffix(w.ev.Name, "-pebble-check-recovered"):
 		env["JUJU_PEBBLE_CHECK_NAME"] = w.ev.Key
 	}
-	if w.relation != 0 || strings.Contains(w.ev.Name, "-relation-") {
-		for _, r := range u.store.Snapshot().Relations {
+	if w.inRelation {
+		for _, r := range u.store().Snapshot().Relations {
 			if r.ID == w.relation {
 				env["JUJU_RELATION"], env["JUJU_RELATION_ID"], env["JUJU_REMOTE_APP"] = r.Endpoint, r.Ref(), r.RemoteApp
 			}
@@ -261,13 +300,21 @@ func (u *unitAgent) env(w *work, ctxID, dispatchPath string) []string {
 // save keeps the unit's state on the charm-data volume: a restarted
 // charm container's agent takes it up again.
 func (u *unitAgent) save() {
-	data, err := json.Marshal(u.store.Snapshot())
+	u.saveMu.Lock()
+	defer u.saveMu.Unlock()
+	data, err := json.Marshal(u.store().Snapshot())
 	if err != nil {
 		return
 	}
-	tmp := u.saved + ".tmp"
-	if os.WriteFile(tmp, data, 0o644) == nil {
-		os.Rename(tmp, u.saved)
+	f, err := os.CreateTemp(filepath.Dir(u.statePath), "unit-*.json")
+	if err != nil {
+		return
+	}
+	_, err = f.Write(data)
+	if f.Close() == nil && err == nil {
+		os.Rename(f.Name(), u.statePath)
+	} else {
+		os.Remove(f.Name())
 	}
 }
 

@@ -28,132 +28,142 @@ type ConfigRequest struct {
 }
 
 // charmHandlers serves the controller's side of a real charm: its unit's
-// state, config changes and actions.
+// state, config changes, actions and the pod's termination.
 func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/unit", func(w http.ResponseWriter, r *http.Request) {
-		if a.unit.store == nil {
-			http.Error(w, "the unit is not introduced yet", http.StatusConflict)
-			return
+	mux.HandleFunc("GET /v1/unit", a.serveUnit)
+	mux.HandleFunc("POST /v1/config", a.serveConfig)
+	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) { a.serveTerminate(ctx, w, r) })
+	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) { a.serveAction(ctx, w, r) })
+}
+
+func (a *Agent) serveUnit(w http.ResponseWriter, r *http.Request) {
+	st := a.unit.store()
+	if st == nil {
+		http.Error(w, "the unit is not introduced yet", http.StatusConflict)
+		return
+	}
+	a.mu.Lock()
+	failed := a.failed
+	a.mu.Unlock()
+	view := UnitView{UnitState: st.Snapshot()}
+	if failed != "" {
+		view.Error = fmt.Sprintf("hook failed: %q", failed)
+	}
+	json.NewEncoder(w).Encode(view)
+}
+
+// serveConfig is `juju config`: the values change now (a hook running
+// keeps them: it commits only what it owns), and config-changed follows.
+func (a *Agent) serveConfig(w http.ResponseWriter, r *http.Request) {
+	var req ConfigRequest
+	st := a.unit.store()
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || st == nil {
+		http.Error(w, "cannot set config: bad request or unit not introduced", http.StatusBadRequest)
+		return
+	}
+	st.Update(func(u *hooktools.Unit) {
+		if u.Config == nil {
+			u.Config = map[string]any{}
 		}
-		a.mu.Lock()
-		failed := a.failed
-		a.mu.Unlock()
-		view := UnitView{UnitState: a.unit.store.Snapshot()}
-		if failed != "" {
-			view.Error = fmt.Sprintf("hook failed: %q", failed)
+		for k, v := range req.Values {
+			u.Config[k] = v
 		}
-		json.NewEncoder(w).Encode(view)
 	})
-	mux.HandleFunc("POST /v1/config", func(w http.ResponseWriter, r *http.Request) {
-		var req ConfigRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store == nil {
-			http.Error(w, "cannot set config: bad request or unit not introduced", http.StatusBadRequest)
-			return
-		}
-		a.unit.store.Update(func(u *hooktools.Unit) {
-			if u.Config == nil {
-				u.Config = map[string]any{}
-			}
-			for k, v := range req.Values {
-				u.Config[k] = v
-			}
-		})
-		a.unit.save()
-		a.enqueue(spec.EventConfigChanged, "")
+	a.unit.save()
+	a.enqueue(spec.EventConfigChanged, "")
+	fmt.Fprintln(w, `{}`)
+}
+
+// serveTerminate is the pod's SIGTERM: the uniter runs stop before the
+// pod goes, if start ran (caasunitterminationworker), and the controller
+// waits for it within the pod's grace period.
+func (a *Agent) serveTerminate(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	if !a.unit.hasStarted() {
 		fmt.Fprintln(w, `{}`)
-	})
-	// terminate is the pod's SIGTERM: the uniter runs stop before the pod
-	// goes (caasunitterminationworker), and the controller waits for it
-	// within the pod's grace period.
-	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) {
-		finished := make(chan struct{})
-		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventStop}, finished: finished})
-		select {
-		case <-finished:
-			fmt.Fprintln(w, `{}`)
-		case <-r.Context().Done():
-		case <-ctx.Done():
+		return
+	}
+	finished := make(chan struct{})
+	a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventStop}, finished: finished})
+	select {
+	case <-finished:
+		fmt.Fprintln(w, `{}`)
+	case <-r.Context().Done():
+	case <-ctx.Done():
+	}
+}
+
+// serveAction is `juju run`: the action waits its turn behind the hooks
+// queued before it, and the answer is how it went.
+func (a *Agent) serveAction(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	var req ActionRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store() == nil {
+		http.Error(w, "cannot run the action: bad request or unit not introduced", http.StatusBadRequest)
+		return
+	}
+	meta, ok := a.cfg.Charm.Meta.Actions[req.Name]
+	if !ok {
+		http.Error(w, fmt.Sprintf("the charm has no action %q", req.Name), http.StatusNotFound)
+		return
+	}
+	// Juju fills in the defaults actions.yaml gives.
+	params := map[string]any{}
+	for k, schema := range meta.Params {
+		if m, ok := schema.(map[string]any); ok && m["default"] != nil {
+			params[k] = m["default"]
 		}
-	})
-	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) {
-		var req ActionRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || a.unit.store == nil {
-			http.Error(w, "cannot run the action: bad request or unit not introduced", http.StatusBadRequest)
-			return
-		}
-		if _, ok := a.cfg.Charm.Meta.Actions[req.Name]; !ok {
-			http.Error(w, fmt.Sprintf("the charm has no action %q", req.Name), http.StatusNotFound)
-			return
-		}
-		// Juju fills in the defaults actions.yaml gives.
-		params := map[string]any{}
-		for k, schema := range a.cfg.Charm.Meta.Actions[req.Name].Params {
-			if m, ok := schema.(map[string]any); ok && m["default"] != nil {
-				params[k] = m["default"]
-			}
-		}
-		for k, v := range req.Params {
-			params[k] = v
-		}
-		req.Params = params
-		id := make([]byte, 4)
-		rand.Read(id)
-		done := make(chan ActionResult, 1)
-		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
-			action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: req.Params}, done: done})
-		select {
-		case res := <-done:
-			json.NewEncoder(w).Encode(res)
-		case <-r.Context().Done():
-		case <-ctx.Done():
-		}
-	})
+	}
+	for k, v := range req.Params {
+		params[k] = v
+	}
+	id := make([]byte, 4)
+	rand.Read(id)
+	done := make(chan ActionResult, 1)
+	a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
+		action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: params}, done: done})
+	select {
+	case res := <-done:
+		json.NewEncoder(w).Encode(res)
+	case <-r.Context().Done():
+	case <-ctx.Done():
+	}
 }
 
 // runCharm runs one operation of a real charm. A hook that fails puts the
 // unit in error and is retried, alone, with Juju's back-off until it
 // succeeds (resolver.go, retrystrategy.go); an action that fails just
-// fails.
+// fails (its event is no hook failure).
 func (a *Agent) runCharm(ctx context.Context, w *work) {
 	delay := a.cfg.Charm.RetryDelay
-	for {
+	for attempt := 0; ; attempt++ {
 		ev := w.ev
-		ev.At = time.Since(a.cfg.Epoch)
-		a.begin(ev)
-		r, err := a.unit.run(w)
+		if attempt > 0 {
+			ev.At = time.Since(a.cfg.Epoch)
+			a.begin(ev)
+		}
+		r, err := a.unit.run(ctx, w)
+		if w.action != nil {
+			a.record(ev)
+			w.done <- actionResult(w.action, r, err)
+			return
+		}
 		switch {
 		case err != nil:
-			ev.Errors = []string{err.Error()}
+			ev.Errors, ev.Exit = []string{err.Error()}, -1
 		case r.code != 0:
-			ev.Errors = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}
-			ev.Exit = r.code
-		}
-		if w.action != nil {
-			ev.Errors = nil // an action's failure is the action's, not the unit's
+			ev.Errors, ev.Exit = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}, r.code
 		}
 		a.record(ev)
 		if w.finished != nil {
 			close(w.finished)
 			w.finished = nil
 		}
-		if w.action != nil {
-			res := ActionResult{ActionRun: *w.action, Status: "completed", Stderr: lastLines(r.stderr, 30)}
-			if r.code != 0 || err != nil {
-				res.Failed, res.Message = true, fmt.Sprintf("exit status %d", r.code)
-			}
-			if res.Failed {
-				res.Status = "failed"
-			}
-			w.done <- res
-			return
-		}
 		a.mu.Lock()
 		a.failed = ""
-		if len(ev.Errors) > 0 {
+		if ev.Exit != 0 {
 			a.failed = ev.Name
 		}
 		a.mu.Unlock()
-		if len(ev.Errors) == 0 || delay <= 0 {
+		if ev.Exit == 0 || delay <= 0 {
 			return
 		}
 		select {
@@ -163,4 +173,15 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 		}
 		delay = min(delay*2, a.cfg.Charm.RetryLimit)
 	}
+}
+
+func actionResult(act *hooktools.Action, r ran, err error) ActionResult {
+	res := ActionResult{ActionRun: *act, Status: "completed", Stderr: lastLines(r.stderr, 30)}
+	if r.code != 0 || err != nil {
+		res.Failed, res.Message = true, fmt.Sprintf("exit status %d", r.code)
+	}
+	if res.Failed {
+		res.Status = "failed"
+	}
+	return res
 }

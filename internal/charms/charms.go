@@ -137,7 +137,7 @@ func hashFile(path string) (string, error) {
 func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error) {
 	own := filepath.Join(c.Dir, "venv")
 	if st, err := os.Stat(own); err == nil && st.IsDir() {
-		return own, nil
+		return own, packedVenv(ctx, c, own)
 	}
 	reqs, err := os.ReadFile(filepath.Join(c.Dir, "requirements.txt"))
 	if err != nil {
@@ -174,6 +174,40 @@ func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error)
 		return "", fmt.Errorf("cannot install charm %s's requirements.txt with pip: %s (pip must reach an index: set PIP_INDEX_URL, or pack the charm with its venv)", c.Meta.Name, lastLine(out))
 	}
 	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+}
+
+// packedVenv readies a charm's own venv as charmcraft's dispatch expects
+// it: site-packages for this machine's Python, and venv/bin/python, which
+// charmcraft leaves out (python-keep-bins: false) and dispatch links on
+// first use. The link is made here, in tandem's unpacked copy, because
+// the charm container sees the venv read-only.
+func packedVenv(ctx context.Context, c *spec.RealCharm, venv string) error {
+	version, err := exec.CommandContext(ctx, Python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		return fmt.Errorf("cannot run %s for charm %s: %v (install python3: ./scripts/setup-local)", Python, c.Meta.Name, err)
+	}
+	want := "python" + strings.TrimSpace(string(version))
+	libs, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*"))
+	found := len(libs) == 0 // a venv of no Python version is the charm's business
+	var have []string
+	for _, l := range libs {
+		have = append(have, filepath.Base(l))
+		found = found || filepath.Base(l) == want
+	}
+	if !found {
+		return fmt.Errorf("cannot run charm %s: its venv is for %s and this machine's python3 is %s: pack it on a base with %s, or give tandem its charm directory", c.Meta.Name, strings.Join(have, ", "), want, want)
+	}
+	python := filepath.Join(venv, "bin", "python")
+	if _, err := os.Lstat(python); err == nil {
+		return nil
+	}
+	if !strings.HasPrefix(venv, binaries.CacheDir()+string(os.PathSeparator)) {
+		return fmt.Errorf("cannot run charm %s: its venv has no bin/python, and tandem does not write into your charm directory (link it: ln -s %s %s)", c.Meta.Name, Python, python)
+	}
+	if err := os.MkdirAll(filepath.Dir(python), 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(Python, python)
 }
 
 func lastLine(out []byte) string {

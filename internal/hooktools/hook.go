@@ -1,12 +1,13 @@
 package hooktools
 
 import (
-	"github.com/tandem-harness/tandem/internal/hooktools/wire"
-
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/tandem-harness/tandem/internal/hooktools/wire"
 )
 
 // Hook is the context of one hook or action: the tools read and change a
@@ -15,37 +16,71 @@ import (
 // writes them to the unit's log at once.
 type Hook struct {
 	store *Store
-	u     Unit
+	// mu: a charm may call tools from several threads at once.
+	mu sync.Mutex
+	u  Unit
 	// Name is the hook's name, or the action's.
 	Name string
 	// Action is the action this context runs, nil for a hook.
 	Action *Action
-	// Relation is the relation of a relation hook (0: none), RemoteUnit
-	// the unit it is about.
+	// Relation is the relation of a relation hook (NoRelation: none),
+	// RemoteUnit the unit it is about.
 	Relation   int
 	RemoteUnit string
 	logs       []LogLine
 	began      time.Time
 }
 
+// NoRelation is the Relation of a hook that is not a relation's: Juju's
+// relation ids start at 0.
+const NoRelation = -1
+
 // Begin opens a hook's context on the unit's state.
 func (s *Store) Begin(name string, action *Action, relation int, remoteUnit string) *Hook {
 	return &Hook{store: s, u: s.Snapshot(), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit, began: time.Now()}
 }
 
-// Commit applies what the hook changed, its logs included.
+// Commit applies what the hook changed, its logs included. Only what a
+// hook owns is taken from it (statuses, version, ports, leader data and
+// state, its own side's relation data): what the controller changed
+// meanwhile (config set during the hook, say) stays.
 func (h *Hook) Commit() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.store.mu.Lock()
 	defer h.store.mu.Unlock()
-	h.u.Logs = append(h.store.u.Logs, h.logs...)
-	h.store.u = clone(h.u)
+	st, mine := &h.store.u, clone(h.u)
+	st.UnitStatus, st.AppStatus, st.Version, st.Ports = mine.UnitStatus, mine.AppStatus, mine.Version, mine.Ports
+	st.LeaderData, st.State = mine.LeaderData, mine.State
+	st.Logs = append(st.Logs, h.logs...)
+	for i := range st.Relations {
+		for _, r := range mine.Relations {
+			if r.ID != st.Relations[i].ID {
+				continue
+			}
+			for _, owner := range []string{mine.Name, h.app()} {
+				if st.Relations[i].Data == nil {
+					st.Relations[i].Data = map[string]map[string]string{}
+				}
+				if d, ok := r.Data[owner]; ok {
+					st.Relations[i].Data[owner] = d
+				}
+			}
+		}
+	}
 }
 
 // Logged is what the hook logged through juju-log.
-func (h *Hook) Logged() []LogLine { return append([]LogLine(nil), h.logs...) }
+func (h *Hook) Logged() []LogLine {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]LogLine(nil), h.logs...)
+}
 
 // Discard keeps only the hook's log lines: the rest dies with the hook.
 func (h *Hook) Discard() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.store.mu.Lock()
 	defer h.store.mu.Unlock()
 	h.store.u.Logs = append(h.store.u.Logs, h.logs...)
@@ -86,6 +121,8 @@ func Names() []string {
 // Call runs one tool in the hook's context. An error is Juju's: "ERROR
 // <message>" on stderr and exit 1 (2 for bad usage).
 func (h *Hook) Call(name string, argv []string, stdin []byte) Result {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	t, ok := tools[name]
 	if !ok {
 		return Result{Stderr: fmt.Sprintf("ERROR tandem does not model hook tool %s\n", name), Code: 1}
@@ -124,6 +161,9 @@ func (h *Hook) relation(ref string) (*Relation, error) {
 		}
 	}
 	if ref == "" {
+		return nil, usage("no relation id specified")
+	}
+	if id == NoRelation {
 		return nil, usage("no relation id specified")
 	}
 	return nil, fmt.Errorf("invalid value %q for option -r: relation not found", ref)

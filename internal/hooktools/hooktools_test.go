@@ -44,6 +44,8 @@ func TestToolsAnswerAsJujuDoes(t *testing.T) {
 		{"open-port", "--endpoints db 9000-9010/udp", "", "", 0},
 		{"open-port", "icmp", "", "", 0},
 		{"open-port", "70000", "", "", 2},
+		{"open-port", "/tcp", "", "", 2},
+		{"open-port", "90-80/tcp", "", "", 2},
 		{"opened-ports", "--format=json", "", `["8080/tcp","9000-9010/udp","icmp"]` + "\n", 0},
 		{"opened-ports", "", "", "8080/tcp\n9000-9010/udp\nicmp\n", 0},
 		{"application-version-set", "-- 1.0", "", "", 0},
@@ -111,11 +113,39 @@ func TestAHookThatFailsChangesNothingButItsLog(t *testing.T) {
 	require.Empty(t, u.Relations[0].Data["app/0"])
 	require.Equal(t, "trying", u.Logs[0].Message)
 
-	h = s.Begin("update-status", nil, 0, "")
+	h = s.Begin("update-status", nil, NoRelation, "")
 	h.Call("status-set", []string{"active", "--", "fine"}, nil)
 	h.Call("relation-set", []string{"-r", "db:3", "--file", "-"}, []byte(`{"k":"v"}`))
 	h.Commit()
 	u = s.Snapshot()
 	require.Equal(t, spec.Status{Status: "active", Message: "fine"}, u.UnitStatus)
 	require.Equal(t, "v", u.Relations[0].Data["app/0"]["k"])
+}
+
+// A hook commits what it owns; config the controller set while it ran
+// stays.
+func TestAHookDoesNotUndoTheControllersChanges(t *testing.T) {
+	s, h := newHook(true)
+	s.Update(func(u *spec.UnitState) { u.Config["port"] = int64(81) })
+	require.Zero(t, h.Call("status-set", []string{"active"}, nil).Code)
+	h.Commit()
+	u := s.Snapshot()
+	require.Equal(t, int64(81), u.Config["port"])
+	require.Equal(t, "active", u.UnitStatus.Status)
+}
+
+func TestOutsideARelationHookARelationMustBeNamed(t *testing.T) {
+	s, _ := newHook(true)
+	h := s.Begin("install", nil, NoRelation, "")
+	require.Equal(t, 2, h.Call("relation-list", []string{"--format=json"}, nil).Code)
+	require.Zero(t, h.Call("relation-list", []string{"--format=json", "-r", "db:3"}, nil).Code)
+}
+
+func TestAFollowerReadsItsPeersAppData(t *testing.T) {
+	s := NewStore(spec.UnitState{Name: "app/1", Relations: []spec.Relation{{ID: 0, Endpoint: "peers", RemoteApp: "app",
+		Data: map[string]map[string]string{"app": {"k": "v"}}}}})
+	h := s.Begin("peers-relation-changed", nil, 0, "app/0")
+	res := h.Call("relation-get", []string{"--format=json", "--app", "-r", "peers:0", "k", "app"}, nil)
+	require.Zero(t, res.Code, res.Stderr)
+	require.Equal(t, `"v"`+"\n", res.Stdout)
 }

@@ -94,10 +94,11 @@ func relationGet(h *Hook, argv []string, _ []byte) (string, error) {
 	return format(a, out)
 }
 
-// canRead: a unit reads its own data, the remote side's, and its own
-// application's only as leader.
+// canRead: a unit reads its own data and the remote side's; its own
+// application's only as leader, except on a peer relation, where every
+// unit reads it (ops' _validate_read).
 func (h *Hook) canRead(r *Relation, member string) bool {
-	if member == h.app() {
+	if member == h.app() && r.RemoteApp != h.app() {
 		return h.u.Leader
 	}
 	return true

@@ -211,14 +211,14 @@ func parsePort(s string) (string, error) {
 	if proto != "tcp" && proto != "udp" {
 		return "", fmt.Errorf("invalid protocol %q, expected \"tcp\", \"udp\", or \"icmp\"", proto)
 	}
-	from, to, isRange := strings.Cut(rng, "-")
-	for _, n := range []string{from, to} {
-		if !isRange && n == to {
-			continue
-		}
-		if v, err := strconv.Atoi(n); err != nil || v < 1 || v > 65535 {
-			return "", fmt.Errorf("invalid port %q", s)
-		}
+	fromText, toText, isRange := strings.Cut(rng, "-")
+	if !isRange {
+		toText = fromText
+	}
+	from, err1 := strconv.Atoi(fromText)
+	to, err2 := strconv.Atoi(toText)
+	if err1 != nil || err2 != nil || from < 1 || to > 65535 || from > to {
+		return "", fmt.Errorf("invalid port range %q", s)
 	}
 	return rng + "/" + proto, nil
 }

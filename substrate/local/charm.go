@@ -121,10 +121,19 @@ func (p *pod) terminate() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p.agent.Terminate(ctx)
+	// The stop hook and its calls into the trace before the pod goes.
+	p.l.CatchUp()
 	if v, err := p.agent.Unit(); err == nil {
-		st := v.UnitState
-		p.u.state = &st
+		p.l.keepState(p.u, v.UnitState)
 	}
+}
+
+// keepState is the controller keeping what it holds for a unit; pods'
+// goroutines and the steps' come here.
+func (l *Local) keepState(u *unit, st spec.UnitState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u.state = &st
 }
 
 func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) {
@@ -134,8 +143,7 @@ func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) {
 	}
 	v, err := p.agent.Unit()
 	if err == nil {
-		st := v.UnitState
-		p.u.state = &st
+		l.keepState(p.u, v.UnitState)
 	}
 	return v, err
 }
@@ -163,7 +171,10 @@ func (l *Local) RunAction(id spec.UnitID, name string, params map[string]any) (s
 		return spec.ActionResult{}, err
 	}
 	l.Act(spec.Record{Type: spec.RecRunAction, Unit: id, Message: name})
-	return p.agent.RunAction(context.Background(), name, params)
+	// Juju's own `juju run` waits 10 minutes by default.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	return p.agent.RunAction(ctx, name, params)
 }
 
 // livePod is the unit's pod, if it runs.

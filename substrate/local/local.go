@@ -367,6 +367,7 @@ func (l *Local) Close() error {
 			l.EndQueue(p.agent, u.id)
 		}
 	}
+	l.CatchUp()
 	var wg sync.WaitGroup
 	for _, u := range l.units {
 		if u.pod != nil {

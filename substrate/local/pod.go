@@ -142,11 +142,14 @@ func (p *pod) introduce() {
 	u := p.u
 	introduce := func() error { return p.agent.Introduce(!u.known) }
 	if p.l.charm.Charm != nil {
+		p.l.mu.Lock()
 		if u.state == nil {
 			st := p.l.initialState(u.id)
 			u.state = &st
 		}
-		introduce = func() error { return p.agent.IntroduceCharm(!u.known, *u.state) }
+		st := *u.state
+		p.l.mu.Unlock()
+		introduce = func() error { return p.agent.IntroduceCharm(!u.known, st) }
 	}
 	if err := introduce(); err != nil {
 		if !p.gone() {

@@ -136,10 +136,14 @@ func (r *Recorder) EventEnded(unit spec.UnitID, e spec.Event) {
 // queued and not yet run: Juju's agent decided on them, so they count in
 // the event sequence, as the model, whose hooks take no time, has run
 // them already.
+//
+// The agent is frozen first (no hook starts after), so no event is both
+// queued here and begun in the trace, or neither: the caller catches the
+// event polls up after.
 func (r *Recorder) EndQueue(agent *charmagent.Client, unit spec.UnitID) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	queued, err := agent.Queue(ctx)
+	queued, err := agent.Freeze(ctx)
 	if err != nil {
 		return
 	}
