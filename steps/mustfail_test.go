@@ -17,9 +17,13 @@ import (
 // mustFail is every scenario of testdata/mustfail: the check step that
 // must fail it on sim, and what its message must say. A check that
 // passed whatever happened would leave its scenario green here.
-var mustFail = []struct {
+// mustFailRow is a scenario that must fail: its file, its name, the check
+// that must fail it, and the message that check must give.
+type mustFailRow struct {
 	file, scenario, step, message string
-}{
+}
+
+var mustFail = []mustFailRow{
 	{"services", "status within", `service "idle" in "app" is active within 2s`, `service "idle" in app of demo/0 is inactive, want active (waited 2s)`},
 	{"services", "status at once", `service "srv" in "app" is inactive`, `service "srv" in app of demo/0 is active, want inactive`},
 	{"services", "port listening within", `port 7000 is listening in the pod within 2s`, `port 7000 is not listening in the pod of demo/0 (listening: [6379]) (waited 2s)`},
@@ -66,9 +70,7 @@ var mustFail = []struct {
 // mustFailCharm is every scenario of testdata/mustfail-charm, which need a
 // charm of your own and so run on local (an integration test): the step
 // that must fail, and what its message must contain.
-var mustFailCharm = []struct {
-	file, scenario, step, message string
-}{
+var mustFailCharm = []mustFailRow{
 	{"yourcharm", "unit status", `the unit's status is "blocked" within 1s`, `the unit's status is "active" with message "serving on 5000", want "blocked" (waited 1s)`},
 	{"yourcharm", "application status", `the application's status is "blocked"`, `the application's status is "unknown" with message "", want "blocked"`},
 	{"yourcharm", "workload version", `the workload version is "9.9" within 1s`, `the workload version of snappass/0 is "1.6.0", want "9.9" (waited 1s)`},
@@ -84,42 +86,33 @@ var mustFailCharm = []struct {
 // checks of a charm of your own is the failing step of a row of
 // mustFailCharm (TestEveryCheckOfYourCharmCanFail runs them on local).
 func TestEveryCheckOfYourCharmHasAScenarioThatMustFail(t *testing.T) {
-	for _, p := range steps.Vocabulary() {
-		if p.Group != "Your charm's checks" {
-			continue
-		}
-		re := regexp.MustCompile(p.Pattern)
-		found := false
-		for _, c := range mustFailCharm {
-			found = found || re.MatchString(c.step)
-		}
-		require.True(t, found, "no scenario of testdata/mustfail-charm must fail on %s", p.Pattern)
-	}
-	for _, c := range mustFailCharm {
-		data, err := readFile("testdata/mustfail-charm/" + c.file + ".feature")
-		require.NoError(t, err)
-		require.Contains(t, data, c.step, "%s.feature", c.file)
-	}
+	everyPhraseHasARow(t, "Your charm's checks", "testdata/mustfail-charm", mustFailCharm)
 }
 
 // TestEveryCheckCanFail runs testdata/mustfail on sim: each scenario must
 // fail with its message.
 func TestEveryCheckCanFail(t *testing.T) {
+	runMustFail(t, "sim", "testdata/mustfail", mustFail, require.Equal)
+}
+
+// runMustFail runs the scenarios of dir on a substrate: each must fail,
+// and its message must match its row's (by same).
+func runMustFail(t *testing.T, substrate, dir string, rows []mustFailRow, same func(require.TestingT, any, any, ...any)) {
 	var mu sync.Mutex
 	got := map[string]steps.Result{}
-	cfg := steps.Config{Substrate: "sim", Seed: 1, RunID: "mustfail", OnResult: func(r steps.Result) {
+	cfg := steps.Config{Substrate: substrate, Seed: 1, RunID: "mustfail", OnResult: func(r steps.Result) {
 		mu.Lock()
 		defer mu.Unlock()
 		got[r.URI+"|"+r.Name] = r
 	}}
 	suite := godog.TestSuite{
 		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
-		Options:             &godog.Options{Format: "progress", Paths: []string{"testdata/mustfail"}, Strict: true, Output: discard{}},
+		Options:             &godog.Options{Format: "progress", Paths: []string{dir}, Strict: true, Output: discard{}},
 	}
 	suite.Run()
-	require.Len(t, got, len(mustFail), "every scenario of testdata/mustfail has a row in mustFail, and no more")
-	for _, c := range mustFail {
-		r, ok := got["testdata/mustfail/"+c.file+".feature|"+c.scenario]
+	require.Len(t, got, len(rows), "every scenario of %s has a row, and no more", dir)
+	for _, c := range rows {
+		r, ok := got[dir+"/"+c.file+".feature|"+c.scenario]
 		if !assertTrue(t, ok, "%s: %q did not run", c.file, c.scenario) {
 			continue
 		}
@@ -127,34 +120,35 @@ func TestEveryCheckCanFail(t *testing.T) {
 			continue
 		}
 		require.NotNil(t, r.Err)
-		require.Equal(t, c.message, r.Err.Error(), "%s: %q", c.file, c.scenario)
+		same(t, c.message, r.Err.Error(), "%s: %q", c.file, c.scenario)
 	}
 }
 
 // TestEveryCheckPhraseHasAScenarioThatMustFail: each phrase of the Checks
 // group is the failing step of at least one row of mustFail.
 func TestEveryCheckPhraseHasAScenarioThatMustFail(t *testing.T) {
+	everyPhraseHasARow(t, "Checks", "testdata/mustfail", mustFail)
+}
+
+// everyPhraseHasARow: each phrase of the group is the failing step of at
+// least one row, and each row's step is written in its feature.
+func everyPhraseHasARow(t *testing.T, group, dir string, rows []mustFailRow) {
 	for _, p := range steps.Vocabulary() {
-		if p.Group != "Checks" {
+		if p.Group != group {
 			continue
 		}
 		re := regexp.MustCompile(p.Pattern)
 		found := false
-		for _, c := range mustFail {
+		for _, c := range rows {
 			found = found || re.MatchString(c.step)
 		}
-		require.True(t, found, "no scenario of testdata/mustfail must fail on %s", p.Pattern)
+		require.True(t, found, "no scenario of %s must fail on %s", dir, p.Pattern)
 	}
-}
-
-// TestMustFailStepsAreInTheirFeatures: a row's step is written in its
-// feature, so the row names what fails.
-func TestMustFailStepsAreInTheirFeatures(t *testing.T) {
-	for _, c := range mustFail {
-		data, err := readFile("testdata/mustfail/" + c.file + ".feature")
+	for _, c := range rows {
+		data, err := readFile(dir + "/" + c.file + ".feature")
 		require.NoError(t, err)
 		require.True(t, strings.Contains(data, "Then "+c.step) || strings.Contains(data, "And "+c.step),
-			"%s.feature has no step %q", c.file, c.step)
+			"%s/%s.feature has no step %q", dir, c.file, c.step)
 	}
 }
 

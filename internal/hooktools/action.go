@@ -26,9 +26,9 @@ func actionGet(h *Hook, argv []string, _ []byte) (string, error) {
 	if err := h.inAction("action-get"); err != nil {
 		return "", err
 	}
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) == 0 {
 		return format(a, h.Action.Params)

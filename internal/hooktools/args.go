@@ -86,3 +86,27 @@ func (a args) boolFlag(names ...string) (bool, error) {
 	}
 	return false, nil
 }
+
+// formatArgs parses the arguments of a tool that prints (it takes
+// --format, -o and --output), with the other valued flags it takes; bad
+// arguments are a usage error.
+func formatArgs(argv []string, valued ...string) (args, error) {
+	a, err := parseArgs(argv, append([]string{"format", "o", "output"}, valued...)...)
+	if err != nil {
+		return args{}, usage("%v", err)
+	}
+	return a, nil
+}
+
+// oneArg is the one argument of a tool that takes exactly one; else a
+// usage error saying so.
+func oneArg(argv []string, want string) (string, error) {
+	a, err := parseArgs(argv)
+	if err != nil {
+		return "", usage("%v", err)
+	}
+	if len(a.pos) != 1 {
+		return "", usage("%s", want)
+	}
+	return a.pos[0], nil
+}

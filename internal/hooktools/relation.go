@@ -22,9 +22,9 @@ func yamlOrJSON(data []byte, into any) error {
 }
 
 func relationIDs(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) != 1 {
 		return "", usage("relation-ids takes one endpoint name")
@@ -38,12 +38,19 @@ func relationIDs(h *Hook, argv []string, _ []byte) (string, error) {
 	return format(a, ids)
 }
 
-func relationList(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+// relationArgs parses a relation tool's arguments and finds the relation
+// its -r names (the hook's own without one).
+func (h *Hook) relationArgs(argv []string) (args, *Relation, error) {
+	a, err := formatArgs(argv, "r", "relation")
 	if err != nil {
-		return "", usage("%v", err)
+		return args{}, nil, err
 	}
 	r, err := h.relation(a.get("r", "relation"))
+	return a, r, err
+}
+
+func relationList(h *Hook, argv []string, _ []byte) (string, error) {
+	a, r, err := h.relationArgs(argv)
 	if err != nil {
 		return "", err
 	}
@@ -59,11 +66,7 @@ func relationList(h *Hook, argv []string, _ []byte) (string, error) {
 // [-r ref] [--app] [key|-] [member]"; the member defaults to the hook's
 // remote unit.
 func relationGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
-	if err != nil {
-		return "", usage("%v", err)
-	}
-	r, err := h.relation(a.get("r", "relation"))
+	a, r, err := h.relationArgs(argv)
 	if err != nil {
 		return "", err
 	}
@@ -145,9 +148,9 @@ func relationSet(h *Hook, argv []string, stdin []byte) (string, error) {
 }
 
 func relationModelGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+	a, err := formatArgs(argv, "r", "relation")
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if _, err := h.relation(a.get("r", "relation")); err != nil {
 		return "", err

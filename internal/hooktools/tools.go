@@ -77,9 +77,9 @@ func jujuLog(h *Hook, argv []string, _ []byte) (string, error) {
 }
 
 func isLeader(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	return format(a, h.u.Leader)
 }
@@ -87,9 +87,9 @@ func isLeader(h *Hook, argv []string, _ []byte) (string, error) {
 // configGet prints every option that has a value (set, or a default
 // that is not null), as jujuc's config-get does, or one option's.
 func configGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) > 1 {
 		return "", usage("unrecognized args: %q", a.pos[1:])
@@ -136,9 +136,9 @@ func statusSet(h *Hook, argv []string, _ []byte) (string, error) {
 }
 
 func statusGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	app, err := a.boolFlag("application")
 	if err != nil {
@@ -164,15 +164,11 @@ func statusGet(h *Hook, argv []string, _ []byte) (string, error) {
 }
 
 func versionSet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv)
-	if err != nil {
-		return "", usage("%v", err)
+	version, err := oneArg(argv, "application-version-set takes one version")
+	if err == nil {
+		h.u.Version = version
 	}
-	if len(a.pos) != 1 {
-		return "", usage("application-version-set takes one version")
-	}
-	h.u.Version = a.pos[0]
-	return "", nil
+	return "", err
 }
 
 // port opens or closes a port, a range or icmp: "80", "80/tcp",
@@ -224,9 +220,9 @@ func parsePort(s string) (string, error) {
 }
 
 func openedPorts(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	ports := append([]string{}, h.u.Ports...)
 	if a.get("format") == "json" {
@@ -243,9 +239,9 @@ func openedPorts(h *Hook, argv []string, _ []byte) (string, error) {
 // hold, each with a status and since, as jujuc's goal-state prints them.
 // The application's other units are its peers.
 func goalState(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	since := h.began.UTC().Format(time.RFC3339)
 	goal := func(status string) map[string]any { return map[string]any{"status": status, "since": since} }
@@ -267,9 +263,9 @@ func goalState(h *Hook, argv []string, _ []byte) (string, error) {
 // networkGet answers with the pod's address, as Juju does for a sidecar
 // unit: every binding is the pod's one interface.
 func networkGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output", "r", "relation")
+	a, err := formatArgs(argv, "r", "relation")
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) != 1 {
 		return "", usage("no endpoint name specified")
@@ -293,9 +289,9 @@ func networkGet(h *Hook, argv []string, _ []byte) (string, error) {
 }
 
 func leaderGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) == 1 && a.pos[0] != "-" {
 		return format(a, h.u.LeaderData[a.pos[0]])
@@ -338,9 +334,9 @@ func setPairs(pairs []string, into map[string]string) error {
 }
 
 func stateGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	if len(a.pos) == 1 {
 		v, ok := h.u.State[a.pos[0]]
@@ -377,21 +373,17 @@ func stateSet(h *Hook, argv []string, stdin []byte) (string, error) {
 }
 
 func stateDelete(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv)
-	if err != nil {
-		return "", usage("%v", err)
+	key, err := oneArg(argv, "state-delete takes one key")
+	if err == nil {
+		delete(h.u.State, key)
 	}
-	if len(a.pos) != 1 {
-		return "", usage("state-delete takes one key")
-	}
-	delete(h.u.State, a.pos[0])
-	return "", nil
+	return "", err
 }
 
 func storageList(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output")
+	a, err := formatArgs(argv)
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	var out []string
 	for id := range h.u.Storage {
@@ -408,9 +400,9 @@ func storageList(h *Hook, argv []string, _ []byte) (string, error) {
 }
 
 func storageGet(h *Hook, argv []string, _ []byte) (string, error) {
-	a, err := parseArgs(argv, "format", "o", "output", "s")
+	a, err := formatArgs(argv, "s")
 	if err != nil {
-		return "", usage("%v", err)
+		return "", err
 	}
 	id := a.get("s")
 	loc, ok := h.u.Storage[id]
