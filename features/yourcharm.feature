@@ -73,3 +73,37 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     And the unit's status is "active" with message "serving on 5000" within 20s
     And the charm received "stop" 1 time
     And the charm received "snappass-pebble-ready" 2 times within 10s
+
+  Scenario: an ingress related after the deploy: the charm gives its port, takes the url, and forgets it when the relation goes
+    When the charm is deployed
+    And "traefik" is related on "ingress" with 1 unit
+    Then the charm's unit data on "ingress" has "port" set to "5000" within 15s
+    When "traefik" sets "url" to "https://example.com/snappass" on "ingress"
+    Then the charm logged "the ingress gives the url https://example.com/snappass" within 15s
+    When the operator runs action "get-url"
+    Then the action's result "url" is "https://example.com/snappass"
+    When the relation on "ingress" is removed
+    Then the charm logged "the ingress is gone" within 15s
+    And the charm received "ingress-relation-departed" 1 time
+    And the charm received "ingress-relation-broken" 1 time
+
+  Scenario: an ingress related before the deploy is there from the start
+    Given "traefik" is related on "ingress" with 2 units
+    When the charm is deployed
+    Then the charm received these events within 20s:
+      """
+      install
+      snappass-peers-relation-created
+      ingress-relation-created
+      leader-elected
+      config-changed
+      start
+      ingress-relation-joined
+      ingress-relation-changed
+      ingress-relation-joined
+      ingress-relation-changed
+      redis-pebble-ready
+      snappass-pebble-ready
+      """
+    When "traefik/1" departs "ingress"
+    Then the charm received "ingress-relation-departed" 1 time within 10s

@@ -37,6 +37,8 @@ type Model struct {
 	// hookOutcomes is, when replaying a run of a charm of your own,
 	// whether each run of each hook succeeded there.
 	hookOutcomes map[spec.UnitID]map[string][]bool
+	// relationUnits are each relation's remote units, as related.
+	relationUnits map[int][]string
 	// podspec is where DeployPodspec put the operator and workload pods.
 	podspec *[2]string
 }

@@ -102,6 +102,11 @@ func (m *Model) apply(r spec.Record) error {
 		return m.SetConfig(r.Message)
 	case spec.RecRunAction:
 		return m.RunAction(r.Unit, r.Message)
+	case spec.RecRelation:
+		if r.Relation == nil {
+			return fmt.Errorf("relation record has no relation")
+		}
+		return m.Relation(*r.Relation)
 	}
 	return fmt.Errorf("unknown action record type %q", r.Type)
 }

@@ -530,10 +530,11 @@ func (a *charmAgent) introduce() {
 		}
 		return
 	}
-	if !u.known {
+	isNew := !u.known
+	if isNew {
 		u.known = true
 		a.fire(spec.EventInstall, "")
-		for _, ev := range u.m.peerEvents() {
+		for _, ev := range u.m.createdEvents() {
 			a.fire(ev, "")
 		}
 		if u.id.Index() == 0 {
@@ -545,6 +546,11 @@ func (a *charmAgent) introduce() {
 	u.introducedGen = a.pod.gen
 	a.fire(spec.EventConfigChanged, "")
 	a.fire(spec.EventStart, "")
+	if isNew {
+		for _, ev := range u.m.joinedEvents() {
+			a.fire(ev.Name, "")
+		}
+	}
 }
 
 func (p *pod) introduced() bool { return p.u.introducedGen == p.gen }

@@ -2,7 +2,7 @@ package simulator
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -26,17 +26,61 @@ const (
 // yourCharm reports whether the deployed charm is a charm of your own.
 func (m *Model) yourCharm() bool { return m.spec != nil && m.spec.Charm != nil }
 
-// peerEvents are the relation-created events of a new unit's peers.
-func (m *Model) peerEvents() []string {
+// createdEvents are a new unit's relation-created events: its peers' and
+// those of the relations the scenario made before the deploy.
+func (m *Model) createdEvents() []string {
 	if !m.yourCharm() {
 		return nil
 	}
 	var out []string
-	for ep := range m.spec.Charm.Meta.Peers {
-		out = append(out, ep+"-relation-created")
+	for _, op := range spec.InitialRelations(m.spec.Charm) {
+		out = append(out, op.Endpoint+"-relation-created")
 	}
-	sort.Strings(out)
 	return out
+}
+
+// joinedEvents are, after start, the joined and changed events of the
+// remote units of the relations there were at deploy.
+func (m *Model) joinedEvents() []spec.RelationEvent {
+	if !m.yourCharm() {
+		return nil
+	}
+	var out []spec.RelationEvent
+	for _, op := range spec.InitialRelations(m.spec.Charm) {
+		for _, ev := range op.RelationEvents(nil)[1:] {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Relation plays a related application's doing: each unit's charm gets
+// the relation's hooks (spec.RelationOp.RelationEvents).
+func (m *Model) Relation(op spec.RelationOp) error {
+	m.fault(spec.Record{Type: spec.RecRelation, Relation: &op})
+	if m.relationUnits == nil {
+		m.relationUnits = map[int][]string{}
+		for _, init := range spec.InitialRelations(m.spec.Charm) {
+			m.relationUnits[init.ID] = init.Units
+		}
+	}
+	left := m.relationUnits[op.ID]
+	switch op.Op {
+	case spec.RelateOp:
+		m.relationUnits[op.ID] = op.Units
+	case spec.DepartOp:
+		m.relationUnits[op.ID] = slices.DeleteFunc(slices.Clone(left), func(u string) bool { return u == op.Unit })
+	case spec.RemoveOp:
+		delete(m.relationUnits, op.ID)
+	}
+	for _, u := range m.units {
+		if p := u.pod; p != nil && p.charm != nil && p.charm.up {
+			for _, ev := range op.RelationEvents(left) {
+				p.charm.fire(ev.Name, "")
+			}
+		}
+	}
+	return nil
 }
 
 // SetConfig is `juju config`: every unit's charm gets config-changed.

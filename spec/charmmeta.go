@@ -24,6 +24,10 @@ type RealCharm struct {
 	// Config holds the options the scenario set, by name; the others take
 	// their defaults.
 	Config map[string]any `json:"config,omitempty"`
+	// Relations are the applications related before the deploy: each
+	// unit gets relation-created after install, and joined and changed
+	// for each remote unit after start.
+	Relations []RelationOp `json:"relations,omitempty"`
 }
 
 // CharmMeta is what a charm's metadata declares, read as ops reads it

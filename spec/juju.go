@@ -1,6 +1,9 @@
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // What Juju's controller holds for a real charm's unit, which the hook
 // tools read and change and the scenario checks.
@@ -80,4 +83,79 @@ type ActionResult struct {
 	Status string `json:"status"`
 	// Stderr is the end of what the action printed on standard error.
 	Stderr string `json:"stderr,omitempty"`
+}
+
+// RelationOp is what a related application did, as the scenario plays it
+// for Juju's controller: related on an endpoint, changed its data, a unit
+// of it departed, or the relation removed.
+type RelationOp struct {
+	Op        string `json:"op"` // RelateOp, ChangeOp, DepartOp or RemoveOp
+	ID        int    `json:"id"`
+	Endpoint  string `json:"endpoint"`
+	RemoteApp string `json:"remote-app"`
+	// Units are the remote units a relate brings; Unit the one a change
+	// or departure is of ("" for the application's own data).
+	Units []string          `json:"units,omitempty"`
+	Unit  string            `json:"unit,omitempty"`
+	Data  map[string]string `json:"data,omitempty"`
+}
+
+// RelationOp kinds.
+const (
+	RelateOp = "relate"
+	ChangeOp = "change"
+	DepartOp = "depart"
+	RemoveOp = "remove"
+)
+
+// RelationEvents are the hooks Juju runs on each unit of the charm for a
+// relation op (JUJU-CONTRACT.md §3), with the remote unit each is about:
+// relate gives created, then joined and changed for each remote unit;
+// a change, changed; a departure, departed; a removal, departed for each
+// unit left, then broken.
+func (op RelationOp) RelationEvents(unitsLeft []string) []RelationEvent {
+	ep := op.Endpoint
+	var out []RelationEvent
+	switch op.Op {
+	case RelateOp:
+		out = append(out, RelationEvent{ep + "-relation-created", ""})
+		for _, u := range op.Units {
+			out = append(out, RelationEvent{ep + "-relation-joined", u}, RelationEvent{ep + "-relation-changed", u})
+		}
+	case ChangeOp:
+		out = append(out, RelationEvent{ep + "-relation-changed", op.Unit})
+	case DepartOp:
+		out = append(out, RelationEvent{ep + "-relation-departed", op.Unit})
+	case RemoveOp:
+		for _, u := range unitsLeft {
+			out = append(out, RelationEvent{ep + "-relation-departed", u})
+		}
+		out = append(out, RelationEvent{ep + "-relation-broken", ""})
+	}
+	return out
+}
+
+// RelationEvent is one relation hook and the remote unit it is about.
+type RelationEvent struct {
+	Name, Remote string
+}
+
+// InitialRelations are the relations a charm of your own has at deploy,
+// with the ids Juju's controller gives them: its peers (by endpoint
+// name), then those the scenario related before the deploy, in order.
+func InitialRelations(c *RealCharm) []RelationOp {
+	var peers []string
+	for ep := range c.Meta.Peers {
+		peers = append(peers, ep)
+	}
+	sort.Strings(peers)
+	var out []RelationOp
+	for _, ep := range peers {
+		out = append(out, RelationOp{Op: RelateOp, ID: len(out), Endpoint: ep, RemoteApp: c.Meta.Name})
+	}
+	for _, op := range c.Relations {
+		op.ID = len(out)
+		out = append(out, op)
+	}
+	return out
 }

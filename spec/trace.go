@@ -56,6 +56,7 @@ const (
 	RecDeployPodspec = "deploy-podspec" // Spec, Nodes: the older pattern's operator and workload pods (R1.6)
 	RecConfig        = "config"         // Message: the options set, as `juju config` (a real charm)
 	RecRunAction     = "run-action"     // Unit, Message = action name (a real charm)
+	RecRelation      = "relation"       // Relation: what the other application did (a real charm)
 	// observations
 	RecService   = "service"           // Unit, Container, Service, State
 	RecLog       = "log"               // Unit, Container, Message: Pebble's own log line
@@ -103,6 +104,7 @@ type Record struct {
 	Action    *Action       `json:"action,omitempty"`
 	Spec      *CharmSpec    `json:"spec,omitempty"`
 	File      *FileState    `json:"file,omitempty"`
+	Relation  *RelationOp   `json:"relation,omitempty"`
 }
 
 // Source values of action records.

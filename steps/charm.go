@@ -213,6 +213,19 @@ func (s *scenario) useCharm(path string) error {
 	return nil
 }
 
+// relationsAtDeploy notes, once deployed, the relations made before: ops
+// on them after name them by the controller's ids.
+func (s *scenario) relationsAtDeploy() {
+	if s.charm.Charm == nil {
+		return
+	}
+	for _, op := range spec.InitialRelations(s.charm.Charm) {
+		if op.RemoteApp != s.charm.App {
+			s.relations = append(s.relations, op)
+		}
+	}
+}
+
 func statusIs(whose string, st spec.Status, status, message string) error {
 	if st.Status != status || (message != "" && st.Message != message) {
 		return fmt.Errorf("%s status is %q with message %q, want %q%s", whose, st.Status, st.Message, status,

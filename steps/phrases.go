@@ -308,6 +308,7 @@ func deployPhrases() []Phrase {
 					return err
 				}
 				s.deployed, s.units = true, units
+				s.relationsAtDeploy()
 				if a[2] != "" {
 					return nil
 				}

@@ -78,6 +78,7 @@ type scenario struct {
 	action      *spec.ActionResult // the last action the operator ran
 	uri         string             // the feature file, for paths relative to it
 	units       int                // how many units were deployed
+	relations   []spec.RelationOp  // the relations made after the deploy
 	// hooksChecked are the hooks a step looked at ("unit|event", or
 	// "unit|*" for the unit's error status): a failure of one of them is
 	// not a surprise.

@@ -31,10 +31,12 @@ func Vocabulary() []Phrase {
 	out = append(out, charmPhrases()...)
 	out = append(out, actionPhrases()...)
 	out = append(out, yourCharmPhrases()...)
+	out = append(out, relationPhrases()...)
 	out = append(out, deployPhrases()...)
 	out = append(out, faultPhrases()...)
 	out = append(out, checkPhrases()...)
 	out = append(out, yourCharmCheckPhrases()...)
+	out = append(out, relationCheckPhrases()...)
 	return out
 }
 

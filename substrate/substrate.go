@@ -104,6 +104,9 @@ type CharmOperator interface {
 	SetConfig(values map[string]any) error
 	// RunAction runs an action on a unit, as `juju run`, and waits for it.
 	RunAction(unit spec.UnitID, name string, params map[string]any) (spec.ActionResult, error)
+	// Relation plays what a related application did (its ID is the
+	// substrate's to give for a relate): every unit gets its hooks.
+	Relation(op spec.RelationOp) (spec.RelationOp, error)
 }
 
 // Answerer is a substrate that records what Pebble answered a query the

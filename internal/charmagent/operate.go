@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/hooktools"
@@ -34,6 +36,76 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/config", a.serveConfig)
 	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) { a.serveTerminate(ctx, w, r) })
 	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) { a.serveAction(ctx, w, r) })
+	mux.HandleFunc("POST /v1/relation", a.serveRelation)
+}
+
+// serveRelation is what a related application did: the controller's
+// record changes now, and the unit's relation hooks are queued.
+func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
+	var op spec.RelationOp
+	st := a.unit.store()
+	if err := json.NewDecoder(r.Body).Decode(&op); err != nil || st == nil {
+		http.Error(w, "cannot change the relation: bad request or unit not introduced", http.StatusBadRequest)
+		return
+	}
+	var left []string
+	st.Update(func(u *hooktools.Unit) { left = applyRelationOp(u, op) })
+	a.unit.save()
+	for _, ev := range op.RelationEvents(left) {
+		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: ev.Name}, relation: op.ID, inRelation: true, remote: ev.Remote})
+	}
+	fmt.Fprintln(w, `{}`)
+}
+
+// applyRelationOp changes the controller's record of the unit's
+// relations, and returns the remote units the relation still had (for a
+// removal's departed hooks). A removed relation stays until its broken
+// hook has run.
+func applyRelationOp(u *hooktools.Unit, op spec.RelationOp) []string {
+	for i := range u.Relations {
+		rel := &u.Relations[i]
+		if rel.ID != op.ID {
+			continue
+		}
+		if rel.Data == nil {
+			rel.Data = map[string]map[string]string{}
+		}
+		switch op.Op {
+		case spec.ChangeOp:
+			owner := op.Unit
+			if owner == "" {
+				owner = rel.RemoteApp
+			}
+			if rel.Data[owner] == nil {
+				rel.Data[owner] = map[string]string{}
+			}
+			for k, v := range op.Data {
+				rel.Data[owner][k] = v
+			}
+		case spec.DepartOp:
+			rel.Units = slices.DeleteFunc(rel.Units, func(x string) bool { return x == op.Unit })
+			delete(rel.Data, op.Unit)
+		case spec.RemoveOp:
+			return append([]string(nil), rel.Units...)
+		}
+		return nil
+	}
+	if op.Op == spec.RelateOp {
+		u.Relations = append(u.Relations, hooktools.Relation{ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp,
+			Units: append([]string(nil), op.Units...), Data: map[string]map[string]string{}})
+	}
+	return nil
+}
+
+// dropBroken forgets a relation once its broken hook has run.
+func (a *Agent) dropBroken(w *work) {
+	if !w.inRelation || !strings.HasSuffix(w.ev.Name, "-relation-broken") {
+		return
+	}
+	a.unit.store().Update(func(u *hooktools.Unit) {
+		u.Relations = slices.DeleteFunc(u.Relations, func(r hooktools.Relation) bool { return r.ID == w.relation })
+	})
+	a.unit.save()
 }
 
 func (a *Agent) serveUnit(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +235,9 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			a.failed = ev.Name
 		}
 		a.mu.Unlock()
+		if ev.Exit == 0 {
+			a.dropBroken(w)
+		}
 		if ev.Exit == 0 || delay <= 0 {
 			return
 		}

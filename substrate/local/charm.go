@@ -50,25 +50,47 @@ func (l *Local) initialState(id spec.UnitID) spec.UnitState {
 	for name, v := range c.Config {
 		st.Config[name] = v
 	}
-	for i, ep := range sortedKeys(c.Meta.Peers) {
-		st.Relations = append(st.Relations, spec.Relation{ID: i, Endpoint: ep, RemoteApp: c.Meta.Name})
+	for _, op := range spec.InitialRelations(c) {
+		st.Relations = append(st.Relations, spec.Relation{ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp,
+			Units: op.Units, Data: map[string]map[string]string{}})
 	}
 	return st
 }
 
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// Relation plays a related application's doing on every unit.
+func (l *Local) Relation(op spec.RelationOp) (spec.RelationOp, error) {
+	if l.charm == nil || l.charm.Charm == nil {
+		return op, fmt.Errorf("cannot relate: no charm of your own is deployed")
 	}
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
+	l.mu.Lock()
+	if op.Op == spec.RelateOp {
+		op.ID = l.nextRelation()
+	}
+	l.relations = append(l.relations, op)
+	l.mu.Unlock()
+	l.Act(spec.Record{Type: spec.RecRelation, Relation: &op})
+	for _, u := range l.units {
+		p, err := l.livePod(u.id)
+		if err != nil {
+			return op, err
+		}
+		if err := p.agent.Relation(op); err != nil {
+			return op, err
 		}
 	}
-	return out
+	return op, nil
+}
+
+// nextRelation is the id the controller gives a new relation: after those
+// at deploy and those related since.
+func (l *Local) nextRelation() int {
+	n := len(spec.InitialRelations(l.charm.Charm))
+	for _, op := range l.relations {
+		if op.Op == spec.RelateOp {
+			n++
+		}
+	}
+	return n
 }
 
 // unitDir is the unit's agent directory under /var/lib/juju.

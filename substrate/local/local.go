@@ -40,6 +40,8 @@ type Local struct {
 	charm   *spec.CharmSpec
 	units   []*unit
 	venv    string // a real charm's Python environment
+	// relations are the relation ops played since the deploy.
+	relations []spec.RelationOp
 
 	mu     sync.Mutex
 	closed bool

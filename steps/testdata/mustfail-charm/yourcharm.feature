@@ -41,3 +41,8 @@ Feature: must fail: the checks of a charm of your own (on local)
     When the charm is deployed
     And the operator runs action "get-url"
     Then the action's result "url" is "http://example.com"
+
+  Scenario: relation data
+    When the charm is deployed
+    And "traefik" is related on "ingress" with 1 unit
+    Then the charm's unit data on "ingress" has "port" set to "80" within 10s
