@@ -149,11 +149,13 @@ func (u *unitAgent) serveTools(l net.Listener) {
 	})
 }
 
-// ran is how a hook went: its exit code, and what it said of itself.
+// ran is how a hook went: its exit code, what it said of itself, and its
+// context, for the caller to apply (apply) once the hook is on record.
 type ran struct {
 	code   int
 	stderr string
 	logs   []spec.LogLine
+	hook   *hooktools.Hook
 }
 
 // failure is what a failed hook said: the end of its standard error and
@@ -172,8 +174,26 @@ func (r ran) failure() string {
 	return lastLines(strings.Join(parts, "\n"), 40)
 }
 
-// run runs one hook or action with Juju's environment, and applies what
-// its tools changed only if it exits 0.
+// apply commits what a hook's tools changed if it exited 0, else keeps
+// only its log. The caller logs the hook's event first: whoever sees its
+// effects (a status it set) then also sees that it ran.
+func (u *unitAgent) apply(w *work, r ran) {
+	if r.hook == nil {
+		return
+	}
+	if r.code != 0 {
+		r.hook.Discard()
+		return
+	}
+	r.hook.Commit()
+	u.save()
+	if w.ev.Name == spec.EventStart && w.action == nil {
+		os.WriteFile(u.startedAt, nil, 0o644)
+	}
+}
+
+// run runs one hook or action with Juju's environment; apply applies what
+// its tools changed.
 func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 	name := w.ev.Name
 	if w.action != nil {
@@ -199,8 +219,7 @@ func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 	}()
 	exe, dispatchPath := u.handler(w)
 	if exe == "" {
-		h.Commit() // no handler: Juju skips the hook, and it succeeds
-		return ran{}, nil
+		return ran{hook: h}, nil // no handler: Juju skips the hook, and it succeeds
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, exe)
@@ -220,19 +239,9 @@ func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
 	case err != nil:
-		h.Discard()
-		return ran{code: -1}, fmt.Errorf("cannot run %s: %w", exe, err)
+		return ran{code: -1, hook: h}, fmt.Errorf("cannot run %s: %w", exe, err)
 	}
-	if code == 0 {
-		h.Commit()
-		u.save()
-		if w.ev.Name == spec.EventStart && w.action == nil {
-			os.WriteFile(u.startedAt, nil, 0o644)
-		}
-	} else {
-		h.Discard()
-	}
-	return ran{code: code, stderr: stderr.String(), logs: h.Logged()}, nil
+	return ran{code: code, stderr: stderr.String(), logs: h.Logged(), hook: h}, nil
 }
 
 // handler is what runs for the work: dispatch, else hooks/<name> (or

@@ -215,6 +215,7 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 		r, err := a.unit.run(ctx, w)
 		if w.action != nil {
 			a.record(ev)
+			a.unit.apply(w, r)
 			w.done <- actionResult(w.action, r, err)
 			return
 		}
@@ -225,6 +226,7 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			ev.Errors, ev.Exit = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}, r.code
 		}
 		a.record(ev)
+		a.unit.apply(w, r)
 		if w.finished != nil {
 			close(w.finished)
 			w.finished = nil
