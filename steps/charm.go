@@ -37,7 +37,8 @@ func yourCharmPhrases() []Phrase {
 				if err := s.beforeDeploy("declare the charm"); err != nil {
 					return err
 				}
-				if s.charm.App != "" {
+				// A scenario that names its charm wins over --charm's.
+				if s.charm.App != "" && !s.charmFromFlag {
 					return fmt.Errorf("the scenario already declared charm %q", s.charm.App)
 				}
 				path := a[0]

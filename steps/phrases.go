@@ -472,6 +472,11 @@ func (s *scenario) settle(units int) error {
 				last = err
 				break
 			}
+			// A unit in error will not settle by itself: say why now, as
+			// juju wait-for does, rather than at the timeout.
+			if stuck = s.hookError(u, events); stuck != nil {
+				return true
+			}
 			seen := map[string]bool{}
 			for _, e := range events {
 				seen[e.Name] = true
@@ -494,7 +499,7 @@ func (s *scenario) settle(units int) error {
 		return last == nil
 	})
 	if stuck != nil {
-		return fmt.Errorf("the units cannot settle: %v", stuck)
+		return fmt.Errorf("the units cannot settle: %w", stuck)
 	}
 	if !ok {
 		return fmt.Errorf("the units did not settle within %s: %v", settleTimeout, last)

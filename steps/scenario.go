@@ -55,6 +55,7 @@ type Result struct {
 	Reason   string // why skipped
 	Err      error
 	Trace    string // where its trace was kept, if it was
+	Logs     string // where its containers' logs or hooks' output were kept, if they were
 	Duration time.Duration
 }
 
@@ -79,6 +80,10 @@ type scenario struct {
 	uri         string             // the feature file, for paths relative to it
 	units       int                // how many units were deployed
 	relations   []spec.RelationOp  // the relations made after the deploy
+	logs        string             // where this scenario's logs were kept, if they were
+	// charmFromFlag: the charm is --charm's, which the scenario may name
+	// another in place of.
+	charmFromFlag bool
 	// hooksChecked are the hooks a step looked at ("unit|event", or
 	// "unit|*" for the unit's error status): a failure of one of them is
 	// not a surprise.
@@ -130,6 +135,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			if err := s.useCharm(cfg.Charm); err != nil {
 				return ctx, fmt.Errorf("--charm: %w", err)
 			}
+			s.charmFromFlag = true
 		}
 		return ctx, nil
 	})
@@ -142,6 +148,14 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		var err error
 		if stepErr == nil && s.charm.Charm != nil && s.deployed {
 			err = s.uncheckedHookFailure()
+		}
+		if stepErr != nil && s.charm.Charm != nil && s.deployed && !strings.Contains(stepErr.Error(), "is in error (hook failed") {
+			// A failed step may be the effect of a hook that failed: show
+			// the cause beside it (unless the step's message shows it).
+			s.catchUp()
+			if failures := s.hookFailures(); failures != "" {
+				err = fmt.Errorf("meanwhile, %s", failures)
+			}
 		}
 		// The logs go before the pod does; whether the scenario failed is
 		// known for sure only after the comparison, so a charm of your
@@ -177,6 +191,10 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		if logs != "" && !failed && !s.cfg.KeepAll {
 			os.RemoveAll(logs)
 		}
+		if _, err := os.Stat(logs); logs != "" && err != nil {
+			logs = "" // nothing was kept
+		}
+		s.logs = logs
 		kept := ""
 		if s.cfg.Artifacts != "" && (s.cfg.KeepAll || failed) {
 			kept = keepTrace(s.cfg.Artifacts, pickle, trace)
@@ -186,11 +204,11 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			status = "failed"
 		}
 		if err == nil {
-			err = stepErr
-			s.report(pickle, status, "", err, kept, started)
+			s.report(pickle, status, "", stepErr, kept, started)
 			return ctx, nil
 		}
-		s.report(pickle, status, "", err, kept, started)
+		// The step's error first, then what this hook adds to it.
+		s.report(pickle, status, "", errors.Join(stepErr, err), kept, started)
 		return ctx, err
 	})
 }
@@ -199,7 +217,7 @@ func (s *scenario) report(p *godog.Scenario, status, reason string, err error, t
 	if s.cfg.OnResult == nil {
 		return
 	}
-	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err, Trace: trace, Duration: time.Since(started)})
+	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err, Trace: trace, Logs: s.logs, Duration: time.Since(started)})
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -326,6 +344,53 @@ func (s *scenario) checkedHook(event string) {
 		s.hooksChecked = map[string]bool{}
 	}
 	s.hooksChecked[string(s.unit)+"|"+event] = true
+}
+
+// hookError is, for a charm of your own whose unit is in error, the hook
+// it failed on with its traceback; nil otherwise (a declared charm's
+// handler errors are no hook failures: it has no error state).
+func (s *scenario) hookError(unit spec.UnitID, events []spec.Event) error {
+	op, ok := s.sub.(substrate.CharmOperator)
+	if s.charm.Charm == nil || !ok {
+		return nil
+	}
+	v, err := op.UnitView(unit)
+	if err != nil || v.Error == "" {
+		return nil
+	}
+	// The unit went into error after the hook was logged: catch the event
+	// log up to see it.
+	s.catchUp()
+	if all, err := s.sub.Events(unit); err == nil {
+		events = all
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Exit != 0 {
+			return fmt.Errorf("%s is in error (%s):\n%s", unit, v.Error, strings.Join(e.Errors, "\n"))
+		}
+	}
+	return fmt.Errorf("%s is in error (%s)", unit, v.Error)
+}
+
+// hookFailures are the failed hooks of a charm of your own, each with its
+// traceback: what a failed step's message needs beside it to show the
+// cause.
+func (s *scenario) hookFailures() string {
+	var out []string
+	for i := 0; i < s.units; i++ {
+		unit := spec.NewUnitID(s.charm.App, i)
+		events, err := s.sub.Events(unit)
+		if err != nil {
+			continue
+		}
+		for _, e := range events {
+			if e.Exit != 0 {
+				out = append(out, fmt.Sprintf("the charm's %s hook failed on %s at %s:\n%s", e.Name, unit, e.At.Round(time.Millisecond), strings.Join(e.Errors, "\n")))
+				break // its retries fail alike
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // uncheckedHookFailure is the first hook of a charm of your own that

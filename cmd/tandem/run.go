@@ -254,7 +254,8 @@ func exitCode(code int, all []steps.Result, stderr io.Writer) int {
 	return exitOK
 }
 
-// report prints why scenarios were skipped and where failed ones' traces are.
+// report prints why scenarios were skipped and where failed ones' traces
+// and logs are.
 func report(w io.Writer, all []steps.Result) {
 	sort.Slice(all, func(i, j int) bool { return all[i].URI+all[i].Name < all[j].URI+all[j].Name })
 	var skipped, failed []string
@@ -266,6 +267,9 @@ func report(w io.Writer, all []steps.Result) {
 			line := fmt.Sprintf("  %s: %q", r.URI, r.Name)
 			if r.Trace != "" {
 				line += ": trace in " + r.Trace
+			}
+			if r.Logs != "" {
+				line += "; logs and hook output in " + r.Logs
 			}
 			failed = append(failed, line)
 		}
