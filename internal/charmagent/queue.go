@@ -2,7 +2,6 @@ package charmagent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -98,9 +97,7 @@ func (a *Agent) record(ev spec.Event) {
 	defer a.mu.Unlock()
 	a.current = nil
 	a.events = append(a.events, ev)
-	if data, err := json.Marshal(ev); err == nil {
-		a.log.Write(append(data, '\n'))
-	}
+	appendJSONLine(a.log, ev)
 }
 
 // runHook runs the declared handlers for one event as an ops charm runs

@@ -232,24 +232,5 @@ func (a *Agent) recordCall(c CharmCall) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, c)
-	if data, err := json.Marshal(c); err == nil {
-		if f, err := os.OpenFile(a.callsPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-			f.Write(append(data, '\n'))
-			f.Close()
-		}
-	}
-}
-
-// loadCalls reads the calls an earlier run of the agent in this pod kept.
-func (a *Agent) loadCalls() {
-	data, err := os.ReadFile(a.callsPath())
-	if err != nil {
-		return
-	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		var c CharmCall
-		if json.Unmarshal(line, &c) == nil {
-			a.calls = append(a.calls, c)
-		}
-	}
+	appendJSONLine(a.callLog, c)
 }

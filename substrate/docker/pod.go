@@ -331,7 +331,7 @@ func (p *pod) introduce() error {
 		return err
 	}
 	p.u.known = true
-	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), p.stop)
+	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), false, p.stop)
 	return nil
 }
 

@@ -336,7 +336,7 @@ func (inc *incarnation) introduce() error {
 	inc.u.mu.Lock()
 	inc.u.known = true
 	inc.u.mu.Unlock()
-	k.PollEvents(inc.agent, inc.u.id, k.charm.ContainerNames(), inc.stop)
+	k.PollEvents(inc.agent, inc.u.id, k.charm.ContainerNames(), false, inc.stop)
 	return nil
 }
 

@@ -158,7 +158,7 @@ func (p *pod) introduce() {
 		return
 	}
 	u.known = true
-	p.l.PollEvents(p.agent, u.id, p.l.charm.ContainerNames(), p.stopPoll)
+	p.l.PollEvents(p.agent, u.id, p.l.charm.ContainerNames(), p.l.charm.Charm != nil, p.stopPoll)
 }
 
 // waitReady waits until the agent and every workload's Pebble answer.

@@ -183,9 +183,10 @@ type eventPoll struct {
 	seen int
 	// began is the running hook's event, once it is in the trace.
 	began *spec.Event
-	// calls is how many of a charm of your own's Pebble calls are in the
-	// trace.
-	calls int
+	// withCalls: the agent runs a charm of your own, whose Pebble calls
+	// it records; calls is how many of them are in the trace.
+	withCalls bool
+	calls     int
 }
 
 func (p *eventPoll) poll(ctx context.Context) {
@@ -196,12 +197,14 @@ func (p *eventPoll) poll(ctx context.Context) {
 	}
 	defer func() { <-p.busy }()
 	// The charm's calls first: a hook's calls come before it ends.
-	if calls, err := p.agent.Calls(ctx); err == nil {
-		for _, c := range calls[min(p.calls, len(calls)):] {
-			act := c.Action
-			p.r.record(spec.KindAction, spec.Record{At: c.At, Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: p.unit, Container: act.Container, Action: &act})
+	if p.withCalls {
+		if calls, err := p.agent.Calls(ctx); err == nil {
+			for _, c := range calls[min(p.calls, len(calls)):] {
+				act := c.Action
+				p.r.record(spec.KindAction, spec.Record{At: c.At, Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: p.unit, Container: act.Container, Action: &act})
+			}
+			p.calls = len(calls)
 		}
-		p.calls = len(calls)
 	}
 	events, err := p.agent.Events(ctx)
 	if err != nil {
@@ -230,9 +233,11 @@ func (p *eventPoll) poll(ctx context.Context) {
 }
 
 // PollEvents takes the agent's new events into the recorder until stop
-// closes, and lets a catch-up take them at once.
-func (r *Recorder) PollEvents(agent *charmagent.Client, unit spec.UnitID, containers []string, stop <-chan struct{}) {
-	p := &eventPoll{r: r, agent: agent, unit: unit, containers: containers, busy: make(chan struct{}, 1)}
+// closes, and lets a catch-up take them at once; withCalls, also the
+// Pebble calls of a charm of your own (a declared charm has none to ask
+// for, every 5 ms).
+func (r *Recorder) PollEvents(agent *charmagent.Client, unit spec.UnitID, containers []string, withCalls bool, stop <-chan struct{}) {
+	p := &eventPoll{r: r, agent: agent, unit: unit, containers: containers, withCalls: withCalls, busy: make(chan struct{}, 1)}
 	forget := r.Follow(p.poll)
 	defer forget()
 	t := time.NewTicker(5 * time.Millisecond)
