@@ -47,9 +47,7 @@ func (m *Model) joinedEvents() []spec.RelationEvent {
 	}
 	var out []spec.RelationEvent
 	for _, op := range spec.InitialRelations(m.spec.Charm) {
-		for _, ev := range op.RelationEvents(nil)[1:] {
-			out = append(out, ev)
-		}
+		out = append(out, op.RelationEvents(nil)[1:]...) // after its relation-created
 	}
 	return out
 }
