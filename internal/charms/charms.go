@@ -143,11 +143,11 @@ func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("cannot build charm %s's Python environment: it has no venv/ and no requirements.txt (list its dependencies, ops among them, in requirements.txt)", c.Meta.Name)
 	}
-	version, err := exec.CommandContext(ctx, Python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	python, err := pythonVersion(ctx, c)
 	if err != nil {
-		return "", fmt.Errorf("cannot run %s for charm %s: %v (install python3: ./scripts/setup-local)", Python, c.Meta.Name, err)
+		return "", err
 	}
-	sum := sha256.Sum256(append(reqs, version...))
+	sum := sha256.Sum256(append(reqs, python...))
 	dir := filepath.Join(binaries.CacheDir(), "venvs", hex.EncodeToString(sum[:])[:16])
 	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
 		return dir, nil
@@ -182,11 +182,10 @@ func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error)
 // first use. The link is made here, in tandem's unpacked copy, because
 // the charm container sees the venv read-only.
 func packedVenv(ctx context.Context, c *spec.RealCharm, venv string) error {
-	version, err := exec.CommandContext(ctx, Python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	want, err := pythonVersion(ctx, c)
 	if err != nil {
-		return fmt.Errorf("cannot run %s for charm %s: %v (install python3: ./scripts/setup-local)", Python, c.Meta.Name, err)
+		return err
 	}
-	want := "python" + strings.TrimSpace(string(version))
 	libs, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*"))
 	found := len(libs) == 0 // a venv of no Python version is the charm's business
 	var have []string
@@ -208,6 +207,16 @@ func packedVenv(ctx context.Context, c *spec.RealCharm, venv string) error {
 		return err
 	}
 	return os.Symlink(Python, python)
+}
+
+// pythonVersion is this machine's Python as a venv names its
+// site-packages' directory ("python3.11"): a venv is for one version.
+func pythonVersion(ctx context.Context, c *spec.RealCharm) (string, error) {
+	out, err := exec.CommandContext(ctx, Python, "-c", "import sys; print('python%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot run %s for charm %s: %v (install python3: ./scripts/setup-local)", Python, c.Meta.Name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func lastLine(out []byte) string {
