@@ -28,6 +28,9 @@ type RealCharm struct {
 	// unit gets relation-created after install, and joined and changed
 	// for each remote unit after start.
 	Relations []RelationOp `json:"relations,omitempty"`
+	// Resources are the files the scenario attached, by resource name:
+	// absolute paths on this machine.
+	Resources map[string]string `json:"resources,omitempty"`
 }
 
 // CharmMeta is what a charm's metadata declares, read as ops reads it
@@ -38,8 +41,10 @@ type CharmMeta struct {
 	Name       string                  `json:"name"`
 	Containers map[string]ContainerUse `json:"containers,omitempty"`
 	Storage    []string                `json:"storage,omitempty"`
-	Config     map[string]ConfigOption `json:"config,omitempty"`
-	Actions    map[string]ActionMeta   `json:"actions,omitempty"`
+	// Resources maps each resource to its type ("file", "oci-image").
+	Resources map[string]string       `json:"resources,omitempty"`
+	Config    map[string]ConfigOption `json:"config,omitempty"`
+	Actions   map[string]ActionMeta   `json:"actions,omitempty"`
 	// Requires, Provides and Peers map each endpoint to its interface.
 	Requires map[string]string `json:"requires,omitempty"`
 	Provides map[string]string `json:"provides,omitempty"`
@@ -77,7 +82,10 @@ type metaFile struct {
 			Location string `yaml:"location"`
 		} `yaml:"mounts"`
 	} `yaml:"containers"`
-	Storage  map[string]any          `yaml:"storage"`
+	Storage   map[string]any `yaml:"storage"`
+	Resources map[string]struct {
+		Type string `yaml:"type"`
+	} `yaml:"resources"`
 	Requires map[string]endpointDecl `yaml:"requires"`
 	Provides map[string]endpointDecl `yaml:"provides"`
 	Peers    map[string]endpointDecl `yaml:"peers"`
@@ -144,6 +152,12 @@ func (m metaFile) meta(source string) (CharmMeta, error) {
 		out.Storage = append(out.Storage, name)
 	}
 	sort.Strings(out.Storage)
+	for name, r := range m.Resources {
+		if out.Resources == nil {
+			out.Resources = map[string]string{}
+		}
+		out.Resources[name] = r.Type
+	}
 	for name, c := range m.Containers {
 		if !validName.MatchString(name) {
 			return CharmMeta{}, fmt.Errorf("%s: container name %q is not a valid name (lower-case letters, digits and dashes)", source, name)

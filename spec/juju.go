@@ -52,6 +52,50 @@ type UnitState struct {
 	Relations []Relation        `json:"relations,omitempty"`
 	// Address is the unit's ingress address (its pod's IP).
 	Address string `json:"address,omitempty"`
+	// Secrets are the secrets the charm owns: its application's and its
+	// unit's.
+	Secrets []Secret `json:"secrets,omitempty"`
+	// Resources maps each file resource the charm declares to where the
+	// unit finds it, "" where none was attached.
+	Resources map[string]string `json:"resources,omitempty"`
+}
+
+// Secret is a Juju secret the charm owns, with every revision of its
+// content and the grants it gave.
+type Secret struct {
+	// ID is its URI, "secret:<xid>".
+	ID string `json:"id"`
+	// Owner is "application" (the leader manages it) or "unit".
+	Owner       string `json:"owner"`
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Expire is an RFC 3339 time, Rotate a rotation policy (hourly,
+	// daily, ...): kept as the charm set them, neither acted on.
+	Expire    string           `json:"expire,omitempty"`
+	Rotate    string           `json:"rotate,omitempty"`
+	Revisions []SecretRevision `json:"revisions"`
+	Grants    []SecretGrant    `json:"grants,omitempty"`
+}
+
+// SecretRevision is one revision of a secret's content.
+type SecretRevision struct {
+	Revision int               `json:"revision"`
+	Content  map[string]string `json:"content"`
+}
+
+// SecretGrant lets a related application, or one unit of it, read a
+// secret.
+type SecretGrant struct {
+	Relation int    `json:"relation"`
+	Unit     string `json:"unit,omitempty"`
+}
+
+// Latest is the secret's newest revision.
+func (s Secret) Latest() SecretRevision {
+	if len(s.Revisions) == 0 {
+		return SecretRevision{}
+	}
+	return s.Revisions[len(s.Revisions)-1]
 }
 
 // Relation is one relation of the unit's application: its endpoint, the

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,6 +69,34 @@ func yourCharmPhrases() []Phrase {
 				c.Config[a[0]] = v
 				return nil
 			}},
+		{Group: g, Pattern: `^the charm's resource "([^"]*)" is "([^"]*)"$`,
+			Example: `And the charm's resource "model" is "testdata/model.bin"`,
+			Help: "A file attached to one of the charm's file resources before the deploy (juju deploy --resource), relative to the feature file: " +
+				"resource-get gives where the unit finds it. A file resource nothing was attached to fails resource-get, as in Juju.",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.realCharm()
+				if err != nil {
+					return err
+				}
+				if err := s.beforeDeploy("attach a resource"); err != nil {
+					return err
+				}
+				if kind, ok := c.Meta.Resources[a[0]]; !ok || kind != "file" {
+					return fmt.Errorf("charm %q has no file resource %q (its metadata's resources: section)", c.Meta.Name, a[0])
+				}
+				path := a[1]
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(filepath.Dir(s.uri), path)
+				}
+				if _, err := os.Stat(path); err != nil {
+					return fmt.Errorf("cannot attach resource %q: %w (the path is relative to the feature file)", a[0], err)
+				}
+				if c.Resources == nil {
+					c.Resources = map[string]string{}
+				}
+				c.Resources[a[0]], _ = filepath.Abs(path)
+				return nil
+			}},
 		{Group: g, Pattern: `^the operator sets config "([^"]*)" to "([^"]*)"$`,
 			Example: `When the operator sets config "port" to "5002"`,
 			Help:    "juju config: every unit gets config-changed.",
@@ -126,6 +155,26 @@ func yourCharmCheckPhrases() []Phrase {
 						return fmt.Errorf("the workload version of %s is %q, want %q", s.unit, v.Version, a[0])
 					}
 					return nil
+				})
+			}},
+		{Group: g, Pattern: `^the charm's secret "([^"]*)" has "([^"]*)" set to "([^"]*)"` + within + `$`,
+			Example: `Then the charm's secret "admin-password" has "password" set to "hunter2"`,
+			Help:    "A secret the charm owns, by its label: the key's value in its newest revision.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.unitCheck(a[3], func(v spec.UnitView) error {
+					var labels []string
+					for _, sec := range v.Secrets {
+						if sec.Label != a[0] {
+							labels = append(labels, fmt.Sprintf("%q", sec.Label))
+							continue
+						}
+						got, ok := sec.Latest().Content[a[1]]
+						if !ok || got != a[2] {
+							return fmt.Errorf("secret %q of %s (revision %d) has %q set to %q, want %q", a[0], s.unit, sec.Latest().Revision, a[1], got, a[2])
+						}
+						return nil
+					}
+					return fmt.Errorf("%s owns no secret labelled %q (its secrets' labels: %s)", s.unit, a[0], strings.Join(labels, ", "))
 				})
 			}},
 		{Group: g, Pattern: `^the unit's opened ports are "([^"]*)"` + within + `$`,

@@ -80,6 +80,8 @@ var mustFailCharm = []mustFailRow{
 	{"yourcharm", "an action that completed", `the action failed with message "no such scheme"`, `the action get-url completed (message ""), want failed`},
 	{"yourcharm", "an action's result", `the action's result "url" is "http://example.com"`, `the action get-url's result "url" is http://127.0.0.1:5000, want "http://example.com"`},
 	{"yourcharm", "relation data", `the charm's unit data on "ingress" has "port" set to "80" within 10s`, `the charm's unit data on "ingress" has "port" set to "5000", want "80"`},
+	{"secrets", "a secret's value", `the charm's secret "db-pass" has "password" set to "first"`, `secret "db-pass" of toolcheck/0 (revision 1) has "password" set to "third", want "first"`},
+	{"secrets", "a secret it does not own", `the charm's secret "api-key" has "key" set to "x"`, `toolcheck/0 owns no secret labelled "api-key" (its secrets' labels: "db-pass", "unit-token")`},
 	{"unchecked", "a hook failing during the deploy", `the charm is deployed`, "the units cannot settle: flaky/0 is in error (hook failed: \"install\"):\nexit status 1"},
 	{"unchecked", "a hook failed unchecked", `the unit's status is "active" with message "installed" within 40s`, "the charm's install hook failed on flaky/0, and no step checked it"},
 }

@@ -135,6 +135,11 @@ func TestEveryModelledToolThroughOps(t *testing.T) {
 	require.Equal(t, []string{"8080/tcp"}, u.Ports)
 	require.Equal(t, "10.0.0.1", u.Relations[0].Data["toolcheck/0"]["address"])
 	require.Equal(t, "hi", u.Relations[0].Data["toolcheck"]["leader-says"])
+	require.Len(t, u.Secrets, 2)
+	require.Equal(t, "db-pass", u.Secrets[0].Label)
+	require.Equal(t, []spec.SecretRevision{{Revision: 1, Content: map[string]string{"password": "third"}}},
+		u.Secrets[0].Revisions, "an add and two sets in one hook make one revision, as in Juju 3.6")
+	require.Equal(t, "unit", u.Secrets[1].Owner)
 	log := logged(u)
 	for _, want := range []string{
 		"INFO ports: ['8080/tcp']",
@@ -142,7 +147,10 @@ func TestEveryModelledToolThroughOps(t *testing.T) {
 		"INFO planned units: 1",
 		"INFO bind address: 127.0.0.1",
 		"INFO storages: []",
-		"INFO secret-add refused: ERROR tandem does not model hook tool secret-add",
+		"INFO secret content: {'password': 'first'}",
+		"INFO unit secret: {'token': 'abc'}",
+		"INFO secret info: revision 1, label db-pass, the database",
+		"INFO secret by label: {'password': 'third'}",
 		"INFO peer relation: 0, units: 0",
 		"INFO backend relations: 0",
 		"INFO config: greeting=hello workers=2 verbose=None",

@@ -29,6 +29,8 @@ type Hook struct {
 	RemoteUnit string
 	logs       []LogLine
 	began      time.Time
+	// revisedHere are the secrets whose newest revision this hook made.
+	revisedHere map[string]bool
 }
 
 // NoRelation is the Relation of a hook that is not a relation's: Juju's
@@ -41,8 +43,8 @@ func (s *Store) Begin(name string, action *Action, relation int, remoteUnit stri
 }
 
 // Commit applies what the hook changed, its logs included. Only what a
-// hook owns is taken from it (statuses, version, ports, leader data and
-// state, its own side's relation data): what the controller changed
+// hook owns is taken from it (statuses, version, ports, leader data,
+// state, its secrets, its own side's relation data): what the controller changed
 // meanwhile (config set during the hook, say) stays.
 func (h *Hook) Commit() {
 	h.mu.Lock()
@@ -51,7 +53,7 @@ func (h *Hook) Commit() {
 	defer h.store.mu.Unlock()
 	st, mine := &h.store.u, clone(h.u)
 	st.UnitStatus, st.AppStatus, st.Version, st.Ports = mine.UnitStatus, mine.AppStatus, mine.Version, mine.Ports
-	st.LeaderData, st.State = mine.LeaderData, mine.State
+	st.LeaderData, st.State, st.Secrets = mine.LeaderData, mine.State, mine.Secrets
 	st.Logs = append(st.Logs, h.logs...)
 	for i := range st.Relations {
 		for _, r := range mine.Relations {
@@ -99,8 +101,6 @@ var tools = map[string]tool{}
 // notModelled are the tools Juju 3.6 has that tandem does not model: each
 // fails loudly rather than pretend.
 var notModelled = []string{
-	"secret-add", "secret-get", "secret-info-get", "secret-set", "secret-grant",
-	"secret-revoke", "secret-remove", "secret-ids", "resource-get", "credential-get",
 	"juju-reboot", "storage-add", "unit-get", "k8s-spec-set", "k8s-spec-get", "k8s-raw-set",
 	"k8s-raw-get", "pod-spec-set", "pod-spec-get", "payload-register", "payload-unregister",
 	"payload-status-set",

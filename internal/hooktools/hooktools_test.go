@@ -56,7 +56,8 @@ func TestToolsAnswerAsJujuDoes(t *testing.T) {
 		{"state-set", "--file -", "x: y\n", "", 0},
 		{"state-get", "--format=json x", "", `"y"` + "\n", 0},
 		{"action-get", "--format=json", "", "", 1},
-		{"secret-add", "--owner application k=v", "", "", 1},
+		{"resource-get", "image", "", "", 1},
+		{"credential-get", "--format=json", "", "", 1},
 		{"no-such-tool", "", "", "", 1},
 	} {
 		_, h := newHook(true)
@@ -148,4 +149,17 @@ func TestAFollowerReadsItsPeersAppData(t *testing.T) {
 	res := h.Call("relation-get", []string{"--format=json", "--app", "-r", "peers:0", "k", "app"}, nil)
 	require.Zero(t, res.Code, res.Stderr)
 	require.Equal(t, `"v"`+"\n", res.Stdout)
+}
+
+// resource-get gives where an attached file is; a resource nobody
+// attached fails as Juju's download does, so ops raises ModelError.
+func TestResourceGetGivesTheAttachedFile(t *testing.T) {
+	s := NewStore(spec.UnitState{Name: "app/0", Resources: map[string]string{"model": "/var/lib/juju/agents/unit-app-0/resources/model/m.bin", "blank": ""}})
+	h := s.Begin("install", nil, NoRelation, "")
+	require.Equal(t, "/var/lib/juju/agents/unit-app-0/resources/model/m.bin\n", call(t, h, "resource-get", "model"))
+	res := h.Call("resource-get", []string{"blank"}, nil)
+	require.Equal(t, 1, res.Code)
+	require.Contains(t, res.Stderr, "no file was attached to resource \"blank\"")
+	require.Equal(t, 1, h.Call("resource-get", []string{"other"}, nil).Code)
+	require.Equal(t, 2, h.Call("resource-get", nil, nil).Code)
 }

@@ -69,6 +69,8 @@ func clone(u Unit) Unit {
 	out.State = maps.Clone(u.State)
 	out.Logs = slices.Clone(u.Logs)
 	out.Storage = maps.Clone(u.Storage)
+	out.Secrets = cloneSecrets(u.Secrets)
+	out.Resources = maps.Clone(u.Resources)
 	out.Relations = nil
 	for _, r := range u.Relations {
 		r.Units = slices.Clone(r.Units)

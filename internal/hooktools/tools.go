@@ -29,6 +29,8 @@ func init() {
 	tools["state-delete"] = stateDelete
 	tools["storage-list"] = storageList
 	tools["storage-get"] = storageGet
+	tools["resource-get"] = resourceGet
+	tools["credential-get"] = credentialGet
 }
 
 // format prints v as the tool's --format asks: JSON, or Juju's "smart"
@@ -414,4 +416,29 @@ func storageGet(h *Hook, argv []string, _ []byte) (string, error) {
 		return format(a, info[a.pos[0]])
 	}
 	return format(a, info)
+}
+
+// resourceGet prints where the unit finds a file resource. One nobody
+// attached fails as Juju's download of it does; ops raises ModelError,
+// which a charm catches to say it is blocked.
+func resourceGet(h *Hook, argv []string, _ []byte) (string, error) {
+	name, err := oneArg(argv, "resource-get expects exactly one argument, the resource name")
+	if err != nil {
+		return "", err
+	}
+	path, declared := h.u.Resources[name]
+	if !declared {
+		return "", fmt.Errorf("could not download resource: resource %q not found", name)
+	}
+	if path == "" {
+		return "", fmt.Errorf("could not download resource: no file was attached to resource %q (juju attach-resource)", name)
+	}
+	return path + "\n", nil
+}
+
+// credentialGet is Juju's answer to an application that was not granted
+// trust: tandem deploys every application without `juju trust`, and runs
+// no cloud whose credentials it could give.
+func credentialGet(*Hook, []string, []byte) (string, error) {
+	return "", fmt.Errorf("permission denied")
 }

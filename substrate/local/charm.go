@@ -50,6 +50,18 @@ func (l *Local) initialState(id spec.UnitID) spec.UnitState {
 	for name, v := range c.Config {
 		st.Config[name] = v
 	}
+	for name, kind := range c.Meta.Resources {
+		if kind != "file" {
+			continue
+		}
+		if st.Resources == nil {
+			st.Resources = map[string]string{}
+		}
+		st.Resources[name] = ""
+		if src, ok := c.Resources[name]; ok {
+			st.Resources[name] = filepath.Join(jujuDir, unitDir(l.charm.App, id), "resources", name, filepath.Base(src))
+		}
+	}
 	for _, op := range spec.InitialRelations(c) {
 		st.Relations = append(st.Relations, spec.Relation{ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp,
 			Units: op.Units, Data: map[string]map[string]string{}})
@@ -94,8 +106,10 @@ func (l *Local) nextRelation() int {
 }
 
 // unitDir is the unit's agent directory under /var/lib/juju.
-func (p *pod) unitDir() string {
-	return fmt.Sprintf("agents/unit-%s-%d", p.l.charm.App, p.u.id.Index())
+func (p *pod) unitDir() string { return unitDir(p.l.charm.App, p.u.id) }
+
+func unitDir(app string, id spec.UnitID) string {
+	return fmt.Sprintf("agents/unit-%s-%d", app, id.Index())
 }
 
 // layCharm copies the charm into the pod's charm-data volume, as Juju
@@ -108,7 +122,24 @@ func (p *pod) layCharm() error {
 	}
 	// The venv is bound over the charm's own (read-only, shared).
 	os.RemoveAll(filepath.Join(dir, "venv"))
-	return os.MkdirAll(filepath.Join(dir, "venv"), 0o755)
+	if err := os.MkdirAll(filepath.Join(dir, "venv"), 0o755); err != nil {
+		return err
+	}
+	// Attached resources beside the charm, where Juju downloads them.
+	for name, src := range p.l.charm.Charm.Resources {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("cannot attach resource %q: %w", name, err)
+		}
+		dst := filepath.Join(filepath.Dir(dir), "resources", name, filepath.Base(src))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return fmt.Errorf("cannot attach resource %q: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // charmAgentConfig is the agent's part for a real charm.

@@ -4,10 +4,13 @@
 package wire
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"slices"
+	"strings"
 )
 
 // Request is one tool call, as the multi-call binary sends it to the
@@ -32,6 +35,26 @@ type Result struct {
 func ReadsStdin(argv []string) bool {
 	i := slices.Index(argv, "--file")
 	return slices.Contains(argv, "--file=-") || (i >= 0 && i+1 < len(argv) && argv[i+1] == "-")
+}
+
+// InlineFiles reads each "key#file=PATH" argument of a secret's content
+// (ops writes every value to a file so that it stays off the command
+// line) and passes it as "key#base64=VALUE": the path is the hook's, and
+// the agent may not see the hook's filesystem.
+func InlineFiles(argv []string) ([]string, error) {
+	out := slices.Clone(argv)
+	for i, a := range out {
+		key, path, ok := strings.Cut(a, "#file=")
+		if !ok || strings.HasPrefix(a, "-") {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the value of %q: %w", key, err)
+		}
+		out[i] = key + "#base64=" + base64.StdEncoding.EncodeToString(data)
+	}
+	return out, nil
 }
 
 // Send makes one call to the agent listening on the unix socket: one JSON
