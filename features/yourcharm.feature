@@ -65,7 +65,7 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     And the charm received "snappass-pebble-ready" 2 times within 20s
     And the charm logged "Redis is up (its layer added 2 times in this pod)" within 10s
 
-  Scenario: a deleted pod: stop on the old pod, then upgrade-charm and the rest on the new one
+  Scenario: a deleted pod: stop on the old pod, then upgrade-charm and the rest on the new one; stored state starts afresh
     When the charm is deployed
     Then the unit's status is "active" within 20s
     When the pod is deleted
@@ -73,6 +73,8 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     And the unit's status is "active" with message "serving on 5000" within 20s
     And the charm received "stop" 1 time
     And the charm received "snappass-pebble-ready" 2 times within 10s
+    And the charm logged "Redis is up (its layer added 1 times in this pod)" 2 times within 10s
+    And the charm logged "Redis is up (its layer added 2 times in this pod)" 0 times
 
   Scenario: an ingress related after the deploy: the charm gives its port, takes the url, and forgets it when the relation goes
     When the charm is deployed

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -192,17 +193,28 @@ func yourCharmCheckPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm logged "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the charm logged "([^"]*)"(?: (\d+) times?)?` + within + `$`,
 			Example: `Then the charm logged "Redis is up" within 10s`,
-			Help:    "A line the charm logged (ops' logging goes through juju-log), containing the text.",
+			Help: "A line the charm logged (ops' logging goes through juju-log), containing the text. " +
+				"\"N times\": that many lines contain it (with \"within\", N or more by then): a line a new pod's charm logs again, say, as its stored state starts afresh.",
 			run: func(s *scenario, a []string, _ string) error {
-				return s.unitCheck(a[1], func(v spec.UnitView) error {
+				want, _ := strconv.Atoi(a[1])
+				return s.unitCheck(a[2], func(v spec.UnitView) error {
+					n := 0
 					for _, l := range v.Logs {
 						if strings.Contains(l.Message, a[0]) {
-							return nil
+							n++
 						}
 					}
-					return fmt.Errorf("the charm of %s logged nothing containing %q", s.unit, a[0])
+					switch {
+					case a[1] == "" && n > 0:
+						return nil
+					case a[1] == "":
+						return fmt.Errorf("the charm of %s logged nothing containing %q", s.unit, a[0])
+					case n == want || (n > want && a[2] != ""):
+						return nil
+					}
+					return fmt.Errorf("the charm of %s logged %d lines containing %q, want %d", s.unit, n, a[0], want)
 				})
 			}},
 		{Group: g, Pattern: `^the action (completed|failed)(?: with message "([^"]*)")?$`,

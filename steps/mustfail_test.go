@@ -76,6 +76,7 @@ var mustFailCharm = []mustFailRow{
 	{"yourcharm", "workload version", `the workload version is "9.9" within 1s`, `the workload version of snappass/0 is "1.6.0", want "9.9" (waited 1s)`},
 	{"yourcharm", "opened ports", `the unit's opened ports are "80/tcp" within 1s`, `the opened ports of snappass/0 are "5000/tcp", want "80/tcp" (waited 1s)`},
 	{"yourcharm", "logged", `the charm logged "a line it never logs" within 1s`, `the charm of snappass/0 logged nothing containing "a line it never logs" (waited 1s)`},
+	{"yourcharm", "logged N times", `the charm logged "Redis is up" 2 times`, `the charm of snappass/0 logged 1 lines containing "Redis is up", want 2`},
 	{"yourcharm", "an action that failed", `the action completed`, `the action get-url failed (message "no such scheme: gopher"), want completed`},
 	{"yourcharm", "an action that completed", `the action failed with message "no such scheme"`, `the action get-url completed (message ""), want failed`},
 	{"yourcharm", "an action's result", `the action's result "url" is "http://example.com"`, `the action get-url's result "url" is http://127.0.0.1:5000, want "http://example.com"`},

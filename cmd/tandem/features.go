@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	gherkin "github.com/cucumber/gherkin/go/v42"
@@ -16,12 +17,14 @@ import (
 )
 
 // featureFiles expands paths (files or directories) into .feature files.
+// A file may name one scenario by its line (FILE:LINE), as godog runs it.
 func featureFiles(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		file, _ := splitLine(p)
+		st, err := os.Stat(file)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", p, errorsCause(err))
+			return nil, fmt.Errorf("cannot read %s: %v", file, errorsCause(err))
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -48,6 +51,18 @@ func errorsCause(err error) error {
 	return err
 }
 
+var lineSuffix = regexp.MustCompile(`^(.+\.feature):(\d+)$`)
+
+// splitLine splits FILE:LINE; line is 0 for a plain path.
+func splitLine(p string) (string, int) {
+	m := lineSuffix.FindStringSubmatch(p)
+	if m == nil {
+		return p, 0
+	}
+	n, _ := strconv.Atoi(m[2])
+	return m[1], n
+}
+
 var gherkinLoc = regexp.MustCompile(`\((\d+):(\d+)\): (.*)`)
 
 // checkFeatures parses every file before anything runs, so a malformed one
@@ -55,7 +70,8 @@ var gherkinLoc = regexp.MustCompile(`\((\d+):(\d+)\): (.*)`)
 // reads (@needs-<capability>).
 func checkFeatures(files []string) ([]*messages.Pickle, error) {
 	var pickles []*messages.Pickle
-	for _, f := range files {
+	for _, p := range files {
+		f, line := splitLine(p)
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %v", f, errorsCause(err))
@@ -75,9 +91,55 @@ func checkFeatures(files []string) ([]*messages.Pickle, error) {
 		if err := checkTags(f, doc.Feature); err != nil {
 			return nil, err
 		}
+		if line > 0 {
+			if err := scenarioOnLine(f, doc.Feature, line); err != nil {
+				return nil, err
+			}
+		}
 		pickles = append(pickles, gherkin.Pickles(*doc, f, ids)...)
 	}
 	return pickles, nil
+}
+
+// scenarioOnLine checks that FILE:LINE names a scenario, an outline or
+// one of its examples' rows, as godog runs only those.
+func scenarioOnLine(file string, feature *messages.Feature, line int) error {
+	var starts []string
+	check := func(children []*messages.FeatureChild) bool {
+		for _, c := range children {
+			sc := c.Scenario
+			if sc == nil {
+				continue
+			}
+			starts = append(starts, strconv.Itoa(int(sc.Location.Line)))
+			if int(sc.Location.Line) == line {
+				return true
+			}
+			for _, ex := range sc.Examples {
+				for _, row := range ex.TableBody {
+					if int(row.Location.Line) == line {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if check(feature.Children) {
+		return nil
+	}
+	for _, c := range feature.Children {
+		if c.Rule != nil {
+			var children []*messages.FeatureChild
+			for _, rc := range c.Rule.Children {
+				children = append(children, &messages.FeatureChild{Scenario: rc.Scenario})
+			}
+			if check(children) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s:%d: no scenario starts on line %d (scenarios start on lines %s)", file, line, line, strings.Join(starts, ", "))
 }
 
 func checkTags(file string, feature *messages.Feature) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,4 +193,30 @@ func TestRepeatReportsEachScenariosPassRate(t *testing.T) {
 	code, _, stderr = run(t, "run", "--repeat", "0", "testdata/passing.feature")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, stderr, "--repeat must be between 1 and 1000")
+}
+
+// FILE:LINE runs the one scenario starting there, as godog does; a line
+// no scenario starts on is a one-line error listing those that do.
+func TestAScenarioByItsLine(t *testing.T) {
+	lines := scenarioLines(t, "../../features/restart.feature")
+	require.Greater(t, len(lines), 1)
+	code, out, errOut := run(t, "run", "--artifacts", t.TempDir(), "../../features/restart.feature:"+lines[1])
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "1 scenarios (1 passed)")
+
+	code, _, errOut = run(t, "run", "../../features/restart.feature:1")
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "tandem run: ../../features/restart.feature:1: no scenario starts on line 1 (scenarios start on lines "+strings.Join(lines, ", ")+")\n", errOut)
+}
+
+func scenarioLines(t *testing.T, file string) []string {
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var out []string
+	for i, l := range strings.Split(string(data), "\n") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "Scenario:") || strings.HasPrefix(t, "Scenario Outline:") {
+			out = append(out, strconv.Itoa(i+1))
+		}
+	}
+	return out
 }

@@ -24,6 +24,10 @@ Feature: must fail: the checks of a charm of your own (on local)
     When the charm is deployed
     Then the charm logged "a line it never logs" within 1s
 
+  Scenario: logged N times
+    When the charm is deployed
+    Then the charm logged "Redis is up" 2 times
+
   Scenario: an action that failed
     When the charm is deployed
     And the operator runs action "get-url" with params:
