@@ -109,3 +109,11 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
       """
     When "traefik/1" departs "ingress"
     Then the charm received "ingress-relation-departed" 1 time within 10s
+
+  Scenario: update-status on the interval the model sets, from each agent's start
+    Given the model's update-status interval is 4s
+    When the charm is deployed
+    Then the charm received "update-status" within 10s
+    When container "charm" is killed
+    Then the charm received "start" 2 times within 20s
+    And the charm received "update-status" 3 times within 15s

@@ -515,6 +515,7 @@ func (a *charmAgent) start() {
 		a.pod.updateReady()
 		a.introduce()
 		a.poll()
+		a.tickUpdateStatus()
 	})
 }
 

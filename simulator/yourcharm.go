@@ -141,3 +141,26 @@ func ObservedHookOutcomes(t *spec.Trace) map[spec.UnitID]map[string][]bool {
 	}
 	return out
 }
+
+// tickUpdateStatus is the uniter's update-status timer, from the agent's
+// start, every interval the scenario set: ticks while one waits in the
+// queue make no second one (Juju bumps a version the resolver catches up
+// with; internal/charmagent does the same).
+func (a *charmAgent) tickUpdateStatus() {
+	u := a.pod.u
+	if !u.m.yourCharm() || u.m.spec.Charm.UpdateStatus <= 0 {
+		return
+	}
+	interval, gen, pgen := u.m.spec.Charm.UpdateStatus, a.gen, a.pod.gen
+	var tick func()
+	tick = func() {
+		if a.gen != gen || !a.up || !a.pod.alive(pgen) {
+			return
+		}
+		if !slices.ContainsFunc(a.hooks.pending, func(e spec.Event) bool { return e.Name == spec.EventUpdateStatus }) {
+			a.fire(spec.EventUpdateStatus, "")
+		}
+		u.after(interval, tick)
+	}
+	u.after(interval, tick)
+}

@@ -62,3 +62,39 @@ func TestConfigActionsAndStopOfYourCharm(t *testing.T) {
 	require.Equal(t, []string{"install", "replicas-relation-created", "leader-elected", "config-changed", "start", "app-pebble-ready",
 		"config-changed", "backup-action", "stop"}, eventsOf(h.u))
 }
+
+// update-status runs every interval from the agent's start; a tick while
+// one waits in the queue (a failing hook holds it) makes no second one,
+// and a charm container restart starts the timer over.
+func TestUpdateStatusTicksFromTheAgentsStart(t *testing.T) {
+	cs := yourCharmSpec()
+	cs.Charm.UpdateStatus = 2 * time.Second
+	h := newHarness(t, testProfile(), cs)
+	start := h.u.Events()[0].At
+	h.m.Clock.Sleep(7 * time.Second)
+	var ticks []time.Duration
+	for _, e := range h.u.Events() {
+		if e.Name == spec.EventUpdateStatus {
+			ticks = append(ticks, e.At-start)
+		}
+	}
+	require.Len(t, ticks, 3)
+	require.InDelta(t, float64(2*time.Second), float64(ticks[0]), float64(300*time.Millisecond))
+	require.InDelta(t, float64(2*time.Second), float64(ticks[1]-ticks[0]), float64(time.Millisecond))
+
+	m, err := New(testProfile(), 1)
+	require.NoError(t, err)
+	m.hookOutcomes = map[spec.UnitID]map[string][]bool{"demo/0": {"install": {false, false, true}}}
+	require.NoError(t, m.Deploy(cs, 1, 1))
+	m.Clock.Sleep(30 * time.Second)
+	n := 0
+	for _, e := range eventsOf(m.Units()[0]) {
+		if e == spec.EventUpdateStatus {
+			n++
+		}
+	}
+	// The agent is up at 3 s and ticks at 5, 7, ... 29 s: the 7 ticks
+	// while install is retried (until 18 s) make one update-status, the 6
+	// after one each.
+	require.Equal(t, 7, n, "%v", eventsOf(m.Units()[0]))
+}

@@ -168,6 +168,7 @@ const (
 	EventConfigChanged = "config-changed"
 	EventStart         = "start"
 	EventUpgradeCharm  = "upgrade-charm"
+	EventUpdateStatus  = "update-status"
 	EventStop          = "stop"
 )
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -31,6 +32,10 @@ type RealCharm struct {
 	// Resources are the files the scenario attached, by resource name:
 	// absolute paths on this machine.
 	Resources map[string]string `json:"resources,omitempty"`
+	// UpdateStatus is the model's update-status-hook-interval: the agent
+	// runs update-status that often while it runs (0: never, the default
+	// for a scenario, where Juju's is 5m).
+	UpdateStatus time.Duration `json:"update-status,omitempty"`
 }
 
 // CharmMeta is what a charm's metadata declares, read as ops reads it

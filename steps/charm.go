@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -96,6 +97,28 @@ func yourCharmPhrases() []Phrase {
 					c.Resources = map[string]string{}
 				}
 				c.Resources[a[0]], _ = filepath.Abs(path)
+				return nil
+			}},
+		{Group: g, Pattern: `^the model's update-status interval is (\S+)$`,
+			Example: `And the model's update-status interval is 5s`,
+			Help: "juju model-config update-status-hook-interval, before the deploy: each unit's agent runs update-status that often, from its start, " +
+				"once for ticks that come while one waits. Off unless a scenario sets it; Juju's default is 5m, and it takes 1m to 60m, where tandem takes any interval of 1s or more, so a scenario need not wait minutes.",
+			run: func(s *scenario, a []string, _ string) error {
+				c, err := s.realCharm()
+				if err != nil {
+					return err
+				}
+				if err := s.beforeDeploy("set the update-status interval"); err != nil {
+					return err
+				}
+				d, err := parseWithin(a[0])
+				if err != nil {
+					return err
+				}
+				if d < time.Second {
+					return fmt.Errorf("an update-status interval of %s is too short: take 1s or more", d)
+				}
+				c.UpdateStatus = d
 				return nil
 			}},
 		{Group: g, Pattern: `^the operator sets config "([^"]*)" to "([^"]*)"$`,

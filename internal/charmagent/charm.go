@@ -45,6 +45,8 @@ type CharmConfig struct {
 	RetryLimit time.Duration `json:"retry-limit"`
 	// OutputDir, when set, keeps each hook's stdout and stderr.
 	OutputDir string `json:"output-dir,omitempty"`
+	// UpdateStatus is how often update-status runs (0: never).
+	UpdateStatus time.Duration `json:"update-status,omitempty"`
 }
 
 // work is one queued operation: an event's hook, or an action.

@@ -114,3 +114,34 @@ func (a *Agent) runHook(ev *spec.Event) {
 		}
 	}
 }
+
+// tickUpdateStatus is the uniter's update-status timer: every interval
+// from the agent's start it asks for update-status. Juju bumps a version
+// the resolver catches up with, so ticks while one waits in the queue
+// make no second one (simulator/yourcharm.go does the same).
+func (a *Agent) tickUpdateStatus(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !a.queued(spec.EventUpdateStatus) {
+			a.enqueue(spec.EventUpdateStatus, "")
+		}
+	}
+}
+
+// queued says whether an event is waiting in the queue.
+func (a *Agent) queued(name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, w := range a.waiting {
+		if w.ev.Name == name && w.action == nil {
+			return true
+		}
+	}
+	return false
+}
