@@ -37,8 +37,12 @@ type Model struct {
 	// hookOutcomes is, when replaying a run of a charm of your own,
 	// whether each run of each hook succeeded there.
 	hookOutcomes map[spec.UnitID]map[string][]bool
-	// relationUnits are each relation's remote units, as related.
-	relationUnits map[int][]string
+	// relationUnits are each relation's remote units, as related, and
+	// relationEndpoints its endpoint, by id (peers are each unit's).
+	relationUnits     map[int][]string
+	relationEndpoints map[int]string
+	// leader is the unit leadership moved to ("": unit 0).
+	leader spec.UnitID
 	// podspec is where DeployPodspec put the operator and workload pods.
 	podspec *[2]string
 }
@@ -118,8 +122,9 @@ func (m *Model) Deploy(cs *spec.CharmSpec, count, nodes int) error {
 	}
 	m.record(spec.KindAction, spec.Record{Type: spec.RecDeploy, Source: spec.SourceScenario, Spec: cs, Count: count, Nodes: nodes})
 	for i := 0; i < count; i++ {
-		u := &Unit{m: m, id: spec.NewUnitID(cs.App, i)}
-		m.units = append(m.units, u)
+		m.units = append(m.units, &Unit{m: m, id: spec.NewUnitID(cs.App, i), peers: spec.PeersOf(cs.App, count, i)})
+	}
+	for _, u := range m.units {
 		u.createPod()
 	}
 	return nil

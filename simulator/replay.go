@@ -107,6 +107,12 @@ func (m *Model) apply(r spec.Record) error {
 			return fmt.Errorf("relation record has no relation")
 		}
 		return m.Relation(*r.Relation)
+	case spec.RecLeader:
+		return m.MoveLeader(r.Unit)
+	case spec.RecAddUnit:
+		return m.AddUnit(r.Unit)
+	case spec.RecRemoveUnit:
+		return m.RemoveUnit(r.Unit)
 	}
 	return fmt.Errorf("unknown action record type %q", r.Type)
 }

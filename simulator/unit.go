@@ -28,6 +28,14 @@ type Unit struct {
 	// placements counts the pods the model has placed, to follow a replayed
 	// run's placements in order.
 	placements int
+	// peers are the application's other units in its peer relations:
+	// those there when it came, then those that joined, less those that
+	// went. removed: scaling took it away.
+	peers   []string
+	removed bool
+	// announce: once introduced, the others are told it joined (Scale;
+	// a replay has the run's own record of that).
+	announce bool
 }
 
 // ID is the unit's id.
@@ -535,10 +543,10 @@ func (a *charmAgent) introduce() {
 	if isNew {
 		u.known = true
 		a.fire(spec.EventInstall, "")
-		for _, ev := range u.m.createdEvents() {
+		for _, ev := range u.m.createdEvents(u) {
 			a.fire(ev, "")
 		}
-		if u.id.Index() == 0 {
+		if u.id == u.m.leaderUnit() {
 			a.fire(spec.EventLeaderElected, "")
 		}
 	} else {
@@ -548,8 +556,14 @@ func (a *charmAgent) introduce() {
 	a.fire(spec.EventConfigChanged, "")
 	a.fire(spec.EventStart, "")
 	if isNew {
-		for _, ev := range u.m.joinedEvents() {
+		for _, ev := range u.m.joinedEvents(u) {
 			a.fire(ev.Name, "")
+		}
+		if u.announce {
+			u.announce = false
+			for _, op := range u.m.peerOps(spec.JoinOp, u.id) {
+				u.m.Relation(op)
+			}
 		}
 	}
 }

@@ -28,57 +28,76 @@ func (m *Model) yourCharm() bool { return m.spec != nil && m.spec.Charm != nil }
 
 // createdEvents are a new unit's relation-created events: its peers' and
 // those of the relations the scenario made before the deploy.
-func (m *Model) createdEvents() []string {
+func (m *Model) createdEvents(u *Unit) []string {
 	if !m.yourCharm() {
 		return nil
 	}
 	var out []string
-	for _, op := range spec.InitialRelations(m.spec.Charm) {
+	for _, op := range spec.InitialRelations(m.spec.Charm, u.peers) {
 		out = append(out, op.Endpoint+"-relation-created")
 	}
 	return out
 }
 
 // joinedEvents are, after start, the joined and changed events of the
-// remote units of the relations there were at deploy.
-func (m *Model) joinedEvents() []spec.RelationEvent {
+// remote units of the relations a new unit came with: its peers, and
+// those there were at deploy.
+func (m *Model) joinedEvents(u *Unit) []spec.RelationEvent {
 	if !m.yourCharm() {
 		return nil
 	}
 	var out []spec.RelationEvent
-	for _, op := range spec.InitialRelations(m.spec.Charm) {
+	for _, op := range spec.InitialRelations(m.spec.Charm, u.peers) {
 		out = append(out, op.RelationEvents(nil)[1:]...) // after its relation-created
 	}
 	return out
 }
 
-// Relation plays a related application's doing: each unit's charm gets
-// the relation's hooks (spec.RelationOp.RelationEvents).
+// Relation plays the other side's doing, a related application's or a
+// peer's: each unit's charm gets the relation's hooks
+// (spec.RelationOp.RelationEvents), but the peer's whose doing it was.
 func (m *Model) Relation(op spec.RelationOp) error {
 	m.fault(spec.Record{Type: spec.RecRelation, Relation: &op})
-	if m.relationUnits == nil {
-		m.relationUnits = map[int][]string{}
-		for _, init := range spec.InitialRelations(m.spec.Charm) {
-			m.relationUnits[init.ID] = init.Units
-		}
-	}
+	m.initRelations()
 	left := m.relationUnits[op.ID]
-	switch op.Op {
-	case spec.RelateOp:
+	if op.From != "" {
+		left = nil // a peer's doing: each unit holds its peers (Unit.peerOp)
+	}
+	switch {
+	case op.From != "":
+	case op.Op == spec.RelateOp:
 		m.relationUnits[op.ID] = op.Units
-	case spec.DepartOp:
+		m.relationEndpoints[op.ID] = op.Endpoint
+	case op.Op == spec.DepartOp:
 		m.relationUnits[op.ID] = slices.DeleteFunc(slices.Clone(left), func(u string) bool { return u == op.Unit })
-	case spec.RemoveOp:
+	case op.Op == spec.RemoveOp:
 		delete(m.relationUnits, op.ID)
 	}
 	for _, u := range m.units {
-		if p := u.pod; p != nil && p.charm != nil && p.charm.up {
+		u.peerOp(op)
+		if p := u.pod; p != nil && p.charm != nil && p.charm.up && op.For(u.id) && u.knows(op) {
 			for _, ev := range op.RelationEvents(left) {
 				p.charm.fire(ev.Name, "")
 			}
 		}
 	}
 	return nil
+}
+
+// initRelations starts the record of the relations with other
+// applications (not the peers, which each unit holds): those there were
+// at deploy.
+func (m *Model) initRelations() {
+	if m.relationUnits != nil {
+		return
+	}
+	m.relationUnits, m.relationEndpoints = map[int][]string{}, map[int]string{}
+	for _, init := range spec.InitialRelations(m.spec.Charm, nil) {
+		if init.RemoteApp != m.spec.App {
+			m.relationUnits[init.ID] = init.Units
+			m.relationEndpoints[init.ID] = init.Endpoint
+		}
+	}
 }
 
 // SetConfig is `juju config`: every unit's charm gets config-changed.
@@ -163,4 +182,30 @@ func (a *charmAgent) tickUpdateStatus() {
 		u.after(interval, tick)
 	}
 	u.after(interval, tick)
+}
+
+// knows says whether the unit has the unit a peer's change is about among
+// its peers (internal/charmagent's rule); any other op it always knows.
+func (u *Unit) knows(op spec.RelationOp) bool {
+	if op.From == "" || op.Op != spec.ChangeOp || op.Unit == "" {
+		return true
+	}
+	return slices.Contains(u.peers, op.Unit)
+}
+
+// peerOp follows a peer joining or departing in the unit's peers.
+func (u *Unit) peerOp(op spec.RelationOp) {
+	if op.From == "" || !op.For(u.id) {
+		return
+	}
+	switch op.Op {
+	case spec.JoinOp:
+		for _, p := range op.Units {
+			if !slices.Contains(u.peers, p) {
+				u.peers = append(u.peers, p)
+			}
+		}
+	case spec.DepartOp:
+		u.peers = slices.DeleteFunc(u.peers, func(p string) bool { return p == op.Unit })
+	}
 }

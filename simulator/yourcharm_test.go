@@ -98,3 +98,32 @@ func TestUpdateStatusTicksFromTheAgentsStart(t *testing.T) {
 	// after one each.
 	require.Equal(t, 7, n, "%v", eventsOf(m.Units()[0]))
 }
+
+// Leadership moved: the new leader gets leader-elected, the old none.
+// Scaled up, a new unit comes numbered on with the others as peers, and
+// each side gets joined and changed for the other; scaled down, the last
+// unit runs departed and broken, stop and remove, the others departed.
+func TestLeadershipAndScalingOfYourCharm(t *testing.T) {
+	h := newHarness(t, testProfile(), yourCharmSpec())
+	h.m.Clock.Sleep(time.Second)
+	require.NoError(t, h.m.Scale(2))
+	h.m.Clock.Sleep(10 * time.Second)
+	u1, err := h.m.Unit("demo/1")
+	require.NoError(t, err)
+	require.Equal(t, []string{"install", "replicas-relation-created", "config-changed", "start",
+		"replicas-relation-joined", "replicas-relation-changed", "app-pebble-ready"}, eventsOf(u1))
+	require.Equal(t, []string{"install", "replicas-relation-created", "leader-elected", "config-changed", "start", "app-pebble-ready",
+		"replicas-relation-joined", "replicas-relation-changed"}, eventsOf(h.u))
+
+	require.NoError(t, h.m.MoveLeader("demo/1"))
+	require.Equal(t, "leader-elected", eventsOf(u1)[len(eventsOf(u1))-1])
+	require.NoError(t, h.m.MoveLeader("demo/1"))
+	require.Len(t, eventsOf(u1), 8, "a leader given leadership again gets no hook")
+
+	// The leader goes: demo/0 is elected.
+	require.NoError(t, h.m.Scale(1))
+	require.Equal(t, []string{"replicas-relation-departed", "replicas-relation-broken", "stop", "remove"}, eventsOf(u1)[8:])
+	require.Equal(t, []string{"replicas-relation-departed", "leader-elected"}, eventsOf(h.u)[8:])
+	require.Nil(t, u1.pod)
+	require.Error(t, h.m.Scale(0))
+}

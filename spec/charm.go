@@ -170,6 +170,7 @@ const (
 	EventUpgradeCharm  = "upgrade-charm"
 	EventUpdateStatus  = "update-status"
 	EventStop          = "stop"
+	EventRemove        = "remove"
 )
 
 // PebbleReady is the event fired when container's Pebble is (re)started (R2.1).
@@ -197,14 +198,23 @@ type Event struct {
 	// Exit is a charm of your own's hook's exit code: not 0, the hook
 	// failed, and Juju retries it.
 	Exit int `json:"exit,omitempty"`
+	// Published is what the hook changed in its peer relations' data,
+	// which the controller passes on to the application's other units.
+	Published []RelationOp `json:"published,omitempty"`
+	// Dropped marks a queued relation hook the agent never ran: the
+	// remote unit it was about departed first.
+	Dropped bool `json:"dropped,omitempty"`
 }
 
 // States of an event record: a hook (of a charm of your own) that exited
 // non-zero; an event the agent had queued, not yet run, when the scenario
-// ended (the platform decided it: it counts in the event sequence).
+// ended, or dropped when its turn came (the platform decided it: it
+// counts in the event sequence, as the model, whose hooks take no time,
+// ran it).
 const (
-	HookFailed  = "failed"
-	EventQueued = "queued"
+	HookFailed   = "failed"
+	EventQueued  = "queued"
+	EventDropped = "dropped"
 )
 
 // ActionEvent is the event of an action, as ops names it (<name>_action

@@ -2,7 +2,8 @@ package spec
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // What Juju's controller holds for a real charm's unit, which the hook
@@ -129,28 +130,40 @@ type ActionResult struct {
 	Stderr string `json:"stderr,omitempty"`
 }
 
-// RelationOp is what a related application did, as the scenario plays it
-// for Juju's controller: related on an endpoint, changed its data, a unit
-// of it departed, or the relation removed.
+// RelationOp is what the other side of a relation did, as Juju's
+// controller passes it on: a related application (played by the
+// scenario) related on an endpoint, changed its data, a unit of it
+// joined or departed, or the relation removed; or, on a peer relation,
+// another unit of the charm's own application.
 type RelationOp struct {
-	Op        string `json:"op"` // RelateOp, ChangeOp, DepartOp or RemoveOp
+	Op        string `json:"op"` // RelateOp, JoinOp, ChangeOp, DepartOp or RemoveOp
 	ID        int    `json:"id"`
 	Endpoint  string `json:"endpoint"`
 	RemoteApp string `json:"remote-app"`
-	// Units are the remote units a relate brings; Unit the one a change
-	// or departure is of ("" for the application's own data).
-	Units []string          `json:"units,omitempty"`
-	Unit  string            `json:"unit,omitempty"`
-	Data  map[string]string `json:"data,omitempty"`
+	// Units are the remote units a relate or a join brings; Unit the one
+	// a change or departure is of ("" for the application's own data).
+	Units []string `json:"units,omitempty"`
+	Unit  string   `json:"unit,omitempty"`
+	// Data are the keys a change sets; an empty value deletes its key,
+	// as relation-set does.
+	Data map[string]string `json:"data,omitempty"`
+	// From is, on a peer relation, the unit whose hook made the change:
+	// it gets no hook for its own doing.
+	From UnitID `json:"from,omitempty"`
 }
 
 // RelationOp kinds.
 const (
 	RelateOp = "relate"
+	JoinOp   = "join"
 	ChangeOp = "change"
 	DepartOp = "depart"
 	RemoveOp = "remove"
 )
+
+// For says whether a unit gets the op's hooks: all do but the peer whose
+// doing it was.
+func (op RelationOp) For(unit UnitID) bool { return unit != op.From }
 
 // RelationEvents are the hooks Juju runs on each unit of the charm for a
 // relation op (JUJU-CONTRACT.md §3), with the remote unit each is about:
@@ -163,6 +176,10 @@ func (op RelationOp) RelationEvents(unitsLeft []string) []RelationEvent {
 	switch op.Op {
 	case RelateOp:
 		out = append(out, RelationEvent{ep + "-relation-created", ""})
+		for _, u := range op.Units {
+			out = append(out, RelationEvent{ep + "-relation-joined", u}, RelationEvent{ep + "-relation-changed", u})
+		}
+	case JoinOp:
 		for _, u := range op.Units {
 			out = append(out, RelationEvent{ep + "-relation-joined", u}, RelationEvent{ep + "-relation-changed", u})
 		}
@@ -184,18 +201,26 @@ type RelationEvent struct {
 	Name, Remote string
 }
 
-// InitialRelations are the relations a charm of your own has at deploy,
-// with the ids Juju's controller gives them: its peers (by endpoint
-// name), then those the scenario related before the deploy, in order.
-func InitialRelations(c *RealCharm) []RelationOp {
-	var peers []string
-	for ep := range c.Meta.Peers {
-		peers = append(peers, ep)
+// PeersOf are, for unit i of an application deployed as n units, the
+// others: its peers from the start.
+func PeersOf(app string, n, i int) []string {
+	var out []string
+	for j := 0; j < n; j++ {
+		if j != i {
+			out = append(out, string(NewUnitID(app, j)))
+		}
 	}
-	sort.Strings(peers)
+	return out
+}
+
+// InitialRelations are the relations a charm of your own's unit has when
+// it comes, with the ids Juju's controller gives them: its peers (by
+// endpoint name), with the application's other units in them, then those
+// the scenario related before the deploy, in order.
+func InitialRelations(c *RealCharm, peerUnits []string) []RelationOp {
 	var out []RelationOp
-	for _, ep := range peers {
-		out = append(out, RelationOp{Op: RelateOp, ID: len(out), Endpoint: ep, RemoteApp: c.Meta.Name})
+	for _, ep := range slices.Sorted(maps.Keys(c.Meta.Peers)) {
+		out = append(out, RelationOp{Op: RelateOp, ID: len(out), Endpoint: ep, RemoteApp: c.Meta.Name, Units: slices.Clone(peerUnits)})
 	}
 	for _, op := range c.Relations {
 		op.ID = len(out)

@@ -57,6 +57,9 @@ const (
 	RecConfig        = "config"         // Message: the options set, as `juju config` (a real charm)
 	RecRunAction     = "run-action"     // Unit, Message = action name (a real charm)
 	RecRelation      = "relation"       // Relation: what the other application did (a real charm)
+	RecLeader        = "leader"         // Unit: the unit given leadership (a real charm)
+	RecAddUnit       = "add-unit"       // Unit: a unit scaling added (a real charm)
+	RecRemoveUnit    = "remove-unit"    // Unit: a unit scaling takes away (a real charm)
 	// observations
 	RecService   = "service"           // Unit, Container, Service, State
 	RecLog       = "log"               // Unit, Container, Message: Pebble's own log line

@@ -135,6 +135,47 @@ func yourCharmPhrases() []Phrase {
 				}
 				return op.SetConfig(map[string]any{a[0]: v})
 			}},
+		{Group: g, Pattern: `^leadership moves to "([^"]*)"$`,
+			Example: `When leadership moves to "snappass/1"`,
+			Help:    "The controller gives leadership to that unit (as when the leader's lease lapses): it gets leader-elected; the old leader no hook, as Juju has none for losing it.",
+			run: func(s *scenario, a []string, _ string) error {
+				op, _, err := s.operator()
+				if err != nil {
+					return err
+				}
+				id, err := s.aliveUnit(a[0])
+				if err != nil {
+					return err
+				}
+				return op.MoveLeader(id)
+			}},
+		{Group: g, Pattern: `^the application is scaled to (\d+) units?$`,
+			Example: `When the application is scaled to 3 units`,
+			Help: "juju scale-application: new units come as at deploy, numbered on from the highest there has been, with the others as peers (each side gets joined and changed for the other); " +
+				"the last units go, each running departed and broken for every relation, then stop and remove, the others getting departed for it. A leader that goes hands leadership to the first unit left. " +
+				"Waits until every unit left is settled, as a deploy does.",
+			run: func(s *scenario, a []string, _ string) error {
+				op, _, err := s.operator()
+				if err != nil {
+					return err
+				}
+				n, _ := strconv.Atoi(a[0])
+				if err := op.Scale(n); err != nil {
+					return err
+				}
+				alive := s.aliveUnits()
+				for len(alive) < n {
+					alive = append(alive, spec.NewUnitID(s.charm.App, s.units))
+					s.units++
+				}
+				if s.removed == nil {
+					s.removed = map[spec.UnitID]bool{}
+				}
+				for _, id := range alive[n:] {
+					s.removed[id] = true
+				}
+				return s.settle(s.aliveUnits())
+			}},
 		{Group: g, Pattern: `^the operator runs action "([^"]*)"$`,
 			Example: `When the operator runs action "get-url"`,
 			Help:    "juju run: the action runs on the unit, after the hooks queued before it, and the step waits for it to end (its outcome is checked after).",
@@ -304,7 +345,7 @@ func (s *scenario) relationsAtDeploy() {
 	if s.charm.Charm == nil {
 		return
 	}
-	for _, op := range spec.InitialRelations(s.charm.Charm) {
+	for _, op := range spec.InitialRelations(s.charm.Charm, nil) {
 		if op.RemoteApp != s.charm.App {
 			s.relations = append(s.relations, op)
 		}
@@ -340,6 +381,20 @@ func (s *scenario) operator() (substrate.CharmOperator, *spec.RealCharm, error) 
 		return nil, nil, fmt.Errorf("the %s substrate cannot run a charm of your own (it lacks real-charm)", s.sub.Name())
 	}
 	return op, c, nil
+}
+
+// aliveUnit is a unit a step names, if it is there.
+func (s *scenario) aliveUnit(name string) (spec.UnitID, error) {
+	for _, id := range s.aliveUnits() {
+		if string(id) == name {
+			return id, nil
+		}
+	}
+	var names []string
+	for _, id := range s.aliveUnits() {
+		names = append(names, string(id))
+	}
+	return "", fmt.Errorf("there is no unit %q (the units are %s)", name, strings.Join(names, ", "))
 }
 
 func (s *scenario) unitCheck(withinArg string, cond func(spec.UnitView) error) error {

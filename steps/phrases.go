@@ -312,7 +312,7 @@ func deployPhrases() []Phrase {
 				if a[2] != "" {
 					return nil
 				}
-				return s.settle(units)
+				return s.settle(s.aliveUnits())
 			}},
 		{Group: "Deploying", Pattern: `^the charm is deployed the podspec way on (\d+) nodes?$`,
 			Example: `When the charm is deployed the podspec way on 2 nodes`,
@@ -456,7 +456,7 @@ const settleTimeout = 3 * time.Minute
 // settle waits until every unit's workloads answer and its charm has had
 // each pebble-ready, so a scenario's next step does not race the unit's
 // start (the flakiness charm authors meet on real clusters).
-func (s *scenario) settle(units int) error {
+func (s *scenario) settle(units []spec.UnitID) error {
 	var last, stuck error
 	ok := spec.WaitFor(s.sub.Clock(), settleTimeout, s.pollStep(), func() bool {
 		last = nil
@@ -465,8 +465,10 @@ func (s *scenario) settle(units int) error {
 				return true
 			}
 		}
-		for i := 0; i < units && last == nil; i++ {
-			u := spec.NewUnitID(s.charm.App, i)
+		for _, u := range units {
+			if last != nil {
+				break
+			}
 			events, err := s.sub.Events(u)
 			if err != nil {
 				last = err

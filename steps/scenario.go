@@ -76,11 +76,12 @@ type scenario struct {
 	lastErrStep string
 	checked     bool
 	exec        *spec.ExecResult
-	action      *spec.ActionResult // the last action the operator ran
-	uri         string             // the feature file, for paths relative to it
-	units       int                // how many units were deployed
-	relations   []spec.RelationOp  // the relations made after the deploy
-	logs        string             // where this scenario's logs were kept, if they were
+	action      *spec.ActionResult   // the last action the operator ran
+	uri         string               // the feature file, for paths relative to it
+	units       int                  // how many units there have been (deployed, then scaled)
+	removed     map[spec.UnitID]bool // the units scaling took away
+	relations   []spec.RelationOp    // the relations made after the deploy
+	logs        string               // where this scenario's logs were kept, if they were
 	// charmFromFlag: the charm is --charm's, which the scenario may name
 	// another in place of.
 	charmFromFlag bool
@@ -411,6 +412,18 @@ func (s *scenario) uncheckedHookFailure() error {
 		}
 	}
 	return nil
+}
+
+// aliveUnits are the units deployed or added by scaling, and not taken
+// away by it.
+func (s *scenario) aliveUnits() []spec.UnitID {
+	var out []spec.UnitID
+	for i := 0; i < s.units; i++ {
+		if id := spec.NewUnitID(s.charm.App, i); !s.removed[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // catchUp brings the substrate's observation streams up to now.

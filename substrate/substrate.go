@@ -107,6 +107,13 @@ type CharmOperator interface {
 	// Relation plays what a related application did (its ID is the
 	// substrate's to give for a relate): every unit gets its hooks.
 	Relation(op spec.RelationOp) (spec.RelationOp, error)
+	// MoveLeader gives leadership to a unit: it gets leader-elected, the
+	// old leader no hook.
+	MoveLeader(unit spec.UnitID) error
+	// Scale sets the unit count, as juju scale-application: new units
+	// come as at deploy, numbered on, and the others get joined for
+	// them; the last go through their dying hooks.
+	Scale(units int) error
 }
 
 // Answerer is a substrate that records what Pebble answered a query the

@@ -62,6 +62,11 @@ type work struct {
 	relation   int
 	inRelation bool
 	remote     string
+	// departing is the unit a departed hook is for when it is not the
+	// remote one: the unit itself, when it goes.
+	departing string
+	// dropped: the remote unit departed before the hook's turn.
+	dropped bool
 }
 
 // ActionResult is how an action went.
@@ -295,6 +300,9 @@ func (u *unitAgent) env(w *work, ctxID, dispatchPath string) []string {
 		env["JUJU_REMOTE_UNIT"] = w.remote
 		if strings.HasSuffix(w.ev.Name, "-relation-departed") {
 			env["JUJU_DEPARTING_UNIT"] = w.remote
+			if w.departing != "" {
+				env["JUJU_DEPARTING_UNIT"] = w.departing
+			}
 		}
 	}
 	if w.action != nil {

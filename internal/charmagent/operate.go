@@ -37,6 +37,62 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/terminate", func(w http.ResponseWriter, r *http.Request) { a.serveTerminate(ctx, w, r) })
 	mux.HandleFunc("POST /v1/actions", func(w http.ResponseWriter, r *http.Request) { a.serveAction(ctx, w, r) })
 	mux.HandleFunc("POST /v1/relation", a.serveRelation)
+	mux.HandleFunc("POST /v1/leader", a.serveLeader)
+	mux.HandleFunc("POST /v1/die", func(w http.ResponseWriter, r *http.Request) { a.serveDie(ctx, w, r) })
+}
+
+// LeaderRequest gives or takes the unit's leadership.
+type LeaderRequest struct {
+	Leader bool `json:"leader"`
+}
+
+// serveLeader is the controller's lease: a unit that becomes leader gets
+// leader-elected; one that loses it gets no hook (Juju has no
+// leader-deposed: operation/leader.go).
+func (a *Agent) serveLeader(w http.ResponseWriter, r *http.Request) {
+	var req LeaderRequest
+	st := a.unit.store()
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || st == nil {
+		http.Error(w, "cannot change leadership: bad request or unit not introduced", http.StatusBadRequest)
+		return
+	}
+	was := st.Snapshot().Leader
+	st.Update(func(u *hooktools.Unit) { u.Leader = req.Leader })
+	a.unit.save()
+	if req.Leader && !was {
+		a.enqueue(spec.EventLeaderElected, "")
+	}
+	fmt.Fprintln(w, `{}`)
+}
+
+// serveDie is the unit going (the application scaled down): every
+// relation's departed hooks for its remote units, then its broken, then
+// stop (if start ran) and remove, as Juju's uniter runs a dying unit's
+// (resolver.go); the answer comes once remove has run.
+func (a *Agent) serveDie(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	st := a.unit.store()
+	if st == nil {
+		http.Error(w, "cannot remove the unit: it is not introduced", http.StatusBadRequest)
+		return
+	}
+	for _, rel := range st.Snapshot().Relations {
+		op := spec.RelationOp{Op: spec.RemoveOp, ID: rel.ID, Endpoint: rel.Endpoint}
+		for _, ev := range op.RelationEvents(rel.Units) {
+			a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: ev.Name}, relation: rel.ID, inRelation: true, remote: ev.Remote,
+				departing: string(a.cfg.Unit)})
+		}
+	}
+	if a.unit.hasStarted() {
+		a.enqueue(spec.EventStop, "")
+	}
+	finished := make(chan struct{})
+	a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventRemove}, finished: finished})
+	select {
+	case <-finished:
+		fmt.Fprintln(w, `{}`)
+	case <-r.Context().Done():
+	case <-ctx.Done():
+	}
 }
 
 // serveRelation is what a related application did: the controller's
@@ -49,12 +105,56 @@ func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var left []string
-	st.Update(func(u *hooktools.Unit) { left = applyRelationOp(u, op) })
+	member := true
+	st.Update(func(u *hooktools.Unit) {
+		member = knows(u, op)
+		left = applyRelationOp(u, op)
+	})
 	a.unit.save()
+	// A peer's change before this unit has it in the relation (before
+	// its joined hook was queued) needs no hook: joined and changed will
+	// see the data.
+	if !op.For(a.cfg.Unit) || !member {
+		fmt.Fprintln(w, `{}`)
+		return
+	}
+	if op.Op == spec.DepartOp {
+		a.dropHooksAbout(op.ID, op.Unit)
+	}
 	for _, ev := range op.RelationEvents(left) {
 		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: ev.Name}, relation: op.ID, inRelation: true, remote: ev.Remote})
 	}
 	fmt.Fprintln(w, `{}`)
+}
+
+// dropHooksAbout marks the queued joined and changed hooks about a
+// remote unit that departed: Juju runs no hook about a unit that left
+// but its departed (the charm would find none of its data). Each is
+// logged as dropped when its turn comes (next), so the run's event
+// sequence keeps the queue's order.
+func (a *Agent) dropHooksAbout(relation int, unit string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, w := range a.waiting {
+		if w.inRelation && w.relation == relation && w.remote == unit &&
+			(strings.HasSuffix(w.ev.Name, "-relation-joined") || strings.HasSuffix(w.ev.Name, "-relation-changed")) {
+			a.waiting[i].dropped = true
+		}
+	}
+}
+
+// knows says whether the unit has the unit a peer's change is about in
+// the relation; any other op it always knows.
+func knows(u *hooktools.Unit, op spec.RelationOp) bool {
+	if op.From == "" || op.Op != spec.ChangeOp || op.Unit == "" {
+		return true
+	}
+	for _, r := range u.Relations {
+		if r.ID == op.ID {
+			return slices.Contains(r.Units, op.Unit)
+		}
+	}
+	return false
 }
 
 // applyRelationOp changes the controller's record of the unit's
@@ -81,6 +181,15 @@ func applyRelationOp(u *hooktools.Unit, op spec.RelationOp) []string {
 			}
 			for k, v := range op.Data {
 				rel.Data[owner][k] = v
+				if v == "" {
+					delete(rel.Data[owner], k)
+				}
+			}
+		case spec.JoinOp:
+			for _, unit := range op.Units {
+				if !slices.Contains(rel.Units, unit) {
+					rel.Units = append(rel.Units, unit)
+				}
 			}
 		case spec.DepartOp:
 			rel.Units = slices.DeleteFunc(rel.Units, func(x string) bool { return x == op.Unit })
@@ -213,6 +322,9 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			a.begin(ev)
 		}
 		r, err := a.unit.run(ctx, w)
+		if err == nil && r.code == 0 && r.hook != nil {
+			ev.Published = r.hook.Published()
+		}
 		if w.action != nil {
 			a.record(ev)
 			a.unit.apply(w, r)

@@ -38,6 +38,13 @@ func (a *Agent) push(w work) {
 func (a *Agent) next() (work, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for len(a.waiting) > 0 && a.waiting[0].dropped && !a.frozen {
+		ev := a.waiting[0].ev
+		a.waiting = a.waiting[1:]
+		ev.At, ev.Dropped = time.Since(a.cfg.Epoch), true
+		a.events = append(a.events, ev)
+		appendJSONLine(a.log, ev)
+	}
 	if a.frozen || len(a.waiting) == 0 {
 		return work{}, false
 	}

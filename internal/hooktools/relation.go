@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-harness/tandem/spec"
 )
 
 func init() {
@@ -160,3 +162,58 @@ func relationModelGet(h *Hook, argv []string, _ []byte) (string, error) {
 
 // ModelUUID is the model tandem's units live in (JUJU_MODEL_UUID).
 const ModelUUID = "7a1d0e5c-7a4d-4e4d-8a9a-7a4d3e0e0001"
+
+// Published is what the hook's commit tells the charm's peers: for each
+// peer relation (its remote application is the unit's own), the keys of
+// the unit's own data it changed (an empty value for one it deleted),
+// and, from the leader, of the application's.
+func (h *Hook) Published() []spec.RelationOp {
+	before := h.store.Snapshot()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app := h.app()
+	var out []spec.RelationOp
+	for _, r := range h.u.Relations {
+		if r.RemoteApp != app {
+			continue
+		}
+		var old map[string]map[string]string
+		for _, b := range before.Relations {
+			if b.ID == r.ID {
+				old = b.Data
+			}
+		}
+		for _, owner := range []string{h.u.Name, app} {
+			if owner == app && !h.u.Leader {
+				continue
+			}
+			changed := changedKeys(old[owner], r.Data[owner])
+			if len(changed) == 0 {
+				continue
+			}
+			op := spec.RelationOp{Op: spec.ChangeOp, ID: r.ID, Endpoint: r.Endpoint, RemoteApp: app,
+				Data: changed, From: spec.UnitID(h.u.Name)}
+			if owner == h.u.Name {
+				op.Unit = owner
+			}
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// changedKeys are the keys whose value differs, "" for one gone.
+func changedKeys(before, after map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range after {
+		if old, ok := before[k]; !ok || old != v {
+			out[k] = v
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			out[k] = ""
+		}
+	}
+	return out
+}

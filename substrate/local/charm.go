@@ -39,11 +39,12 @@ func (l *Local) prepareCharm(ctx context.Context, c *spec.RealCharm) error {
 }
 
 // initialState is what the controller holds for a new unit: the config
-// (defaults, then what the scenario set), leadership for the first unit,
-// and the peer relations.
-func (l *Local) initialState(id spec.UnitID) spec.UnitState {
+// (defaults, then what the scenario set), leadership for the leader's
+// unit, and the peer relations with their data; l.mu is held.
+func (l *Local) initialState(u *unit) spec.UnitState {
+	id := u.id
 	c := l.charm.Charm
-	st := spec.UnitState{Name: string(id), Leader: id.Index() == 0, Config: map[string]any{}, Address: "127.0.0.1"}
+	st := spec.UnitState{Name: string(id), Leader: id == l.leaderLocked(), Config: map[string]any{}, Address: "127.0.0.1"}
 	for name, o := range c.Meta.Config {
 		st.Config[name] = o.Default
 	}
@@ -62,9 +63,13 @@ func (l *Local) initialState(id spec.UnitID) spec.UnitState {
 			st.Resources[name] = filepath.Join(jujuDir, unitDir(l.charm.App, id), "resources", name, filepath.Base(src))
 		}
 	}
-	for _, op := range spec.InitialRelations(c) {
+	for _, op := range spec.InitialRelations(c, u.peers) {
+		data := map[string]map[string]string{}
+		if op.RemoteApp == c.Meta.Name {
+			data = l.peerDataOf(op.ID)
+		}
 		st.Relations = append(st.Relations, spec.Relation{ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp,
-			Units: op.Units, Data: map[string]map[string]string{}})
+			Units: op.Units, Data: data})
 	}
 	return st
 }
@@ -81,7 +86,7 @@ func (l *Local) Relation(op spec.RelationOp) (spec.RelationOp, error) {
 	l.relations = append(l.relations, op)
 	l.mu.Unlock()
 	l.Act(spec.Record{Type: spec.RecRelation, Relation: &op})
-	for _, u := range l.units {
+	for _, u := range l.alive() {
 		p, err := l.livePod(u.id)
 		if err != nil {
 			return op, err
@@ -96,7 +101,7 @@ func (l *Local) Relation(op spec.RelationOp) (spec.RelationOp, error) {
 // nextRelation is the id the controller gives a new relation: after those
 // at deploy and those related since.
 func (l *Local) nextRelation() int {
-	n := len(spec.InitialRelations(l.charm.Charm))
+	n := len(spec.InitialRelations(l.charm.Charm, nil))
 	for _, op := range l.relations {
 		if op.Op == spec.RelateOp {
 			n++
@@ -190,6 +195,10 @@ func (l *Local) keepState(u *unit, st spec.UnitState) {
 }
 
 func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) {
+	if u, err := l.unit(id); err == nil && u.removed && u.state != nil {
+		// A unit scaling took away: what the controller kept of it.
+		return spec.UnitView{UnitState: *u.state}, nil
+	}
 	p, err := l.livePod(id)
 	if err != nil {
 		return spec.UnitView{}, err
@@ -206,7 +215,7 @@ func (l *Local) SetConfig(values map[string]any) error {
 		return fmt.Errorf("cannot set config: no charm of its own is deployed")
 	}
 	l.Act(spec.Record{Type: spec.RecConfig, Message: fmt.Sprint(values)})
-	for _, u := range l.units {
+	for _, u := range l.alive() {
 		p, err := l.livePod(u.id)
 		if err != nil {
 			return err

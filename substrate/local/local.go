@@ -42,6 +42,14 @@ type Local struct {
 	venv    string // a real charm's Python environment
 	// relations are the relation ops played since the deploy.
 	relations []spec.RelationOp
+	// leaderID is the unit leadership moved to ("": unit 0); peerData
+	// the peer relations' data, by relation id and owner, as passed on.
+	leaderID spec.UnitID
+	peerData map[int]map[string]map[string]string
+	// introducing orders a unit's introduction and what is passed on to
+	// the units: each unit gets a peer's doing either with its state or
+	// from its agent, never neither.
+	introducing sync.Mutex
 
 	mu     sync.Mutex
 	closed bool
@@ -98,7 +106,9 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 	// back-off) and the StatefulSet (a pod and its placement): what it
 	// records of them is its own doing, not a platform's.
 	rec.Plays(spec.RecRestart, spec.RecPod, spec.RecPlacement)
-	return &Local{Recorder: rec, bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}, nil
+	l := &Local{Recorder: rec, bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}
+	rec.PassOn(l.passOn)
+	return l, nil
 }
 
 func (l *Local) Name() string                    { return "local" }
@@ -117,7 +127,7 @@ func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int
 	}
 	l.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
 	for i := 0; i < units; i++ {
-		u := &unit{id: spec.NewUnitID(cs.App, i)}
+		u := &unit{id: spec.NewUnitID(cs.App, i), peers: spec.PeersOf(cs.App, units, i)}
 		l.units = append(l.units, u)
 		if err := l.startPod(u); err != nil {
 			return err

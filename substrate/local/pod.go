@@ -48,6 +48,12 @@ type unit struct {
 	// state is what the controller holds for a real charm's unit; a new
 	// pod's agent is introduced with it.
 	state *spec.UnitState
+	// peers are the application's other units when this one came;
+	// scaled, it came by scaling (the others are told it joined);
+	// removed, scaling took it away.
+	peers   []string
+	scaled  bool
+	removed bool
 }
 
 func (p *pod) gone() bool {
@@ -140,25 +146,45 @@ func (p *pod) introduce() {
 		return
 	}
 	u := p.u
-	introduce := func() error { return p.agent.Introduce(!u.known) }
-	if p.l.charm.Charm != nil {
-		p.l.mu.Lock()
-		if u.state == nil {
-			st := p.l.initialState(u.id)
-			u.state = &st
-		}
-		st := *u.state
-		p.l.mu.Unlock()
-		introduce = func() error { return p.agent.IntroduceCharm(!u.known, st) }
-	}
-	if err := introduce(); err != nil {
+	first := !u.known
+	if err := p.introduceUnit(); err != nil {
 		if !p.gone() {
 			p.l.Failf("cannot introduce %s: %v", u.id, err)
 		}
 		return
 	}
-	u.known = true
+	if first && u.scaled {
+		p.l.joined(u)
+	}
 	p.l.PollEvents(p.agent, u.id, p.l.charm.ContainerNames(), p.l.charm.Charm != nil, p.stopPoll)
+}
+
+// introduceUnit tells the agent its unit, with what the controller holds
+// for a charm of your own, under the lock that orders introductions and
+// what is passed on to the units.
+func (p *pod) introduceUnit() error {
+	u := p.u
+	p.l.introducing.Lock()
+	defer p.l.introducing.Unlock()
+	if p.l.charm.Charm == nil {
+		if err := p.agent.Introduce(!u.known); err != nil {
+			return err
+		}
+		u.known = true
+		return nil
+	}
+	p.l.mu.Lock()
+	if u.state == nil {
+		st := p.l.initialState(u)
+		u.state = &st
+	}
+	st := *u.state
+	p.l.mu.Unlock()
+	if err := p.agent.IntroduceCharm(!u.known, st); err != nil {
+		return err
+	}
+	u.known = true
+	return nil
 }
 
 // waitReady waits until the agent and every workload's Pebble answer.

@@ -30,6 +30,10 @@ type Recorder struct {
 	errs   []string
 
 	streams streams
+
+	// passOn takes a hook's changes to its peer relations, where the
+	// substrate plays the controller that passes them on.
+	passOn func(spec.Event)
 }
 
 // NewRecorder starts a trace now.
@@ -61,6 +65,17 @@ func (r *Recorder) Observe(rec spec.Record) { r.record(spec.KindObservation, rec
 func (r *Recorder) Act(rec spec.Record) {
 	rec.Source = spec.SourceScenario
 	r.record(spec.KindAction, rec)
+}
+
+// PassOn sets what takes each hook's changes to its peer relations (its
+// event's Published), as the hook ends: the substrate that runs a charm
+// of your own plays the controller that passes them to the other units.
+func (r *Recorder) PassOn(fn func(spec.Event)) { r.passOn = fn }
+
+// Relayed records a peer's change passed on to the other units: the
+// charm's doing, which the model replays as the controller's.
+func (r *Recorder) Relayed(op spec.RelationOp) {
+	r.record(spec.KindAction, spec.Record{Type: spec.RecRelation, Source: spec.SourceYourCharm, Unit: op.From, Relation: &op})
 }
 
 // Failf notes a failure of the harness's own (a container it could not

@@ -217,10 +217,19 @@ func (p *eventPoll) poll(ctx context.Context) {
 		running, events = &events[n-1], events[:n-1]
 	}
 	for _, e := range events[min(p.seen, len(events)):] {
+		if e.Dropped {
+			// Never run, never listed running: it counts in the trace's
+			// sequence only (spec.EventDropped).
+			p.r.Observe(spec.Record{At: e.At, Type: spec.RecEvent, Unit: p.unit, Message: e.Name, Key: e.Key, State: spec.EventDropped})
+			continue
+		}
 		if p.began != nil && p.began.At == e.At && p.began.Name == e.Name {
 			p.r.EventEnded(p.unit, e)
 		} else {
 			p.r.AddEvent(p.unit, p.containers, e)
+		}
+		if len(e.Published) > 0 && p.r.passOn != nil {
+			p.r.passOn(e)
 		}
 		p.began = nil
 	}
