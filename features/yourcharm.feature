@@ -117,3 +117,14 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     When container "charm" is killed
     Then the charm received "start" 2 times within 20s
     And the charm received "update-status" 3 times within 15s
+
+  Scenario: the charm's Pebble check fails and recovers: check-failed and check-recovered, and the status says so
+    When the charm is deployed
+    Then check "snappass-up" in "snappass" is up within 20s
+    When the workload in "snappass" turns unhealthy
+    Then the charm received "snappass-pebble-check-failed" 1 time within 10s
+    And the charm logged "check snappass-up failed" within 5s
+    And the unit's status is "maintenance" with message "snappass-up is down" within 5s
+    When the workload in "snappass" turns healthy
+    Then the charm received "snappass-pebble-check-recovered" 1 time within 10s
+    And the unit's status is "active" within 5s
