@@ -425,7 +425,9 @@ func SideBySide(run, model *spec.Trace) string {
 	var lines []line
 	for side, t := range []*spec.Trace{run, model} {
 		for _, r := range t.Records {
-			if r.Kind != spec.KindObservation {
+			// A charm of your own's reads stay in the trace file: the model
+			// has none to set beside them.
+			if r.Kind != spec.KindObservation || r.Type == spec.RecCharmCall {
 				continue
 			}
 			lines = append(lines, line{r.At, side, Describe(r)})

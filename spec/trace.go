@@ -57,6 +57,7 @@ const (
 	RecConfig        = "config"         // Message: the options set, as `juju config` (a real charm)
 	RecRunAction     = "run-action"     // Unit, Message = action name (a real charm)
 	RecRelation      = "relation"       // Relation: what the other application did (a real charm)
+	RecCharmCall     = "charm-call"     // Message: a charm of your own's Pebble call that changed nothing, "GET /v1/services -> 200"
 	RecLeader        = "leader"         // Unit: the unit given leadership (a real charm)
 	RecAddUnit       = "add-unit"       // Unit: a unit scaling added (a real charm)
 	RecRemoveUnit    = "remove-unit"    // Unit: a unit scaling takes away (a real charm)

@@ -21,15 +21,21 @@ import (
 
 // A real charm reaches each workload's Pebble through a socket the agent
 // serves in its place (/charm/containers/<name>/pebble.socket): the agent
-// forwards every request to the real socket and records the ones that
-// change the workload, as the actions the model replays. The charm's
-// reads (changes it waits on, files it pulls) are not actions.
+// forwards every request to the real socket and records each, with what
+// it asked of the workload where it changes it, as the action the model
+// replays. The charm's reads (changes it waits on, files it pulls) are
+// recorded too, with no action.
 
-// CharmCall is one of the charm's own Pebble calls that changed a
-// workload: when it came, and what it asked, as a spec.Action.
+// CharmCall is one of the charm's own Pebble calls: when it came, its
+// method and path, Pebble's answer, and, for one that changes a workload,
+// what it asked, as a spec.Action.
 type CharmCall struct {
-	At     time.Duration `json:"at"`
-	Action spec.Action   `json:"action"`
+	At        time.Duration `json:"at"`
+	Container string        `json:"container"`
+	Method    string        `json:"method"`
+	// Path holds the query too ("/v1/services?names=redis").
+	Path   string       `json:"path"`
+	Action *spec.Action `json:"action,omitempty"`
 	// Status is Pebble's HTTP answer.
 	Status int `json:"status"`
 }
@@ -54,7 +60,7 @@ func (a *Agent) serveProxies(ctx context.Context) error {
 }
 
 // recording forwards a container's Pebble API to its real socket, and
-// records what changes the workload.
+// records each call.
 func (a *Agent) recording(name string) http.Handler {
 	socket := filepath.Join(a.cfg.SocketDir, name, "pebble.socket")
 	proxy := &httputil.ReverseProxy{
@@ -80,9 +86,7 @@ func (a *Agent) recording(name string) http.Handler {
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		proxy.ServeHTTP(rec, r)
-		if act != nil {
-			a.recordCall(CharmCall{At: at, Action: *act, Status: rec.status})
-		}
+		a.recordCall(CharmCall{At: at, Container: name, Method: r.Method, Path: r.URL.RequestURI(), Action: act, Status: rec.status})
 	})
 }
 

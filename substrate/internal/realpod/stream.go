@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -200,8 +201,13 @@ func (p *eventPoll) poll(ctx context.Context) {
 	if p.withCalls {
 		if calls, err := p.agent.Calls(ctx); err == nil {
 			for _, c := range calls[min(p.calls, len(calls)):] {
-				act := c.Action
-				p.r.record(spec.KindAction, spec.Record{At: c.At, Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: p.unit, Container: act.Container, Action: &act})
+				// Every call is in the trace; one that changed a workload
+				// as an action the model replays.
+				if c.Action != nil {
+					p.r.record(spec.KindAction, spec.Record{At: c.At, Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: p.unit, Container: c.Action.Container, Action: c.Action})
+				} else {
+					p.r.record(spec.KindObservation, spec.Record{At: c.At, Type: spec.RecCharmCall, Unit: p.unit, Container: c.Container, Message: fmt.Sprintf("%s %s -> %d", c.Method, c.Path, c.Status)})
+				}
 			}
 			p.calls = len(calls)
 		}
