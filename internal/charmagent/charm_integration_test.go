@@ -138,6 +138,7 @@ func TestEveryModelledToolThroughOps(t *testing.T) {
 	require.Len(t, u.Secrets, 2, "the scratch secret was removed")
 	require.Empty(t, u.Secrets[0].Grants, "granted, then revoked")
 	require.Contains(t, logged(u), "INFO remote model: ")
+	require.NotEmpty(t, u.State, "ops kept its stored state in the controller, with state-set")
 	require.Equal(t, "db-pass", u.Secrets[0].Label)
 	require.Equal(t, []spec.SecretRevision{{Revision: 1, Content: map[string]string{"password": "third"}}},
 		u.Secrets[0].Revisions, "an add and two sets in one hook make one revision, as in Juju 3.6")
@@ -156,6 +157,7 @@ func TestEveryModelledToolThroughOps(t *testing.T) {
 		"INFO peer relation: 0, units: 0",
 		"INFO backend relations: 0",
 		"INFO cloud spec refused: ERROR permission denied",
+		"INFO hooks so far: 5",
 		"INFO config: greeting=hello workers=2 verbose=None",
 		"INFO peer data read back: {'address': '10.0.0.1'}",
 		"INFO status read back: ActiveStatus('hello, 2 workers')",
