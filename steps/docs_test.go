@@ -3,8 +3,10 @@ package steps
 import (
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/require"
 )
 
@@ -47,4 +49,20 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// TestEveryPhraseBinds: each pattern's arity has a typed function, and
+// the function passes its groups and doc string through in order.
+func TestEveryPhraseBinds(t *testing.T) {
+	for _, p := range Vocabulary() {
+		_, err := typed(regexp.MustCompile(p.Pattern).NumSubexp(), strings.HasSuffix(p.Pattern, ":$"), nil)
+		require.NoError(t, err, p.Pattern)
+	}
+	var got []string
+	var gotDoc string
+	fn, err := typed(3, true, func(args []string, doc string) error { got, gotDoc = args, doc; return nil })
+	require.NoError(t, err)
+	require.NoError(t, fn.(func(a, b, c string, ds *godog.DocString) error)("x", "y", "z", &godog.DocString{Content: "d"}))
+	require.Equal(t, []string{"x", "y", "z"}, got)
+	require.Equal(t, "d", gotDoc)
 }

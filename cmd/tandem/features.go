@@ -68,13 +68,14 @@ var gherkinLoc = regexp.MustCompile(`\((\d+):(\d+)\): (.*)`)
 // checkFeatures parses every file before anything runs, so a malformed one
 // is a one-line error naming the file and line, and checks the tags tandem
 // reads (@needs-<capability>).
-func checkFeatures(files []string) ([]*messages.Pickle, error) {
+func checkFeatures(files []string) ([]*messages.Pickle, []undefinedStep, error) {
 	var pickles []*messages.Pickle
+	var undefined []undefinedStep
 	for _, p := range files {
 		f, line := splitLine(p)
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", f, errorsCause(err))
+			return nil, nil, fmt.Errorf("cannot read %s: %v", f, errorsCause(err))
 		}
 		ids := (&messages.Incrementing{}).NewId
 		doc, err := gherkin.ParseGherkinDocument(strings.NewReader(string(data)), ids)
@@ -83,22 +84,23 @@ func checkFeatures(files []string) ([]*messages.Pickle, error) {
 			if m := gherkinLoc.FindStringSubmatch(err.Error()); m != nil {
 				line, msg = m[1], m[3]
 			}
-			return nil, fmt.Errorf("%s:%s: malformed feature: %s", f, line, msg)
+			return nil, nil, fmt.Errorf("%s:%s: malformed feature: %s", f, line, msg)
 		}
 		if doc.Feature == nil {
-			return nil, fmt.Errorf("%s:1: malformed feature: no \"Feature:\" line", f)
+			return nil, nil, fmt.Errorf("%s:1: malformed feature: no \"Feature:\" line", f)
 		}
 		if err := checkTags(f, doc.Feature); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if line > 0 {
 			if err := scenarioOnLine(f, doc.Feature, line); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		pickles = append(pickles, gherkin.Pickles(*doc, f, ids)...)
+		undefined = append(undefined, undefinedSteps(f, doc)...)
 	}
-	return pickles, nil
+	return pickles, undefined, nil
 }
 
 // scenarioOnLine checks that FILE:LINE names a scenario, an outline or

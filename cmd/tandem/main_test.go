@@ -202,7 +202,7 @@ func TestAScenarioByItsLine(t *testing.T) {
 	require.Greater(t, len(lines), 1)
 	code, out, errOut := run(t, "run", "--artifacts", t.TempDir(), "../../features/restart.feature:"+lines[1])
 	require.Equal(t, exitOK, code, errOut)
-	require.Contains(t, out, "1 scenarios (1 passed)")
+	require.Contains(t, out, "tandem: 1 ran: 1 passed")
 
 	code, _, errOut = run(t, "run", "../../features/restart.feature:1")
 	require.Equal(t, exitUsage, code)
@@ -219,4 +219,28 @@ func scenarioLines(t *testing.T, file string) []string {
 		}
 	}
 	return out
+}
+
+// Pretty output is for charm authors: no Go function behind a step, one
+// tally (tandem's), no Go snippets.
+func TestPrettyOutputNamesNoGoCode(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "--format", "pretty", "testdata/passing.feature")
+	require.Equal(t, exitOK, code)
+	require.NotContains(t, out, "makeFuncStub")
+	require.NotContains(t, out, ".go:")
+	require.NotContains(t, out, "1 scenarios (1 passed)", "godog's tally: tandem prints its own")
+	require.Contains(t, out, "tandem: 1 ran: 1 passed")
+	require.Regexp(t, `(?m)^  Scenario: a unit settles  # testdata/passing.feature:2$`, out)
+
+	code, out, _ = run(t, "run", "--artifacts", t.TempDir(), "--format", "pretty", "testdata/undefined.feature")
+	require.Equal(t, exitFailed, code)
+	require.NotContains(t, out, "func ")
+	require.NotContains(t, out, "godog.ErrPending")
+}
+
+// A step with a typo is named before the run, with the phrase meant.
+func TestATypoGetsDidYouMean(t *testing.T) {
+	code, _, errOut := run(t, "run", "--artifacts", t.TempDir(), "testdata/typo.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, errOut, "tandem: testdata/typo.feature:5: no step of tandem's reads: Then servce \"web\" in \"app\" is active within 3s\n  did you mean:\n    Then service \"redis\" in \"redis\" is active within 3s\n")
 }

@@ -160,10 +160,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tandem run:", err)
 		return exitUsage
 	}
-	if _, err := checkFeatures(files); err != nil {
+	_, undefined, err := checkFeatures(files)
+	if err != nil {
 		fmt.Fprintln(stderr, "tandem run:", err)
 		return exitUsage
 	}
+	printUndefined(stderr, undefined)
 	var release func()
 	if f.substrate == "kind" {
 		if release, err = prepareKind(f, stderr); err != nil {
@@ -211,7 +213,7 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 		Name:                "tandem",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
 		Options: &godog.Options{
-			Format:      f.format,
+			Format:      godogFormat(f.format),
 			Paths:       files,
 			Tags:        f.tags,
 			Concurrency: f.concurrency,

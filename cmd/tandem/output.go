@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/cucumber/godog"
+	"github.com/cucumber/godog/formatters"
+)
+
+// godog's pretty and progress formats, with what does not serve a charm
+// author taken out of their text: the Go function behind each step (the
+// vocabulary's, which is no step's own), godog's tally (tandem prints
+// one that counts skipped scenarios as skipped), and the Go snippets it
+// offers for an undefined step (tandem names the phrases it may mean).
+func init() {
+	for _, name := range []string{"pretty", "progress"} {
+		inner := godog.FindFmt(name)
+		godog.Format("tandem-"+name, "godog's "+name+", for charm authors", func(suite string, out io.Writer) formatters.Formatter {
+			return inner(suite, &authorWriter{out: out})
+		})
+	}
+}
+
+// godogFormat is the godog format a --format value runs as.
+func godogFormat(format string) string {
+	var parts []string
+	for _, part := range strings.Split(format, ",") {
+		if part == "pretty" || part == "progress" {
+			part = "tandem-" + part
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ",")
+}
+
+var (
+	ansi = `(?:\x1b\[[0-9;]*m)*`
+	// stepDefinition is the comment after a step: "# file.go:57 ->
+	// pkg.func13", padded to a column.
+	stepDefinition = regexp.MustCompile(`\s+` + ansi + `# [^ ]+\.go:\d+ -> \S+` + ansi + `$`)
+	godogTally     = regexp.MustCompile(`^` + ansi + `\d+ (scenarios|steps) \(.*\)` + ansi + `$|^\d+(\.\d+)?(ns|µs|ms|s|m[0-9.]*s?|h.*)$|^\d+m\d+(\.\d+)?s$`)
+	// location is a scenario's "# features/x.feature:12", padded to the
+	// widest step of the feature.
+	location      = regexp.MustCompile(`\s{2,}(` + ansi + `# \S+\.feature:\d+` + ansi + `)$`)
+	snippetsStart = "You can implement step definitions for undefined steps with these snippets:"
+)
+
+// authorWriter edits godog's text a line at a time.
+type authorWriter struct {
+	out      io.Writer
+	mu       sync.Mutex
+	partial  []byte
+	snippets bool // past the start of godog's snippets: nothing more
+	blanks   int  // blank lines held back, so a dropped tally leaves none
+}
+
+func (w *authorWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.partial[:i])
+		w.partial = w.partial[i+1:]
+		if err := w.line(line); err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+func (w *authorWriter) line(line string) error {
+	switch {
+	case w.snippets:
+		return nil
+	case strings.Contains(line, snippetsStart):
+		w.snippets = true
+		return nil
+	case godogTally.MatchString(line):
+		w.blanks = 0
+		return nil
+	case strings.TrimSpace(line) == "":
+		w.blanks++
+		return nil
+	}
+	line = stepDefinition.ReplaceAllString(line, "")
+	line = location.ReplaceAllString(line, "  $1")
+	out := strings.Repeat("\n", w.blanks) + strings.TrimRight(line, " ") + "\n"
+	w.blanks = 0
+	_, err := io.WriteString(w.out, out)
+	return err
+}
