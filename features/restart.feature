@@ -88,22 +88,6 @@ Feature: Pebble restarts a failed service through its back-off
       """
     Then the charm's last action failed with 'plan service "odd" on-success action "success-shutdown" invalid'
 
-  @R5.3 @R3.2 @needs-container-restart
-  Scenario: a shutdown action makes Pebble exit, and the container comes back
-    Given on "start", the charm adds layer "fatal" to "app":
-      """
-      services:
-        fatal:
-          override: replace
-          command: /usr/bin/workload --exit-after=1500ms --exit-code=0
-          on-success: shutdown
-      """
-    When the charm is deployed
-    And the charm starts "fatal" in "app"
-    Then Pebble in "app" logged 'Service "fatal" on-success action is "shutdown", triggering success shutdown' within 5s
-    And container "app" has restarted 1 time within 30s
-    And the charm received "app-pebble-ready" 2 times within 15s
-
   @R5.5
   Scenario: a service ignoring SIGTERM is killed after its kill-delay
     Given on "app-pebble-ready", the charm adds layer "stubborn" to "app":

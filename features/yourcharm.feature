@@ -110,6 +110,7 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     When "traefik/1" departs "ingress"
     Then the charm received "ingress-relation-departed" 1 time within 10s
 
+  @R2.7
   Scenario: update-status on the interval the model sets, from each agent's start
     Given the model's update-status interval is 4s
     When the charm is deployed

@@ -9,6 +9,7 @@ Feature: Your charm across units: peers, leadership and scaling
   Background:
     Given the charm in "../fixtures/charms/snappass"
 
+  @R2.7
   Scenario: two units hear each other, and the leader, through their peer relation
     When the charm is deployed as 2 units
     And the steps act on unit "snappass/1"
@@ -16,6 +17,7 @@ Feature: Your charm across units: peers, leadership and scaling
     And the charm logged "peer snappass/0 serves on 5000" within 15s
     And the unit's status is "active" within 15s
 
+  @R2.7
   Scenario: leadership moves: the new leader gets leader-elected, and says so to the others
     When the charm is deployed as 2 units
     And leadership moves to "snappass/1"
@@ -26,6 +28,7 @@ Feature: Your charm across units: peers, leadership and scaling
     Then the charm logged "the leader is snappass/1" within 15s
     And the charm received "leader-elected" 1 time
 
+  @R2.7
   Scenario: scaled up, a new unit joins the others; scaled down, the last ones go through their dying hooks
     When the charm is deployed
     And the application is scaled to 3 units

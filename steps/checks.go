@@ -219,7 +219,7 @@ func checkPhrases() []Phrase {
 			Example: `Then check "alive" in "redis" is down within 10s`,
 			Help:    "A Pebble check's status (R6.1).",
 			run: func(s *scenario, a []string, _ string) error {
-				return s.check(a[3], func() error {
+				err := s.check(a[3], func() error {
 					pc, err := s.sub.Pebble(s.unit, a[1])
 					if err != nil {
 						return err
@@ -236,6 +236,10 @@ func checkPhrases() []Phrase {
 					}
 					return nil
 				})
+				if err != nil {
+					return err
+				}
+				return s.toldOfCheck(a[1], a[0], a[2])
 			}},
 		{Group: g, Pattern: `^Pebble in "([^"]*)" is (healthy|unhealthy) at level (alive|ready)` + within + `$`,
 			Example: `Then Pebble in "redis" is unhealthy at level ready`,
@@ -632,6 +636,45 @@ func (s *scenario) countCheck(withinArg, staysArg string, want int, count func()
 }
 
 // check runs cond under an optional "within".
+// toldOfCheck waits, once a step has seen a check's state in Pebble's
+// API, until the charm was told of it as well: Pebble tells the charm of
+// a check going down (check-failed) or up again (check-recovered) with a
+// notice, a moment after its API shows the change, and a run's trace
+// knows a recovery only from that event. Without the wait, a scenario
+// ending on such a step would leave its trace behind what the step saw.
+func (s *scenario) toldOfCheck(container, check, state string) error {
+	failed, recovered := spec.CheckFailed(container), spec.CheckRecovered(container)
+	want, other := failed, recovered
+	if state == "up" {
+		want, other = recovered, failed
+	}
+	told := func() bool {
+		s.catchUp()
+		events, err := s.sub.Events(s.unit)
+		if err != nil {
+			return false
+		}
+		last := ""
+		for _, e := range events {
+			if e.Key == check && (e.Name == want || e.Name == other) {
+				last = e.Name
+			}
+		}
+		if state == "up" {
+			return last != other // never failed, or recovered since
+		}
+		return last == want
+	}
+	if !spec.WaitFor(s.sub.Clock(), checkNoticeWait, s.pollStep(), told) {
+		return fmt.Errorf("check %q in %s is %s in Pebble, but the charm was not told: no %s came within %s", check, container, state, want, checkNoticeWait)
+	}
+	return nil
+}
+
+// checkNoticeWait bounds how long a check's notice may take to reach the
+// charm as its event: milliseconds, unless the charm is busy in a hook.
+const checkNoticeWait = 10 * time.Second
+
 func (s *scenario) check(withinArg string, cond func() error) error {
 	if err := s.afterDeploy(); err != nil {
 		return err
