@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -243,4 +244,33 @@ func TestATypoGetsDidYouMean(t *testing.T) {
 	code, _, errOut := run(t, "run", "--artifacts", t.TempDir(), "testdata/typo.feature")
 	require.Equal(t, exitFailed, code)
 	require.Contains(t, errOut, "tandem: testdata/typo.feature:5: no step of tandem's reads: Then servce \"web\" in \"app\" is active within 3s\n  did you mean:\n    Then service \"redis\" in \"redis\" is active within 3s\n")
+}
+
+// JUnit a CI can trust: a failed scenario is a failure, a skipped one
+// (an outline's row too) is skipped with its reason, and the counts add
+// up, in the file and in each suite.
+func TestJUnitCountsAndReasons(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.xml")
+	code, _, _ := run(t, "run", "--substrate", "nodeless", "--artifacts", t.TempDir(), "--format", "junit:"+path, "testdata/junit/mixed.feature")
+	require.Equal(t, exitFailed, code)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got junitSuites
+	require.NoError(t, xml.Unmarshal(data, &got))
+	require.Equal(t, 5, got.Tests)
+	require.Equal(t, 1, got.Failures)
+	require.Equal(t, 2, got.Skipped)
+	require.Len(t, got.Suites, 1)
+	s := got.Suites[0]
+	require.Equal(t, []int{5, 1, 2}, []int{s.Tests, s.Failures, s.Skipped})
+	byName := map[string]junitCase{}
+	for _, c := range s.Cases {
+		byName[c.Name] = c
+	}
+	require.Contains(t, byName["a check that fails"].Failure.Message, "has not received app-pebble-check-failed")
+	require.Nil(t, byName["a unit settles"].Failure)
+	reason := "needs nodes, which nodeless lacks; runs on sim, kind"
+	require.Equal(t, reason, byName["failover across nodes"].Skipped.Message)
+	require.Nil(t, byName["one per node count #1"].Skipped)
+	require.Equal(t, reason, byName["one per node count #2"].Skipped.Message)
 }

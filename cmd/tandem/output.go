@@ -23,16 +23,28 @@ func init() {
 			return inner(suite, &authorWriter{out: out})
 		})
 	}
+	// For a run whose only format is a file tandem writes itself.
+	progress := godog.FindFmt("progress")
+	godog.Format("tandem-silent", "nothing on the terminal", func(suite string, _ io.Writer) formatters.Formatter {
+		return progress(suite, io.Discard)
+	})
 }
 
-// godogFormat is the godog format a --format value runs as.
+// godogFormat is the godog format a --format value runs as: JUnit is
+// tandem's to write (junit.go), so godog writes none.
 func godogFormat(format string) string {
 	var parts []string
 	for _, part := range strings.Split(format, ",") {
+		if strings.HasPrefix(part, "junit:") {
+			continue
+		}
 		if part == "pretty" || part == "progress" {
 			part = "tandem-" + part
 		}
 		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		return "tandem-silent"
 	}
 	return strings.Join(parts, ",")
 }

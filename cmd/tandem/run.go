@@ -228,7 +228,7 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 	all := res.snapshot()
 	for _, part := range strings.Split(f.format, ",") {
 		if name, file, _ := strings.Cut(part, ":"); name == "junit" {
-			if err := addSkipReasons(file, all); err != nil {
+			if err := writeJUnit(file, all); err != nil {
 				fmt.Fprintln(stderr, "tandem run:", err)
 			}
 		}
