@@ -67,6 +67,7 @@ func TestConfigActionsAndStopOfYourCharm(t *testing.T) {
 // one waits in the queue (a failing hook holds it) makes no second one,
 // and a charm container restart starts the timer over.
 func TestUpdateStatusTicksFromTheAgentsStart(t *testing.T) {
+	rules(t, "R2.7")
 	cs := yourCharmSpec()
 	cs.Charm.UpdateStatus = 2 * time.Second
 	h := newHarness(t, testProfile(), cs)
@@ -104,6 +105,7 @@ func TestUpdateStatusTicksFromTheAgentsStart(t *testing.T) {
 // each side gets joined and changed for the other; scaled down, the last
 // unit runs departed and broken, stop and remove, the others departed.
 func TestLeadershipAndScalingOfYourCharm(t *testing.T) {
+	rules(t, "R2.7")
 	h := newHarness(t, testProfile(), yourCharmSpec())
 	h.m.Clock.Sleep(time.Second)
 	require.NoError(t, h.m.Scale(2))
