@@ -67,6 +67,7 @@ func (m *Model) Scale(n int) error {
 			continue
 		}
 		u := alive[len(alive)-1]
+		wasLeader := u.id == m.leaderUnit()
 		for _, op := range m.peerOps(spec.DepartOp, u.id) {
 			if err := m.Relation(op); err != nil {
 				return err
@@ -74,6 +75,11 @@ func (m *Model) Scale(n int) error {
 		}
 		if err := m.RemoveUnit(u.id); err != nil {
 			return err
+		}
+		if wasLeader {
+			if err := m.MoveLeader(m.alive()[0].id); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -96,19 +102,16 @@ func (m *Model) AddUnit(id spec.UnitID) error {
 	return nil
 }
 
-// RemoveUnit takes a unit away by scaling: its dying hooks run, its pod
-// goes for good, and a leader hands leadership to the first unit left.
+// RemoveUnit takes a unit away by scaling: its dying hooks run and its
+// pod goes for good. Who leads next is the controller's move after
+// (MoveLeader: Scale's, or the run's record of it).
 func (m *Model) RemoveUnit(id spec.UnitID) error {
 	u, err := m.Unit(id)
 	if err != nil {
 		return err
 	}
 	m.fault(spec.Record{Type: spec.RecRemoveUnit, Unit: id})
-	wasLeader := id == m.leaderUnit()
 	m.die(u)
-	if alive := m.alive(); wasLeader && len(alive) > 0 {
-		m.elect(alive[0])
-	}
 	return nil
 }
 

@@ -74,7 +74,10 @@ func (m *Model) Relation(op spec.RelationOp) error {
 		delete(m.relationUnits, op.ID)
 	}
 	for _, u := range m.units {
-		u.peerOp(op)
+		op := op
+		if joined := u.peerOp(op); op.Op == spec.JoinOp && op.From != "" {
+			op.Units = joined // a join told twice joins once
+		}
 		if p := u.pod; p != nil && p.charm != nil && p.charm.up && op.For(u.id) && u.knows(op) {
 			for _, ev := range op.RelationEvents(left) {
 				p.charm.fire(ev.Name, "")
@@ -193,19 +196,22 @@ func (u *Unit) knows(op spec.RelationOp) bool {
 	return slices.Contains(u.peers, op.Unit)
 }
 
-// peerOp follows a peer joining or departing in the unit's peers.
-func (u *Unit) peerOp(op spec.RelationOp) {
+// peerOp follows a peer joining or departing in the unit's peers; for a
+// join, it returns the units it did not have yet.
+func (u *Unit) peerOp(op spec.RelationOp) (joined []string) {
 	if op.From == "" || !op.For(u.id) {
-		return
+		return nil
 	}
 	switch op.Op {
 	case spec.JoinOp:
 		for _, p := range op.Units {
 			if !slices.Contains(u.peers, p) {
 				u.peers = append(u.peers, p)
+				joined = append(joined, p)
 			}
 		}
 	case spec.DepartOp:
 		u.peers = slices.DeleteFunc(u.peers, func(p string) bool { return p == op.Unit })
 	}
+	return joined
 }

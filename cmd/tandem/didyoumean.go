@@ -24,49 +24,37 @@ type undefinedStep struct {
 
 var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
 
-// undefinedSteps finds the steps of a parsed feature that no phrase of the
-// vocabulary matches, with up to three suggestions each.
-func undefinedSteps(file string, doc *messages.GherkinDocument) []undefinedStep {
+// undefinedSteps finds the steps of a feature's scenarios (an outline's
+// rows filled in) that no phrase of the vocabulary matches, each once,
+// with up to three suggestions.
+func undefinedSteps(file string, doc *messages.GherkinDocument, pickles []*messages.Pickle) []undefinedStep {
 	vocab := steps.Vocabulary()
 	patterns := make([]*regexp.Regexp, len(vocab))
 	for i, p := range vocab {
 		patterns[i] = regexp.MustCompile(p.Pattern)
 	}
-	var out []undefinedStep
+	written := map[string]*messages.Step{}
 	for _, st := range featureSteps(doc.Feature) {
-		if strings.Contains(st.Text, "<") {
-			continue // an outline's step, its placeholders filled in per row
-		}
-		matched := false
-		for _, re := range patterns {
-			matched = matched || re.MatchString(st.Text)
-		}
-		if !matched {
-			out = append(out, undefinedStep{where: fmt.Sprintf("%s:%d", file, st.Location.Line),
-				text: strings.TrimSpace(st.Keyword) + " " + st.Text, suggestions: closest(st.Text, vocab)})
-		}
+		written[st.Id] = st
 	}
-	return out
-}
-
-// featureSteps are every step of a feature: its background's, its
-// scenarios', and those in its rules.
-func featureSteps(f *messages.Feature) []*messages.Step {
-	var out []*messages.Step
-	add := func(bg *messages.Background, sc *messages.Scenario) {
-		if bg != nil {
-			out = append(out, bg.Steps...)
-		}
-		if sc != nil {
-			out = append(out, sc.Steps...)
-		}
-	}
-	for _, c := range f.Children {
-		add(c.Background, c.Scenario)
-		if c.Rule != nil {
-			for _, rc := range c.Rule.Children {
-				add(rc.Background, rc.Scenario)
+	seen := map[string]bool{}
+	var out []undefinedStep
+	for _, p := range pickles {
+		for _, ps := range p.Steps {
+			st := written[ps.AstNodeIds[0]]
+			if st == nil {
+				continue
 			}
+			matched := false
+			for _, re := range patterns {
+				matched = matched || re.MatchString(ps.Text)
+			}
+			where := fmt.Sprintf("%s:%d", file, st.Location.Line)
+			if matched || seen[where+ps.Text] {
+				continue
+			}
+			seen[where+ps.Text] = true
+			out = append(out, undefinedStep{where: where, text: strings.TrimSpace(st.Keyword) + " " + ps.Text, suggestions: closest(ps.Text, vocab)})
 		}
 	}
 	return out
@@ -128,4 +116,27 @@ func printUndefined(w interface{ Write([]byte) (int, error) }, undefined []undef
 	if len(undefined) > 0 {
 		fmt.Fprintln(w, "  (tandem steps [FILTER] lists every phrase)")
 	}
+}
+
+// featureSteps are every step written in a feature: its background's, its
+// scenarios', and those in its rules.
+func featureSteps(f *messages.Feature) []*messages.Step {
+	var out []*messages.Step
+	add := func(bg *messages.Background, sc *messages.Scenario) {
+		if bg != nil {
+			out = append(out, bg.Steps...)
+		}
+		if sc != nil {
+			out = append(out, sc.Steps...)
+		}
+	}
+	for _, c := range f.Children {
+		add(c.Background, c.Scenario)
+		if c.Rule != nil {
+			for _, rc := range c.Rule.Children {
+				add(rc.Background, rc.Scenario)
+			}
+		}
+	}
+	return out
 }

@@ -97,8 +97,9 @@ func checkFeatures(files []string) ([]*messages.Pickle, []undefinedStep, error) 
 				return nil, nil, err
 			}
 		}
-		pickles = append(pickles, gherkin.Pickles(*doc, f, ids)...)
-		undefined = append(undefined, undefinedSteps(f, doc)...)
+		these := gherkin.Pickles(*doc, f, ids)
+		pickles = append(pickles, these...)
+		undefined = append(undefined, undefinedSteps(f, doc, these)...)
 	}
 	return pickles, undefined, nil
 }

@@ -202,3 +202,33 @@ func TestNothingLeaksOnLocal(t *testing.T) {
 	needLocal(t)
 	leakTest(t, "local", footprint, waitForSandboxes)
 }
+
+// TestAnInstalledTandemRunsFromAnyDirectory: `go install` into an empty
+// GOBIN, a feature copied into an empty directory, and a run there on
+// local passes with no TANDEM_SOURCE: the binary finds the source it
+// builds its fixtures from (issue 14, installing as a user).
+func TestAnInstalledTandemRunsFromAnyDirectory(t *testing.T) {
+	needLocal(t)
+	gobin := t.TempDir()
+	install := exec.Command("go", "install", "./cmd/tandem")
+	install.Dir = filepath.Join("..", "..")
+	install.Env = append(os.Environ(), "GOBIN="+gobin)
+	out, err := install.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	work := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "..", "features", "restart.feature"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(work, "restart.feature"), data, 0o644))
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TANDEM_SOURCE=") {
+			env = append(env, kv)
+		}
+	}
+	run := exec.Command(filepath.Join(gobin, "tandem"), "run", "--substrate", "local", "--format", "progress", "restart.feature:22")
+	run.Dir, run.Env = work, env
+	out, err = run.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "tandem: 1 ran: 1 passed")
+}

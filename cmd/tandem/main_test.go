@@ -274,3 +274,13 @@ func TestJUnitCountsAndReasons(t *testing.T) {
 	require.Nil(t, byName["one per node count #1"].Skipped)
 	require.Equal(t, reason, byName["one per node count #2"].Skipped.Message)
 }
+
+// Progress marks reach the terminal as they come, before their line ends.
+func TestProgressMarksPassAtOnce(t *testing.T) {
+	var out bytes.Buffer
+	w := &authorWriter{out: &out}
+	w.Write([]byte("..."))
+	require.Equal(t, "...", out.String())
+	w.Write([]byte(".F 5\n\n3 scenarios (2 passed, 1 failed)\n"))
+	require.Equal(t, "....F 5\n", out.String())
+}

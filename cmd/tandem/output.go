@@ -61,14 +61,20 @@ var (
 	snippetsStart = "You can implement step definitions for undefined steps with these snippets:"
 )
 
-// authorWriter edits godog's text a line at a time.
+// authorWriter edits godog's text a line at a time. Progress marks (the
+// dots a progress line fills with, one a step) pass at once, so a run's
+// progress shows as it goes.
 type authorWriter struct {
 	out      io.Writer
 	mu       sync.Mutex
 	partial  []byte
+	passed   bool // the partial line's start went out already, as marks
 	snippets bool // past the start of godog's snippets: nothing more
 	blanks   int  // blank lines held back, so a dropped tally leaves none
 }
+
+// progressMarks is a line of godog's progress marks, so far.
+var progressMarks = regexp.MustCompile(`^` + ansi + `([.FUPS-]` + ansi + `)+$`)
 
 func (w *authorWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -81,9 +87,27 @@ func (w *authorWriter) Write(p []byte) (int, error) {
 		}
 		line := string(w.partial[:i])
 		w.partial = w.partial[i+1:]
+		if w.passed {
+			// The rest of a line of marks (" 70" and the newline).
+			w.passed = false
+			if _, err := io.WriteString(w.out, line+"\n"); err != nil {
+				return len(p), err
+			}
+			continue
+		}
 		if err := w.line(line); err != nil {
 			return len(p), err
 		}
+	}
+	if len(w.partial) > 0 && !w.snippets && progressMarks.Match(w.partial) {
+		if !w.passed {
+			io.WriteString(w.out, strings.Repeat("\n", w.blanks))
+			w.blanks = 0
+		}
+		w.passed = true
+		_, err := w.out.Write(w.partial)
+		w.partial = w.partial[:0]
+		return len(p), err
 	}
 	return len(p), nil
 }

@@ -51,27 +51,55 @@ func CacheDir() string {
 // are built from: a change in any of them builds them again.
 var fixtureSources = []string{"spec", "fixtures", "internal/charmagent", "internal/hooktools"}
 
-// SourceDir finds tandem's source: TANDEM_SOURCE, or the module root
-// above the working directory.
+// SourceDir finds tandem's source, which the fixture binaries are built
+// from: TANDEM_SOURCE if set; else the checkout above the working
+// directory; else the one this binary was built in (go install from a
+// checkout); else the module's source in Go's module cache (go install
+// module@version put it there).
 func SourceDir() (string, error) {
 	if d := os.Getenv("TANDEM_SOURCE"); d != "" {
 		return d, nil
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			if isSource(dir) {
+				return dir, nil
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
 	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(data), "module "+module+"\n") {
+	// This file's path as compiled: the checkout's, unless -trimpath.
+	if _, file, _, ok := runtime.Caller(0); ok {
+		if dir := filepath.Dir(filepath.Dir(filepath.Dir(file))); isSource(dir) {
 			return dir, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("cannot find tandem's source above the working directory: run from a checkout or set TANDEM_SOURCE")
-		}
-		dir = parent
 	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Path == module && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		if dir := filepath.Join(modCache(), module+"@"+info.Main.Version); isSource(dir) {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("cannot find tandem's source: run from a checkout, install with go install %s/cmd/tandem@VERSION, or set TANDEM_SOURCE to a checkout", module)
+}
+
+// isSource says whether dir is tandem's module root.
+func isSource(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && strings.HasPrefix(string(data), "module "+module+"\n")
+}
+
+// modCache is Go's module cache (GOMODCACHE, else GOPATH's pkg/mod).
+func modCache() string {
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil && strings.TrimSpace(string(out)) != "" {
+		return strings.TrimSpace(string(out))
+	}
+	if p := os.Getenv("GOPATH"); p != "" {
+		return filepath.Join(filepath.SplitList(p)[0], "pkg", "mod")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "go", "pkg", "mod")
 }
 
 // PebbleVersion is the Pebble tandem was built against (its go.mod pin).

@@ -41,6 +41,14 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/die", func(w http.ResponseWriter, r *http.Request) { a.serveDie(ctx, w, r) })
 }
 
+// goes marks the unit going (its pod deleted, or scaled away): no more
+// update-status, and no more of its relations.
+func (a *Agent) goes() {
+	a.mu.Lock()
+	a.dying = true
+	a.mu.Unlock()
+}
+
 // LeaderRequest gives or takes the unit's leadership.
 type LeaderRequest struct {
 	Leader bool `json:"leader"`
@@ -75,6 +83,7 @@ func (a *Agent) serveDie(ctx context.Context, w http.ResponseWriter, r *http.Req
 		http.Error(w, "cannot remove the unit: it is not introduced", http.StatusBadRequest)
 		return
 	}
+	a.goes()
 	for _, rel := range st.Snapshot().Relations {
 		op := spec.RelationOp{Op: spec.RemoveOp, ID: rel.ID, Endpoint: rel.Endpoint}
 		for _, ev := range op.RelationEvents(rel.Units) {
@@ -104,10 +113,22 @@ func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot change the relation: bad request or unit not introduced", http.StatusBadRequest)
 		return
 	}
+	a.mu.Lock()
+	dying := a.dying
+	a.mu.Unlock()
+	if dying {
+		// A going unit hears no more of its relations (it departs them
+		// all itself).
+		fmt.Fprintln(w, `{}`)
+		return
+	}
 	var left []string
 	member := true
 	st.Update(func(u *hooktools.Unit) {
 		member = knows(u, op)
+		if op.Op == spec.JoinOp {
+			op.Units = notYetIn(u, op) // a join told twice joins once
+		}
 		left = applyRelationOp(u, op)
 	})
 	a.unit.save()
@@ -118,13 +139,31 @@ func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, `{}`)
 		return
 	}
+	neverJoined := false
 	if op.Op == spec.DepartOp {
-		a.dropHooksAbout(op.ID, op.Unit)
+		neverJoined = a.dropHooksAbout(op.ID, op.Unit)
 	}
 	for _, ev := range op.RelationEvents(left) {
-		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: ev.Name}, relation: op.ID, inRelation: true, remote: ev.Remote})
+		// A unit whose joined hook never ran departs unseen too.
+		a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: ev.Name}, relation: op.ID, inRelation: true, remote: ev.Remote, dropped: neverJoined})
 	}
 	fmt.Fprintln(w, `{}`)
+}
+
+// notYetIn are the units of a join the relation does not have yet.
+func notYetIn(u *hooktools.Unit, op spec.RelationOp) []string {
+	for _, r := range u.Relations {
+		if r.ID == op.ID {
+			var out []string
+			for _, unit := range op.Units {
+				if !slices.Contains(r.Units, unit) {
+					out = append(out, unit)
+				}
+			}
+			return out
+		}
+	}
+	return op.Units
 }
 
 // dropHooksAbout marks the queued joined and changed hooks about a
@@ -132,15 +171,18 @@ func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
 // but its departed (the charm would find none of its data). Each is
 // logged as dropped when its turn comes (next), so the run's event
 // sequence keeps the queue's order.
-func (a *Agent) dropHooksAbout(relation int, unit string) {
+// It says whether the unit's joined hook was among them.
+func (a *Agent) dropHooksAbout(relation int, unit string) (joinedDropped bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, w := range a.waiting {
 		if w.inRelation && w.relation == relation && w.remote == unit &&
 			(strings.HasSuffix(w.ev.Name, "-relation-joined") || strings.HasSuffix(w.ev.Name, "-relation-changed")) {
 			a.waiting[i].dropped = true
+			joinedDropped = joinedDropped || strings.HasSuffix(w.ev.Name, "-relation-joined")
 		}
 	}
+	return joinedDropped
 }
 
 // knows says whether the unit has the unit a peer's change is about in
@@ -259,6 +301,7 @@ func (a *Agent) serveConfig(w http.ResponseWriter, r *http.Request) {
 // pod goes, if start ran (caasunitterminationworker), and the controller
 // waits for it within the pod's grace period.
 func (a *Agent) serveTerminate(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	a.goes()
 	if !a.unit.hasStarted() {
 		fmt.Fprintln(w, `{}`)
 		return

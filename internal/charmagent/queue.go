@@ -135,7 +135,10 @@ func (a *Agent) tickUpdateStatus(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		if !a.queued(spec.EventUpdateStatus) {
+		a.mu.Lock()
+		dying := a.dying
+		a.mu.Unlock()
+		if !dying && !a.queued(spec.EventUpdateStatus) {
 			a.enqueue(spec.EventUpdateStatus, "")
 		}
 	}

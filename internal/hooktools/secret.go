@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tandem-harness/tandem/spec"
 )
@@ -64,8 +65,12 @@ func secretAdd(h *Hook, argv []string, _ []byte) (string, error) {
 	if label != "" && h.secretByLabel(label) != nil {
 		return "", fmt.Errorf("secret with label %q already exists", label)
 	}
+	expire, err := expiry(a.get("expire"))
+	if err != nil {
+		return "", err
+	}
 	s := spec.Secret{ID: "secret:" + newXID(), Owner: owner, Label: label, Description: a.get("description"),
-		Expire: a.get("expire"), Rotate: a.get("rotate"),
+		Expire: expire, Rotate: a.get("rotate"),
 		Revisions: []spec.SecretRevision{{Revision: 1, Content: content}}}
 	h.u.Secrets = append(h.u.Secrets, s)
 	h.revised(s.ID)
@@ -136,9 +141,14 @@ func secretSet(h *Hook, argv []string, _ []byte) (string, error) {
 	for _, f := range []struct {
 		name string
 		to   *string
-	}{{"description", &s.Description}, {"expire", &s.Expire}, {"rotate", &s.Rotate}} {
+	}{{"description", &s.Description}, {"rotate", &s.Rotate}} {
 		if a.has(f.name) {
 			*f.to = a.get(f.name)
+		}
+	}
+	if a.has("expire") {
+		if s.Expire, err = expiry(a.get("expire")); err != nil {
+			return "", err
 		}
 	}
 	if len(content) == 0 {
@@ -204,6 +214,11 @@ func secretRemove(h *Hook, argv []string, _ []byte) (string, error) {
 		return "", fmt.Errorf("secret revision %d for %q not found", rev, s.ID)
 	}
 	s.Revisions = slices.Delete(s.Revisions, i, i+1)
+	if len(s.Revisions) == 0 {
+		// Its last revision gone, the secret is.
+		id := s.ID
+		h.u.Secrets = slices.DeleteFunc(h.u.Secrets, func(x spec.Secret) bool { return x.ID == id })
+	}
 	return "", nil
 }
 
@@ -222,6 +237,21 @@ func secretIDs(h *Hook, argv []string, _ []byte) (string, error) {
 		return strings.Join(ids, "\n") + "\n", nil
 	}
 	return format(a, ids)
+}
+
+// expiry is --expire as Juju keeps it: a time (RFC 3339), or a duration
+// from now.
+func expiry(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return time.Now().Add(d).UTC().Format(time.RFC3339), nil
+	}
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		return "", usage("invalid expiry %q: want a duration (1h) or an RFC 3339 time", v)
+	}
+	return v, nil
 }
 
 // secretContent reads content arguments: key=value, key#base64=VALUE (as

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -96,4 +97,19 @@ func TestSecretsRefuseAsJujuDoes(t *testing.T) {
 	call(t, h, "secret-add", "gone=v")
 	h.Discard()
 	require.Len(t, s.Snapshot().Secrets, 1)
+}
+
+// An expiry given as a duration is kept as the time it ends, which ops
+// parses as RFC 3339; a secret whose last revision is removed is gone.
+func TestSecretExpiryAndLastRevision(t *testing.T) {
+	s, h := newHook(true)
+	id := strings.TrimSpace(call(t, h, "secret-add", "--expire", "1h", "key=v"))
+	var info map[string]map[string]any
+	require.NoError(t, json.Unmarshal([]byte(call(t, h, "secret-info-get", "--format=json", id)), &info))
+	_, err := time.Parse(time.RFC3339, info[strings.TrimPrefix(id, "secret:")]["expiry"].(string))
+	require.NoError(t, err)
+	require.Equal(t, 2, h.Call("secret-add", []string{"--expire", "soon", "key=v"}, nil).Code)
+	call(t, h, "secret-remove", id, "--revision", "1")
+	h.Commit()
+	require.Empty(t, s.Snapshot().Secrets)
 }

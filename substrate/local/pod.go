@@ -49,10 +49,11 @@ type unit struct {
 	// pod's agent is introduced with it.
 	state *spec.UnitState
 	// peers are the application's other units when this one came;
-	// scaled, it came by scaling (the others are told it joined);
-	// removed, scaling took it away.
+	// scaled, it came by scaling (the others are told it joined); dying,
+	// scaling is taking it away; removed, it took it away.
 	peers   []string
 	scaled  bool
+	dying   bool
 	removed bool
 }
 

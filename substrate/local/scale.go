@@ -40,12 +40,6 @@ func (l *Local) MoveLeader(id spec.UnitID) error {
 		return err
 	}
 	l.Act(spec.Record{Type: spec.RecLeader, Unit: id})
-	return l.moveLeader(id, p)
-}
-
-// moveLeader is MoveLeader's part, which the model does itself when a
-// scale takes the leader away (simulator.Model.RemoveUnit), so no record.
-func (l *Local) moveLeader(id spec.UnitID, p *pod) error {
 	l.mu.Lock()
 	l.leaderID = id
 	l.mu.Unlock()
@@ -100,11 +94,8 @@ func (l *Local) Scale(n int) error {
 			return err
 		}
 		if wasLeader {
-			p, err := l.livePod(alive[0].id)
-			if err != nil {
-				return err
-			}
-			if err := l.moveLeader(alive[0].id, p); err != nil {
+			// Recorded, so the model hands over at the same point.
+			if err := l.MoveLeader(alive[0].id); err != nil {
 				return err
 			}
 		}
@@ -116,6 +107,9 @@ func (l *Local) Scale(n int) error {
 // relation, it runs its dying hooks (departed and broken for every
 // relation, stop, remove), then its pod goes for good.
 func (l *Local) remove(u *unit) error {
+	l.mu.Lock()
+	u.dying = true
+	l.mu.Unlock()
 	for _, op := range spec.InitialRelations(l.charm.Charm, nil) {
 		if op.RemoteApp == l.charm.App {
 			l.relay(spec.RelationOp{Op: spec.DepartOp, ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp, Unit: string(u.id), From: u.id})
@@ -179,12 +173,18 @@ func (l *Local) passOn(e spec.Event) {
 func (l *Local) relay(op spec.RelationOp) {
 	l.introducing.Lock()
 	defer l.introducing.Unlock()
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return // the scenario ended: its agents are frozen
+	}
 	l.Relayed(op)
 	l.mu.Lock()
 	l.keepPeerData(op)
 	l.mu.Unlock()
 	for _, u := range l.alive() {
-		if !op.For(u.id) {
+		if !op.For(u.id) || u.dying {
 			continue
 		}
 		if !u.known {

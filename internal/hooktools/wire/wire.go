@@ -45,7 +45,7 @@ func InlineFiles(argv []string) ([]string, error) {
 	out := slices.Clone(argv)
 	for i, a := range out {
 		key, path, ok := strings.Cut(a, "#file=")
-		if !ok || strings.HasPrefix(a, "-") {
+		if !ok || strings.HasPrefix(a, "-") || (i > 0 && takesValue(out[i-1])) {
 			continue
 		}
 		data, err := os.ReadFile(path)
@@ -55,6 +55,16 @@ func InlineFiles(argv []string) ([]string, error) {
 		out[i] = key + "#base64=" + base64.StdEncoding.EncodeToString(data)
 	}
 	return out, nil
+}
+
+// takesValue says whether a secret tool's flag takes the next argument
+// as its value (which is then no content, whatever it holds).
+func takesValue(flag string) bool {
+	switch strings.TrimLeft(flag, "-") {
+	case "label", "description", "expire", "rotate", "owner":
+		return true
+	}
+	return false
 }
 
 // Send makes one call to the agent listening on the unix socket: one JSON
