@@ -202,16 +202,6 @@ func (u *Unit) peerOp(op spec.RelationOp) (joined []string) {
 	if op.From == "" || !op.For(u.id) {
 		return nil
 	}
-	switch op.Op {
-	case spec.JoinOp:
-		for _, p := range op.Units {
-			if !slices.Contains(u.peers, p) {
-				u.peers = append(u.peers, p)
-				joined = append(joined, p)
-			}
-		}
-	case spec.DepartOp:
-		u.peers = slices.DeleteFunc(u.peers, func(p string) bool { return p == op.Unit })
-	}
+	u.peers, joined = op.Members(u.peers)
 	return joined
 }

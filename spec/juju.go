@@ -161,6 +161,50 @@ const (
 	RemoveOp = "remove"
 )
 
+// Members is a relation's remote units after the op (a join adds those
+// it did not have, a departure takes its unit away), and those the join
+// added.
+func (op RelationOp) Members(units []string) (after, joined []string) {
+	after = slices.Clone(units)
+	switch op.Op {
+	case JoinOp:
+		for _, u := range op.Units {
+			if !slices.Contains(after, u) {
+				after = append(after, u)
+				joined = append(joined, u)
+			}
+		}
+	case DepartOp:
+		after = slices.DeleteFunc(after, func(u string) bool { return u == op.Unit })
+	}
+	return after, joined
+}
+
+// ApplyData changes a relation's data, by owner, as the op does: a change
+// sets its keys in its unit's bag, or in the remote application's (an
+// empty value deletes, as relation-set does); a departure drops its
+// unit's bag.
+func (op RelationOp) ApplyData(data map[string]map[string]string, remoteApp string) {
+	switch op.Op {
+	case ChangeOp:
+		owner := op.Unit
+		if owner == "" {
+			owner = remoteApp
+		}
+		if data[owner] == nil {
+			data[owner] = map[string]string{}
+		}
+		for k, v := range op.Data {
+			data[owner][k] = v
+			if v == "" {
+				delete(data[owner], k)
+			}
+		}
+	case DepartOp:
+		delete(data, op.Unit)
+	}
+}
+
 // For says whether a unit gets the op's hooks: all do but the peer whose
 // doing it was.
 func (op RelationOp) For(unit UnitID) bool { return unit != op.From }

@@ -154,13 +154,8 @@ func (a *Agent) serveRelation(w http.ResponseWriter, r *http.Request) {
 func notYetIn(u *hooktools.Unit, op spec.RelationOp) []string {
 	for _, r := range u.Relations {
 		if r.ID == op.ID {
-			var out []string
-			for _, unit := range op.Units {
-				if !slices.Contains(r.Units, unit) {
-					out = append(out, unit)
-				}
-			}
-			return out
+			_, joined := op.Members(r.Units)
+			return joined
 		}
 	}
 	return op.Units
@@ -212,31 +207,9 @@ func applyRelationOp(u *hooktools.Unit, op spec.RelationOp) []string {
 		if rel.Data == nil {
 			rel.Data = map[string]map[string]string{}
 		}
-		switch op.Op {
-		case spec.ChangeOp:
-			owner := op.Unit
-			if owner == "" {
-				owner = rel.RemoteApp
-			}
-			if rel.Data[owner] == nil {
-				rel.Data[owner] = map[string]string{}
-			}
-			for k, v := range op.Data {
-				rel.Data[owner][k] = v
-				if v == "" {
-					delete(rel.Data[owner], k)
-				}
-			}
-		case spec.JoinOp:
-			for _, unit := range op.Units {
-				if !slices.Contains(rel.Units, unit) {
-					rel.Units = append(rel.Units, unit)
-				}
-			}
-		case spec.DepartOp:
-			rel.Units = slices.DeleteFunc(rel.Units, func(x string) bool { return x == op.Unit })
-			delete(rel.Data, op.Unit)
-		case spec.RemoveOp:
+		op.ApplyData(rel.Data, rel.RemoteApp)
+		rel.Units, _ = op.Members(rel.Units)
+		if op.Op == spec.RemoveOp {
 			return append([]string(nil), rel.Units...)
 		}
 		return nil

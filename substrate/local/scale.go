@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -207,16 +206,7 @@ func (l *Local) relay(op spec.RelationOp) {
 // peerOp follows a peer joining or departing in the peers a unit not yet
 // introduced will start with; l.mu is held.
 func (u *unit) peerOp(op spec.RelationOp) {
-	switch op.Op {
-	case spec.JoinOp:
-		for _, p := range op.Units {
-			if !slices.Contains(u.peers, p) {
-				u.peers = append(u.peers, p)
-			}
-		}
-	case spec.DepartOp:
-		u.peers = slices.DeleteFunc(u.peers, func(p string) bool { return p == op.Unit })
-	}
+	u.peers, _ = op.Members(u.peers)
 }
 
 // keepPeerData follows the peer relations' data as the controller holds
@@ -230,24 +220,7 @@ func (l *Local) keepPeerData(op spec.RelationOp) {
 		data = map[string]map[string]string{}
 		l.peerData[op.ID] = data
 	}
-	switch op.Op {
-	case spec.ChangeOp:
-		owner := op.Unit
-		if owner == "" {
-			owner = op.RemoteApp
-		}
-		if data[owner] == nil {
-			data[owner] = map[string]string{}
-		}
-		for k, v := range op.Data {
-			data[owner][k] = v
-			if v == "" {
-				delete(data[owner], k)
-			}
-		}
-	case spec.DepartOp:
-		delete(data, op.Unit)
-	}
+	op.ApplyData(data, op.RemoteApp)
 }
 
 // peerDataOf is a copy of a peer relation's data, for a new unit.
