@@ -37,10 +37,16 @@ func doctorCommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "           - %s\n", m)
 		}
 	}
+	// The real substrates build their fixtures from tandem's source:
+	// without it, none can run, whatever else is there.
+	var noSource []string
+	if _, err := binaries.SourceDir(); err != nil {
+		noSource = []string{err.Error()}
+	}
 	report("sim", nil, "the model needs nothing")
-	report("local", local.Requirements(), "bubblewrap, nsenter, root; "+cacheState())
-	report("docker", docker.Requirements(context.Background()), "dockerd answers"+capabilityNote())
-	report("kind", kindRequirements(), kindState())
+	report("local", append(local.Requirements(), noSource...), "bubblewrap, nsenter, root; "+cacheState())
+	report("docker", append(docker.Requirements(context.Background()), noSource...), "dockerd answers"+capabilityNote())
+	report("kind", append(kindRequirements(), noSource...), kindState())
 	if left, err := local.Leftovers(); err == nil && len(left) > 0 {
 		fmt.Fprintf(stdout, "\n%d killed run(s) left things behind: run tandem clean\n", len(left))
 	}

@@ -284,3 +284,16 @@ func TestProgressMarksPassAtOnce(t *testing.T) {
 	w.Write([]byte(".F 5\n\n3 scenarios (2 passed, 1 failed)\n"))
 	require.Equal(t, "....F 5\n", out.String())
 }
+
+// doctor never calls a real substrate ready when tandem cannot build what
+// it runs there.
+func TestDoctorIsNotReadyWithoutTheSource(t *testing.T) {
+	t.Setenv("TANDEM_SOURCE", t.TempDir())
+	code, out, _ := run(t, "doctor")
+	require.Equal(t, exitFailed, code)
+	for _, name := range []string{"local", "docker", "kind"} {
+		require.Regexp(t, `(?m)^`+name+` +NOT READY:`, out)
+	}
+	require.Contains(t, out, "is not tandem's source")
+	require.Regexp(t, `(?m)^sim +ready`, out)
+}

@@ -58,6 +58,9 @@ var fixtureSources = []string{"spec", "fixtures", "internal/charmagent", "intern
 // module@version put it there).
 func SourceDir() (string, error) {
 	if d := os.Getenv("TANDEM_SOURCE"); d != "" {
+		if !isSource(d) {
+			return "", fmt.Errorf("TANDEM_SOURCE=%s is not tandem's source (its go.mod is not module %s's): point it at a checkout, or unset it", d, module)
+		}
 		return d, nil
 	}
 	if wd, err := os.Getwd(); err == nil {
