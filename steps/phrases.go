@@ -329,8 +329,8 @@ func deployPhrases() []Phrase {
 				s.podspec = true
 				return nil
 			}},
-		{Group: "Deploying", Pattern: `^(\d+(?:\.\d+)?(?:ms|s|m|h)) pass(?:es)?$`,
-			Example: `When 30s pass`,
+		{Group: "Deploying", Pattern: `^((?:\d+(?:\.\d+)?(?:ms|s|m|h))+) pass(?:es)?$`,
+			Example: `When 1m30s pass`,
 			Help: "Lets time pass on the substrate's clock (virtual on sim). The checks that follow at once are made at the end of " +
 				"that time: on a real substrate, where a sleep can overshoot, they see what was observed by then and not after.",
 			run: func(s *scenario, a []string, _ string) error {
