@@ -68,7 +68,7 @@ func (m *Model) Scale(n int) error {
 		}
 		u := alive[len(alive)-1]
 		wasLeader := u.id == m.leaderUnit()
-		for _, op := range m.peerOps(spec.DepartOp, u.id) {
+		for _, op := range spec.PeerOps(m.spec.Charm, spec.DepartOp, u.id) {
 			if err := m.Relation(op); err != nil {
 				return err
 			}
@@ -113,25 +113,6 @@ func (m *Model) RemoveUnit(id spec.UnitID) error {
 	m.fault(spec.Record{Type: spec.RecRemoveUnit, Unit: id})
 	m.die(u)
 	return nil
-}
-
-// peerOps are the ops that tell the other units a unit joined or went,
-// one per peer relation.
-func (m *Model) peerOps(kind string, id spec.UnitID) []spec.RelationOp {
-	var out []spec.RelationOp
-	for _, op := range spec.InitialRelations(m.spec.Charm, nil) {
-		if op.RemoteApp != m.spec.App {
-			continue
-		}
-		op := spec.RelationOp{Op: kind, ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp, From: id}
-		if kind == spec.JoinOp {
-			op.Units = []string{string(id)}
-		} else {
-			op.Unit = string(id)
-		}
-		out = append(out, op)
-	}
-	return out
 }
 
 // die runs a going unit's hooks, then takes its pod away for good.

@@ -561,7 +561,7 @@ func (a *charmAgent) introduce() {
 		}
 		if u.announce {
 			u.announce = false
-			for _, op := range u.m.peerOps(spec.JoinOp, u.id) {
+			for _, op := range spec.PeerOps(u.m.spec.Charm, spec.JoinOp, u.id) {
 				u.m.Relation(op)
 			}
 		}

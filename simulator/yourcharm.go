@@ -78,7 +78,7 @@ func (m *Model) Relation(op spec.RelationOp) error {
 		if joined := u.peerOp(op); op.Op == spec.JoinOp && op.From != "" {
 			op.Units = joined // a join told twice joins once
 		}
-		if p := u.pod; p != nil && p.charm != nil && p.charm.up && op.For(u.id) && u.knows(op) {
+		if p := u.pod; p != nil && p.charm != nil && p.charm.up && op.For(u.id) && op.KnownTo(u.peers) {
 			for _, ev := range op.RelationEvents(left) {
 				p.charm.fire(ev.Name, "")
 			}
@@ -185,15 +185,6 @@ func (a *charmAgent) tickUpdateStatus() {
 		u.after(interval, tick)
 	}
 	u.after(interval, tick)
-}
-
-// knows says whether the unit has the unit a peer's change is about among
-// its peers (internal/charmagent's rule); any other op it always knows.
-func (u *Unit) knows(op spec.RelationOp) bool {
-	if op.From == "" || op.Op != spec.ChangeOp || op.Unit == "" {
-		return true
-	}
-	return slices.Contains(u.peers, op.Unit)
 }
 
 // peerOp follows a peer joining or departing in the unit's peers; for a

@@ -205,6 +205,36 @@ func (op RelationOp) ApplyData(data map[string]map[string]string, remoteApp stri
 	}
 }
 
+// PeerOps are what the controller tells the other units when a unit of
+// the charm's application joins (JoinOp) or goes (DepartOp): one op per
+// peer relation, from that unit.
+func PeerOps(c *RealCharm, kind string, unit UnitID) []RelationOp {
+	var out []RelationOp
+	for _, rel := range InitialRelations(c, nil) {
+		if rel.RemoteApp != c.Meta.Name {
+			continue
+		}
+		op := RelationOp{Op: kind, ID: rel.ID, Endpoint: rel.Endpoint, RemoteApp: rel.RemoteApp, From: unit}
+		if kind == JoinOp {
+			op.Units = []string{string(unit)}
+		} else {
+			op.Unit = string(unit)
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+// KnownTo says whether a unit whose relation has these remote units gets
+// the op's hooks: a peer's change about a unit it does not have yet needs
+// none (its joined and changed will see the data); any other op, it does.
+func (op RelationOp) KnownTo(members []string) bool {
+	if op.From == "" || op.Op != ChangeOp || op.Unit == "" {
+		return true
+	}
+	return slices.Contains(members, op.Unit)
+}
+
 // For says whether a unit gets the op's hooks: all do but the peer whose
 // doing it was.
 func (op RelationOp) For(unit UnitID) bool { return unit != op.From }

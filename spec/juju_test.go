@@ -24,3 +24,22 @@ func TestRelationOpMembersAndData(t *testing.T) {
 	require.False(t, RelationOp{From: "a/0"}.For("a/0"))
 	require.True(t, RelationOp{From: "a/0"}.For("a/1"))
 }
+
+// A peer's change about a unit the relation does not have yet needs no
+// hook; the controller tells the peers of a unit joining or going once
+// per peer relation.
+func TestPeerOpsAndKnownTo(t *testing.T) {
+	change := RelationOp{Op: ChangeOp, Unit: "a/1", From: "a/1"}
+	require.False(t, change.KnownTo([]string{"a/2"}))
+	require.True(t, change.KnownTo([]string{"a/1"}))
+	require.True(t, RelationOp{Op: ChangeOp, From: "a/1"}.KnownTo(nil), "the application's data")
+	require.True(t, RelationOp{Op: ChangeOp, Unit: "t/0"}.KnownTo(nil), "another application's")
+
+	c := &RealCharm{Meta: CharmMeta{Name: "a", Peers: map[string]string{"p": "x", "q": "y"}}}
+	ops := PeerOps(c, JoinOp, "a/3")
+	require.Equal(t, []RelationOp{
+		{Op: JoinOp, ID: 0, Endpoint: "p", RemoteApp: "a", Units: []string{"a/3"}, From: "a/3"},
+		{Op: JoinOp, ID: 1, Endpoint: "q", RemoteApp: "a", Units: []string{"a/3"}, From: "a/3"},
+	}, ops)
+	require.Equal(t, "a/3", PeerOps(c, DepartOp, "a/3")[0].Unit)
+}

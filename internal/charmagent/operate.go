@@ -162,11 +162,10 @@ func notYetIn(u *hooktools.Unit, op spec.RelationOp) []string {
 }
 
 // dropHooksAbout marks the queued joined and changed hooks about a
-// remote unit that departed: Juju runs no hook about a unit that left
-// but its departed (the charm would find none of its data). Each is
-// logged as dropped when its turn comes (next), so the run's event
-// sequence keeps the queue's order.
-// It says whether the unit's joined hook was among them.
+// remote unit that departed, and says whether its joined hook was among
+// them: Juju runs no hook about a unit that left but its departed (the
+// charm would find none of its data). Each is logged as dropped when its
+// turn comes (next), so the run's event sequence keeps the queue's order.
 func (a *Agent) dropHooksAbout(relation int, unit string) (joinedDropped bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -180,18 +179,14 @@ func (a *Agent) dropHooksAbout(relation int, unit string) (joinedDropped bool) {
 	return joinedDropped
 }
 
-// knows says whether the unit has the unit a peer's change is about in
-// the relation; any other op it always knows.
+// knows is spec.RelationOp.KnownTo for the unit's record of the relation.
 func knows(u *hooktools.Unit, op spec.RelationOp) bool {
-	if op.From == "" || op.Op != spec.ChangeOp || op.Unit == "" {
-		return true
-	}
 	for _, r := range u.Relations {
 		if r.ID == op.ID {
-			return slices.Contains(r.Units, op.Unit)
+			return op.KnownTo(r.Units)
 		}
 	}
-	return false
+	return op.KnownTo(nil)
 }
 
 // applyRelationOp changes the controller's record of the unit's

@@ -109,10 +109,8 @@ func (l *Local) remove(u *unit) error {
 	l.mu.Lock()
 	u.dying = true
 	l.mu.Unlock()
-	for _, op := range spec.InitialRelations(l.charm.Charm, nil) {
-		if op.RemoteApp == l.charm.App {
-			l.relay(spec.RelationOp{Op: spec.DepartOp, ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp, Unit: string(u.id), From: u.id})
-		}
+	for _, op := range spec.PeerOps(l.charm.Charm, spec.DepartOp, u.id) {
+		l.relay(op)
 	}
 	p, err := l.livePod(u.id)
 	if err != nil {
@@ -151,10 +149,8 @@ func (l *Local) alive() []*unit {
 // joined tells the other units that a unit added by scaling entered its
 // peer relations: they get joined and changed for it.
 func (l *Local) joined(u *unit) {
-	for _, op := range spec.InitialRelations(l.charm.Charm, nil) {
-		if op.RemoteApp == l.charm.App {
-			l.relay(spec.RelationOp{Op: spec.JoinOp, ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp, Units: []string{string(u.id)}, From: u.id})
-		}
+	for _, op := range spec.PeerOps(l.charm.Charm, spec.JoinOp, u.id) {
+		l.relay(op)
 	}
 }
 
