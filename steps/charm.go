@@ -54,11 +54,8 @@ func yourCharmPhrases() []Phrase {
 			Example: `And the charm's config "port" is "5001"`,
 			Help:    "Config set before the deploy (juju deploy --config): typed by the charm's config.yaml.",
 			run: func(s *scenario, a []string, _ string) error {
-				c, err := s.realCharm()
+				c, err := s.charmBeforeDeploy("set config before the deploy")
 				if err != nil {
-					return err
-				}
-				if err := s.beforeDeploy("set config before the deploy"); err != nil {
 					return err
 				}
 				v, err := c.Meta.ConfigValue(a[0], a[1])
@@ -76,11 +73,8 @@ func yourCharmPhrases() []Phrase {
 			Help: "A file attached to one of the charm's file resources before the deploy (juju deploy --resource), relative to the feature file: " +
 				"resource-get gives where the unit finds it. A file resource nothing was attached to fails resource-get, as in Juju.",
 			run: func(s *scenario, a []string, _ string) error {
-				c, err := s.realCharm()
+				c, err := s.charmBeforeDeploy("attach a resource")
 				if err != nil {
-					return err
-				}
-				if err := s.beforeDeploy("attach a resource"); err != nil {
 					return err
 				}
 				if kind, ok := c.Meta.Resources[a[0]]; !ok || kind != "file" {
@@ -104,11 +98,8 @@ func yourCharmPhrases() []Phrase {
 			Help: "juju model-config update-status-hook-interval, before the deploy: each unit's agent runs update-status that often, from its start, " +
 				"once for ticks that come while one waits. Off unless a scenario sets it; Juju's default is 5m, and it takes 1m to 60m, where tandem takes any interval of 1s or more, so a scenario need not wait minutes.",
 			run: func(s *scenario, a []string, _ string) error {
-				c, err := s.realCharm()
+				c, err := s.charmBeforeDeploy("set the update-status interval")
 				if err != nil {
-					return err
-				}
-				if err := s.beforeDeploy("set the update-status interval"); err != nil {
 					return err
 				}
 				d, err := parseWithin(a[0])
@@ -365,6 +356,16 @@ func (s *scenario) realCharm() (*spec.RealCharm, error) {
 		return nil, fmt.Errorf("no charm of your own: start with Given the charm in \"<path>\"")
 	}
 	return s.charm.Charm, nil
+}
+
+// charmBeforeDeploy is the charm of your own, for a step that sets what
+// the deploy takes (what: the step's doing, for its error).
+func (s *scenario) charmBeforeDeploy(what string) (*spec.RealCharm, error) {
+	c, err := s.realCharm()
+	if err != nil {
+		return nil, err
+	}
+	return c, s.beforeDeploy(what)
 }
 
 // operator is the substrate as Juju's controller for the charm.
