@@ -118,25 +118,24 @@ func printUndefined(w interface{ Write([]byte) (int, error) }, undefined []undef
 	}
 }
 
-// featureSteps are every step written in a feature: its background's, its
-// scenarios', and those in its rules.
+// featureSteps are every step written in a feature: its backgrounds' (its
+// rules' too) and its scenarios'.
 func featureSteps(f *messages.Feature) []*messages.Step {
 	var out []*messages.Step
-	add := func(bg *messages.Background, sc *messages.Scenario) {
-		if bg != nil {
-			out = append(out, bg.Steps...)
-		}
-		if sc != nil {
-			out = append(out, sc.Steps...)
-		}
-	}
 	for _, c := range f.Children {
-		add(c.Background, c.Scenario)
+		if c.Background != nil {
+			out = append(out, c.Background.Steps...)
+		}
 		if c.Rule != nil {
 			for _, rc := range c.Rule.Children {
-				add(rc.Background, rc.Scenario)
+				if rc.Background != nil {
+					out = append(out, rc.Background.Steps...)
+				}
 			}
 		}
+	}
+	for _, sc := range featureScenarios(f) {
+		out = append(out, sc.Steps...)
 	}
 	return out
 }

@@ -108,41 +108,39 @@ func checkFeatures(files []string) ([]*messages.Pickle, []undefinedStep, error) 
 // one of its examples' rows, as godog runs only those.
 func scenarioOnLine(file string, feature *messages.Feature, line int) error {
 	var starts []string
-	check := func(children []*messages.FeatureChild) bool {
-		for _, c := range children {
-			sc := c.Scenario
-			if sc == nil {
-				continue
-			}
-			starts = append(starts, strconv.Itoa(int(sc.Location.Line)))
-			if int(sc.Location.Line) == line {
-				return true
-			}
-			for _, ex := range sc.Examples {
-				for _, row := range ex.TableBody {
-					if int(row.Location.Line) == line {
-						return true
-					}
-				}
-			}
+	for _, sc := range featureScenarios(feature) {
+		starts = append(starts, strconv.Itoa(int(sc.Location.Line)))
+		if int(sc.Location.Line) == line {
+			return nil
 		}
-		return false
-	}
-	if check(feature.Children) {
-		return nil
-	}
-	for _, c := range feature.Children {
-		if c.Rule != nil {
-			var children []*messages.FeatureChild
-			for _, rc := range c.Rule.Children {
-				children = append(children, &messages.FeatureChild{Scenario: rc.Scenario})
-			}
-			if check(children) {
-				return nil
+		for _, ex := range sc.Examples {
+			for _, row := range ex.TableBody {
+				if int(row.Location.Line) == line {
+					return nil
+				}
 			}
 		}
 	}
 	return fmt.Errorf("%s:%d: no scenario starts on line %d (scenarios start on lines %s)", file, line, line, strings.Join(starts, ", "))
+}
+
+// featureScenarios are a feature's scenarios and outlines, its rules'
+// included, in the file's order.
+func featureScenarios(f *messages.Feature) []*messages.Scenario {
+	var out []*messages.Scenario
+	for _, c := range f.Children {
+		if c.Scenario != nil {
+			out = append(out, c.Scenario)
+		}
+		if c.Rule != nil {
+			for _, rc := range c.Rule.Children {
+				if rc.Scenario != nil {
+					out = append(out, rc.Scenario)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func checkTags(file string, feature *messages.Feature) error {
@@ -162,31 +160,21 @@ func checkTags(file string, feature *messages.Feature) error {
 		}
 		return nil
 	}
-	if err := check(feature.Tags); err != nil {
-		return err
-	}
+	tags := [][]*messages.Tag{feature.Tags}
 	for _, child := range feature.Children {
-		if child.Scenario != nil {
-			if err := check(child.Scenario.Tags); err != nil {
-				return err
-			}
-			for _, ex := range child.Scenario.Examples {
-				if err := check(ex.Tags); err != nil {
-					return err
-				}
-			}
-		}
 		if child.Rule != nil {
-			if err := check(child.Rule.Tags); err != nil {
-				return err
-			}
-			for _, rc := range child.Rule.Children {
-				if rc.Scenario != nil {
-					if err := check(rc.Scenario.Tags); err != nil {
-						return err
-					}
-				}
-			}
+			tags = append(tags, child.Rule.Tags)
+		}
+	}
+	for _, sc := range featureScenarios(feature) {
+		tags = append(tags, sc.Tags)
+		for _, ex := range sc.Examples {
+			tags = append(tags, ex.Tags)
+		}
+	}
+	for _, t := range tags {
+		if err := check(t); err != nil {
+			return err
 		}
 	}
 	return nil
