@@ -82,7 +82,7 @@ func secretGet(h *Hook, argv []string, _ []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s, err := h.findSecret(a, false)
+	s, err := h.findSecret(a)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +103,10 @@ func secretInfoGet(h *Hook, argv []string, _ []byte) (string, error) {
 	if len(a.pos) == 1 && a.has("label") {
 		return "", usage("specify either a secret URI or label but not both")
 	}
-	s, err := h.findSecret(a, true)
+	s, err := h.findSecret(a)
+	if err == nil {
+		s, err = h.managed(s)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -281,9 +284,8 @@ func secretContent(pos []string) (map[string]string, error) {
 	return out, nil
 }
 
-// findSecret is the secret a call names, by URI or label; info asks for
-// its metadata, which only those who manage it may read.
-func (h *Hook) findSecret(a args, info bool) (*spec.Secret, error) {
+// findSecret is the secret a call names, by URI or label.
+func (h *Hook) findSecret(a args) (*spec.Secret, error) {
 	var s *spec.Secret
 	switch {
 	case len(a.pos) == 1:
@@ -301,18 +303,21 @@ func (h *Hook) findSecret(a args, info bool) (*spec.Secret, error) {
 	default:
 		return nil, usage("require either a secret URI or label")
 	}
-	if info && !h.canManage(*s) {
-		return nil, fmt.Errorf("permission denied: %s is the application's, and this unit is not the leader", s.ID)
-	}
 	return s, nil
 }
 
-// ownSecret is a secret this unit may change.
+// ownSecret is a secret, by URI, that this unit may change.
 func (h *Hook) ownSecret(ref string) (*spec.Secret, error) {
 	s := h.secretByID(ref)
 	if s == nil {
 		return nil, fmt.Errorf("secret %q not found", ref)
 	}
+	return h.managed(s)
+}
+
+// managed is s if this unit manages it (changes it, reads its metadata):
+// its own secrets, and as leader its application's.
+func (h *Hook) managed(s *spec.Secret) (*spec.Secret, error) {
 	if !h.canManage(*s) {
 		return nil, fmt.Errorf("permission denied: %s is the application's, and this unit is not the leader", s.ID)
 	}
