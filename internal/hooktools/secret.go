@@ -232,7 +232,7 @@ func secretIDs(h *Hook, argv []string, _ []byte) (string, error) {
 	}
 	ids := []string{}
 	for _, s := range h.u.Secrets {
-		if h.canManage(s) || s.Owner == "unit" {
+		if h.canManage(s) {
 			ids = append(ids, s.ID)
 		}
 	}
