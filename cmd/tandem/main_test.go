@@ -259,7 +259,6 @@ func TestJUnitCountsAndReasons(t *testing.T) {
 	require.NoError(t, xml.Unmarshal(data, &got))
 	require.Equal(t, 5, got.Tests)
 	require.Equal(t, 1, got.Failures)
-	require.Equal(t, 2, got.Skipped)
 	require.Len(t, got.Suites, 1)
 	s := got.Suites[0]
 	require.Equal(t, []int{5, 1, 2}, []int{s.Tests, s.Failures, s.Skipped})
