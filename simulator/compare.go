@@ -156,6 +156,9 @@ func Uncounted(run *spec.Trace) []string {
 		out = append(out, "pod phases (tandem makes the pods here)")
 	}
 	out = append(out, "when each pod started and where it was placed (the model takes both from the run)")
+	if len(ObservedCheckFailures(run)) > 0 {
+		out = append(out, "when a check's failing tick came (the model takes it from Pebble's log of the failure, within half a period)")
+	}
 	return out
 }
 

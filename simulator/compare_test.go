@@ -359,3 +359,42 @@ func TestEventsFromThePollAndFromNoticesMaySwap(t *testing.T) {
 	lifecycle := []timed{ev(0, "config-changed"), ev(10*time.Millisecond, "start")}
 	require.Equal(t, []string{"config-changed", "start"}, values(inModelOrder(lifecycle, []timed{ev(0, "start"), ev(0, "config-changed")}, time.Second)))
 }
+
+// Two runs on a loaded machine, where the scenario turned a workload
+// unhealthy between the model's tick of a check and the run's, later one:
+// the model takes the tick from Pebble's log of the failure, and agrees.
+func TestACheckTicksWhenTheRunsPebbleLoggedItsFailure(t *testing.T) {
+	for _, name := range []string{"loaded-check-phase", "loaded-yourcharm-check-phase"} {
+		run, err := spec.ReadTraceFile("testdata/" + name + ".trace.jsonl")
+		require.NoError(t, err)
+		model, err := Replay(run)
+		require.NoError(t, err)
+		require.Empty(t, Compare(run, model), name)
+		require.Contains(t, strings.Join(Uncounted(run), "; "), "when a check's failing tick came", name)
+	}
+}
+
+// Taking the tick's time from the run does not take its outcome: a run
+// whose Pebble logged the failure but never took the check down (as if it
+// ignored the threshold of 1) disagrees with the model.
+func TestACheckTakesOnlyItsTickFromTheRun(t *testing.T) {
+	run, err := spec.ReadTraceFile("testdata/loaded-check-phase.trace.jsonl")
+	require.NoError(t, err)
+	run = mutate(run, func(recs []spec.Record) []spec.Record {
+		var out []spec.Record
+		for _, r := range recs {
+			down := r.Type == spec.RecCheck || strings.Contains(r.Message, "threshold 1 hit") || strings.Contains(r.Message, "pebble-check-")
+			if !down {
+				out = append(out, r)
+			}
+		}
+		return out
+	})
+	model, err := Replay(run)
+	require.NoError(t, err)
+	var diffs []string
+	for _, d := range Compare(run, model) {
+		diffs = append(diffs, d.String())
+	}
+	require.Contains(t, strings.Join(diffs, "\n"), "check states: check demo/0/app/api-up: run (none), model [down up]")
+}

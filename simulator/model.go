@@ -37,6 +37,10 @@ type Model struct {
 	// hookOutcomes is, when replaying a run of a charm of your own,
 	// whether each run of each hook succeeded there.
 	hookOutcomes map[spec.UnitID]map[string][]bool
+	// runTicks is, when replaying a run, when its Pebbles logged each
+	// check's failures: the model's ticks of that check come then
+	// (checkticks.go).
+	runTicks map[string][]RunTick
 	// relationUnits are each relation's remote units, as related, and
 	// relationEndpoints its endpoint, by id (peers are each unit's).
 	relationUnits     map[int][]string

@@ -530,7 +530,7 @@ func (c *chk) stop() {
 
 func (c *chk) schedule() {
 	gen := c.gen
-	c.p.after(c.cfg.Period.Value, func() {
+	c.p.after(c.untilTick(), func() {
 		if c.gen != gen || !c.running {
 			return
 		}

@@ -19,6 +19,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	m.observed = ObservedPodTimes(t)
 	m.placed = ObservedPlacements(t)
 	m.hookOutcomes = ObservedHookOutcomes(t)
+	m.runTicks = ObservedCheckFailures(t)
 	for i, r := range t.Records {
 		if r.Type == spec.RecAnswer && r.Kind == spec.KindObservation {
 			// A query the scenario made is asked of the model at the same
