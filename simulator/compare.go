@@ -156,6 +156,9 @@ func Uncounted(run *spec.Trace) []string {
 		out = append(out, "pod phases (tandem makes the pods here)")
 	}
 	out = append(out, "when each pod started and where it was placed (the model takes both from the run)")
+	if tookTime(run) {
+		out = append(out, "how long each hook of your charm ran (the model takes it from the run)")
+	}
 	if len(ObservedCheckFailures(run)) > 0 {
 		out = append(out, "when a check's failing tick came (the model takes it from Pebble's log of the failure, within half a period)")
 	}
@@ -505,4 +508,14 @@ func RestartLateness(t *spec.Trace) []Lateness {
 		}
 	}
 	return out
+}
+
+// tookTime says whether the run timed a charm of your own's hooks.
+func tookTime(run *spec.Trace) bool {
+	for _, r := range run.Records {
+		if r.Type == spec.RecEvent && r.Took > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -398,3 +398,58 @@ func TestACheckTakesOnlyItsTickFromTheRun(t *testing.T) {
 	}
 	require.Contains(t, strings.Join(diffs, "\n"), "check states: check demo/0/app/api-up: run (none), model [down up]")
 }
+
+// A run on a loaded machine where your charm's hooks took most of a
+// second each: update-status ticks that came while the install hooks
+// were still queued made one hook, as Juju's uniter makes them. The model
+// agrees once its hooks last as long as the run's; with hooks that take
+// no time it predicts one update-status more.
+func TestYourCharmsHooksLastAsLongAsTheRunsDid(t *testing.T) {
+	run, err := spec.ReadTraceFile("testdata/loaded-update-status.trace.jsonl")
+	require.NoError(t, err)
+	model, err := Replay(run)
+	require.NoError(t, err)
+	require.Empty(t, Compare(run, model))
+	require.Contains(t, strings.Join(Uncounted(run), "; "), "how long each hook of your charm ran")
+
+	untimed := mutate(run, func(recs []spec.Record) []spec.Record {
+		for i := range recs {
+			recs[i].Took = 0
+		}
+		return recs
+	})
+	model, err = Replay(untimed)
+	require.NoError(t, err)
+	var diffs []string
+	for _, d := range Compare(untimed, model) {
+		diffs = append(diffs, d.String())
+	}
+	require.Contains(t, strings.Join(diffs, "\n"), "update-status update-status start")
+}
+
+// A scale-down where each hook took its real time: a going unit's pod
+// goes only after its dying hooks (departed, broken, stop, remove) ran,
+// so the model's going units run them all, as the run's did; a run whose
+// going unit skipped its remove hook disagrees.
+func TestAGoingUnitsPodGoesAfterItsDyingHooks(t *testing.T) {
+	run, err := spec.ReadTraceFile("testdata/timed-scale-down.trace.jsonl")
+	require.NoError(t, err)
+	model, err := Replay(run)
+	require.NoError(t, err)
+	require.Empty(t, Compare(run, model))
+
+	skipped := mutate(run, func(recs []spec.Record) []spec.Record {
+		i := find(recs, func(r spec.Record) bool {
+			return r.Type == spec.RecEvent && r.Unit == "snappass/2" && r.Message == spec.EventRemove
+		})
+		require.GreaterOrEqual(t, i, 0)
+		return append(recs[:i], recs[i+1:]...)
+	})
+	model, err = Replay(skipped)
+	require.NoError(t, err)
+	var diffs []string
+	for _, d := range Compare(skipped, model) {
+		diffs = append(diffs, d.String())
+	}
+	require.Contains(t, strings.Join(diffs, "\n"), "events: unit snappass/2")
+}

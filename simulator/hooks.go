@@ -19,6 +19,8 @@ type hookQueue struct {
 	busy    bool
 	// retries counts a failing hook's retries, for Juju's back-off.
 	retries int
+	// drained run when the queue is next empty (afterQueue).
+	drained []func()
 }
 
 // fire queues an event for the charm; it runs now if no hook is running.
@@ -33,6 +35,11 @@ func (a *charmAgent) fire(name, key string) {
 func (a *charmAgent) nextHook() {
 	if len(a.hooks.pending) == 0 {
 		a.hooks.busy = false
+		drained := a.hooks.drained
+		a.hooks.drained = nil
+		for _, fn := range drained {
+			fn()
+		}
 		return
 	}
 	ev := a.hooks.pending[0]
@@ -41,9 +48,13 @@ func (a *charmAgent) nextHook() {
 	u := a.pod.u
 	ev.At = u.m.Clock.Now()
 	rec := spec.Record{Type: spec.RecEvent, Message: ev.Name, Key: ev.Key}
-	if u.m.yourCharm() && u.hookFails(ev.Name) {
-		rec.State = spec.HookFailed
-		ev.Exit = 1
+	if u.m.yourCharm() {
+		ran := u.runHook(ev.Name)
+		if !ran.OK {
+			rec.State = spec.HookFailed
+			ev.Exit = 1
+		}
+		rec.Took, ev.Took = ran.Took, ran.Took
 	}
 	u.observe(rec)
 	var acts []spec.Action
@@ -82,7 +93,24 @@ func (a *charmAgent) runActions(ev *spec.Event, acts []spec.Action) {
 			return
 		}
 	}
-	a.endHook(ev, spec.Action{}, nil)
+	a.endAfter(ev)
+}
+
+// endAfter ends a hook once it has run as long as the run's (ev.Took: a
+// charm of your own's Python, which the model does not run), or at once.
+// An agent that dies meanwhile takes the hook with it.
+func (a *charmAgent) endAfter(ev *spec.Event) {
+	if ev.Took <= 0 {
+		a.endHook(ev, spec.Action{}, nil)
+		return
+	}
+	gen, pgen := a.gen, a.pod.gen
+	a.pod.u.after(ev.Took, func() {
+		if a.gen != gen || !a.pod.alive(pgen) || !a.up {
+			return
+		}
+		a.endHook(ev, spec.Action{}, nil)
+	})
 }
 
 // endHook records how the hook went and runs the next one.
@@ -160,4 +188,30 @@ func (a *charmAgent) waitChange(chg *change, then func(error)) {
 	a.pod.u.after(spec.ChangeWait, func() {
 		resume(fmt.Errorf("timeout waiting for change %s", chg.id))
 	})
+}
+
+// endQueues records the events each agent has queued and not yet run, as
+// a real run's recorder does at a scenario's end (they count in the event
+// sequence: the agent had decided on them). A charm of your own's hooks
+// last as long as the run's, so the model too can end with a queue.
+func (m *Model) endQueues() {
+	for _, u := range m.units {
+		if u.pod == nil || u.pod.charm == nil {
+			continue
+		}
+		for _, e := range u.pod.charm.hooks.pending {
+			u.observe(spec.Record{Type: spec.RecEvent, Message: e.Name, Key: e.Key, State: spec.EventQueued})
+		}
+	}
+}
+
+// afterQueue calls fn once the agent has run every hook queued so far (at
+// once if it has none, or is down): a unit that goes, or a pod deleted,
+// goes after its last hooks, as a real agent's do.
+func (a *charmAgent) afterQueue(fn func()) {
+	if !a.up || (!a.hooks.busy && len(a.hooks.pending) == 0) {
+		fn()
+		return
+	}
+	a.hooks.drained = append(a.hooks.drained, fn)
 }

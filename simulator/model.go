@@ -34,9 +34,10 @@ type Model struct {
 	// spread, a real one weighs more, and a node fault must hit the same
 	// units in both.
 	placed map[spec.UnitID][]string
-	// hookOutcomes is, when replaying a run of a charm of your own,
-	// whether each run of each hook succeeded there.
-	hookOutcomes map[spec.UnitID]map[string][]bool
+	// runHooks is, when replaying a run of a charm of your own, how each
+	// run of each hook went there: whether it succeeded, and how long it
+	// ran.
+	runHooks map[spec.UnitID]map[string][]RunHook
 	// runTicks is, when replaying a run, when its Pebbles logged each
 	// check's failures: the model's ticks of that check come then
 	// (checkticks.go).
@@ -339,12 +340,13 @@ func (m *Model) DeletePod(id spec.UnitID) error {
 	if u.pod == nil {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
 	}
-	m.stopBeforeDelete(u)
-	m.removePod(u)
-	m.Clock.AfterFunc(m.profile.PodRecreate, func() {
-		if u.pod == nil {
-			u.createPod()
-		}
+	m.stopBeforeDelete(u, func() {
+		m.removePod(u)
+		m.Clock.AfterFunc(m.profile.PodRecreate, func() {
+			if u.pod == nil {
+				u.createPod()
+			}
+		})
 	})
 	return nil
 }

@@ -18,7 +18,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	}
 	m.observed = ObservedPodTimes(t)
 	m.placed = ObservedPlacements(t)
-	m.hookOutcomes = ObservedHookOutcomes(t)
+	m.runHooks = ObservedHooks(t)
 	m.runTicks = ObservedCheckFailures(t)
 	for i, r := range t.Records {
 		if r.Type == spec.RecAnswer && r.Kind == spec.KindObservation {
@@ -43,6 +43,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	// model may be a little behind the run: it runs on for the profile's
 	// allowance, and Compare lets it be a step ahead there.
 	m.Clock.RunUntil(traceEnd(t) + t.Header.Profile.Allowance)
+	m.endQueues()
 	out := m.Trace()
 	out.Header.Substrate = t.Header.Substrate
 	out.Header.Scenario = t.Header.Scenario

@@ -130,8 +130,17 @@ func (m *Model) die(u *Unit) {
 		p.charm.fire(spec.EventRemove, "")
 	}
 	u.removed = true
-	if u.pod != nil {
-		m.removePod(u)
+	if p := u.pod; p != nil {
+		remove := func() {
+			if u.pod == p {
+				m.removePod(u)
+			}
+		}
+		if p.charm != nil {
+			p.charm.afterQueue(remove)
+		} else {
+			remove()
+		}
 	}
 }
 

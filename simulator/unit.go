@@ -508,7 +508,9 @@ func (p *pod) updateReady() {
 
 func (a *charmAgent) start() {
 	a.gen++
-	a.hooks = hookQueue{} // a new agent process: what the old one queued died with it
+	// A new agent process: what the old one queued died with it; what
+	// waits for the queue to drain waits for the new one's.
+	a.hooks = hookQueue{drained: a.hooks.drained}
 	gen := a.gen
 	a.started = a.pod.u.m.Clock.Now()
 	delay := a.pod.u.m.profile.AgentStart

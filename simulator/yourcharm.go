@@ -129,37 +129,65 @@ func (m *Model) RunAction(id spec.UnitID, name string) error {
 }
 
 // stopBeforeDelete runs the stop hook of a charm of your own whose pod is
-// deleted: the pod's SIGTERM makes the uniter run it before it goes.
-func (m *Model) stopBeforeDelete(u *Unit) {
-	if p := u.pod; m.yourCharm() && p != nil && p.started && p.charm != nil && p.charm.up {
-		p.charm.fire(spec.EventStop, "")
+// deleted, then deleted: the pod's SIGTERM makes the uniter run it (after
+// what it had queued) before the pod goes, within the grace period.
+func (m *Model) stopBeforeDelete(u *Unit, deleted func()) {
+	p := u.pod
+	if !m.yourCharm() || p == nil || !p.started || p.charm == nil || !p.charm.up {
+		deleted()
+		return
 	}
+	p.charm.fire(spec.EventStop, "")
+	once := false
+	done := func() {
+		if !once && u.pod == p {
+			once = true
+			deleted()
+		}
+	}
+	p.charm.afterQueue(done)
+	m.Clock.AfterFunc(terminationGrace, done)
 }
+
+// terminationGrace is the pod's grace period (Kubernetes' default, and
+// the local substrate's): what the stop hook has not finished by then is
+// killed with the pod.
+const terminationGrace = 30 * time.Second
 
 // hookFails says whether this run of event on the unit exited non-zero in
-// the run replayed (its outcomes are consumed in order); a model that
-// replays nothing has every hook succeed.
-func (u *Unit) hookFails(event string) bool {
-	outcomes := u.m.hookOutcomes[u.id][event]
-	if len(outcomes) == 0 {
-		return false
+// the run replayed, and how long it ran there (the run's hooks are
+// consumed in order); a model that replays nothing has every hook succeed
+// at once.
+func (u *Unit) runHook(event string) RunHook {
+	hooks := u.m.runHooks[u.id][event]
+	if len(hooks) == 0 {
+		return RunHook{OK: true}
 	}
-	u.m.hookOutcomes[u.id][event] = outcomes[1:]
-	return !outcomes[0]
+	u.m.runHooks[u.id][event] = hooks[1:]
+	return hooks[0]
 }
 
-// ObservedHookOutcomes reads, per unit and event, whether each run of the
-// event's hook succeeded, in order.
-func ObservedHookOutcomes(t *spec.Trace) map[spec.UnitID]map[string][]bool {
-	out := map[spec.UnitID]map[string][]bool{}
+// RunHook is how one run of a hook went in a real run: the model's hook
+// fails if it failed, and lasts as long. How long a hook runs is the
+// charm's Python and the machine's load; it decides which events come
+// while the agent is busy (update-status ticks then make one hook).
+type RunHook struct {
+	OK   bool
+	Took time.Duration
+}
+
+// ObservedHooks reads, per unit and event, how each run of the event's
+// hook went, in order.
+func ObservedHooks(t *spec.Trace) map[spec.UnitID]map[string][]RunHook {
+	out := map[spec.UnitID]map[string][]RunHook{}
 	for _, r := range t.Records {
 		if r.Kind != spec.KindObservation || r.Type != spec.RecEvent {
 			continue
 		}
 		if out[r.Unit] == nil {
-			out[r.Unit] = map[string][]bool{}
+			out[r.Unit] = map[string][]RunHook{}
 		}
-		out[r.Unit][r.Message] = append(out[r.Unit][r.Message], r.State != spec.HookFailed)
+		out[r.Unit][r.Message] = append(out[r.Unit][r.Message], RunHook{OK: r.State != spec.HookFailed, Took: r.Took})
 	}
 	return out
 }

@@ -35,7 +35,7 @@ func TestYourCharmsPeersAreCreatedAfterInstall(t *testing.T) {
 func TestAFailedHookIsRetriedWithJujusBackoff(t *testing.T) {
 	m, err := New(testProfile(), 1)
 	require.NoError(t, err)
-	m.hookOutcomes = map[spec.UnitID]map[string][]bool{"demo/0": {"install": {false, false, true}}}
+	m.runHooks = map[spec.UnitID]map[string][]RunHook{"demo/0": {"install": {{}, {}, {OK: true}}}}
 	require.NoError(t, m.Deploy(yourCharmSpec(), 1, 1))
 	m.Clock.Sleep(time.Minute)
 	u := m.Units()[0]
@@ -85,7 +85,7 @@ func TestUpdateStatusTicksFromTheAgentsStart(t *testing.T) {
 
 	m, err := New(testProfile(), 1)
 	require.NoError(t, err)
-	m.hookOutcomes = map[spec.UnitID]map[string][]bool{"demo/0": {"install": {false, false, true}}}
+	m.runHooks = map[spec.UnitID]map[string][]RunHook{"demo/0": {"install": {{}, {}, {OK: true}}}}
 	require.NoError(t, m.Deploy(cs, 1, 1))
 	m.Clock.Sleep(30 * time.Second)
 	n := 0

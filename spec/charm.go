@@ -204,6 +204,9 @@ type Event struct {
 	// Dropped marks a queued relation hook the agent never ran: the
 	// remote unit it was about departed first.
 	Dropped bool `json:"dropped,omitempty"`
+	// Took is how long a charm of your own's hook ran, from its start to
+	// its exit.
+	Took time.Duration `json:"took,omitempty"`
 }
 
 // States of an event record: a hook (of a charm of your own) that exited

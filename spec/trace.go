@@ -109,6 +109,9 @@ type Record struct {
 	Spec      *CharmSpec    `json:"spec,omitempty"`
 	File      *FileState    `json:"file,omitempty"`
 	Relation  *RelationOp   `json:"relation,omitempty"`
+	// Took is, on an event a charm of your own's hook ran for, how long
+	// the hook ran: the model's hook lasts as long.
+	Took time.Duration `json:"took,omitempty"`
 }
 
 // Source values of action records.

@@ -333,6 +333,7 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 			a.begin(ev)
 		}
 		r, err := a.unit.run(ctx, w)
+		ev.Took = time.Since(a.cfg.Epoch) - ev.At
 		if err == nil && r.code == 0 && r.hook != nil {
 			ev.Published = r.hook.Published()
 		}

@@ -128,20 +128,23 @@ func (r *Recorder) EventBegan(unit spec.UnitID, containers []string, e spec.Even
 	}
 }
 
-// EventEnded puts an event whose hook ended into the unit's log; a failed
-// hook of a charm of your own is marked so in the trace, where the model
-// takes the outcome from.
+// EventEnded puts an event whose hook ended into the unit's log; in the
+// trace, a charm of your own's hook gets how long it ran and, if it
+// failed, is marked so: the model takes both from there.
 func (r *Recorder) EventEnded(unit spec.UnitID, e spec.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events[unit] = append(r.events[unit], e)
-	if e.Exit == 0 {
+	if e.Exit == 0 && e.Took == 0 {
 		return
 	}
 	for i := len(r.trace) - 1; i >= 0; i-- {
 		rec := &r.trace[i]
 		if rec.Type == spec.RecEvent && rec.Unit == unit && rec.At == e.At && rec.Message == e.Name {
-			rec.State = spec.HookFailed
+			rec.Took = e.Took
+			if e.Exit != 0 {
+				rec.State = spec.HookFailed
+			}
 			return
 		}
 	}
