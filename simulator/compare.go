@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -418,40 +417,6 @@ func unionKeys[V any](a, b map[string][]V) []string {
 		keys[k] = true
 	}
 	return sortedKeys(keys)
-}
-
-// SideBySide renders two traces' observations as two timelines, the run on
-// the left and the model on the right, for a disagreement's report.
-func SideBySide(run, model *spec.Trace) string {
-	type line struct {
-		at   time.Duration
-		side int
-		text string
-	}
-	var lines []line
-	for side, t := range []*spec.Trace{run, model} {
-		for _, r := range t.Records {
-			// A charm of your own's reads stay in the trace file: the model
-			// has none to set beside them.
-			if r.Kind != spec.KindObservation || r.Type == spec.RecCharmCall {
-				continue
-			}
-			lines = append(lines, line{r.At, side, Describe(r)})
-		}
-	}
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at < lines[j].at })
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %-58s | %s\n", "at", "run ("+run.Header.Substrate+")", "model")
-	for _, l := range lines {
-		left, right := "", ""
-		if l.side == 0 {
-			left = l.text
-		} else {
-			right = l.text
-		}
-		fmt.Fprintf(&b, "%-10s %-58.58s | %s\n", l.at.Round(time.Millisecond), left, right)
-	}
-	return b.String()
 }
 
 // Describe renders one record in a line.

@@ -165,7 +165,7 @@ func TestComparatorFailsWrongTraces(t *testing.T) {
 			}
 			require.Contains(t, rulesHit, tt.rule, "%v", diffs)
 			out := SideBySide(wrong, model)
-			require.Contains(t, out, "| ")
+			require.Contains(t, out, "only in the run")
 		})
 	}
 }
@@ -452,4 +452,18 @@ func TestAGoingUnitsPodGoesAfterItsDyingHooks(t *testing.T) {
 		diffs = append(diffs, d.String())
 	}
 	require.Contains(t, strings.Join(diffs, "\n"), "events: unit snappass/2")
+}
+
+// The report's timeline pairs what both saw on one row, marks what only
+// one saw, and cuts no line.
+func TestTheTimelineIsAlignedAndWhole(t *testing.T) {
+	run, err := spec.ReadTraceFile("testdata/loaded-check-phase.trace.jsonl")
+	require.NoError(t, err)
+	model, err := Replay(run)
+	require.NoError(t, err)
+	out := SideBySide(run, model)
+	require.Contains(t, out, "  1.665s     1.129s     demo/0/app: Service \"api\" starting: /usr/bin/workload --http=9090 --health-file=/run/api-down\n")
+	require.Contains(t, out, "< 44ms                  demo/0 on local\n")
+	require.Contains(t, out, ">            6ms        demo/0 on worker-1\n")
+	require.Contains(t, out, "  2.775s     2.775s     demo/0/app: Check \"api-up\" failure 1/1: non-2xx status code 500\n")
 }

@@ -390,7 +390,7 @@ func (p *pod) probe(c *container, cfg *check) error {
 			return fmt.Errorf("Get %q: dial tcp 127.0.0.1:%d: connect: connection refused", cfg.HTTP.URL, port)
 		}
 		if path == "/health" && s.p.ctr.fs.get(s.beh.HealthFile) != nil {
-			return fmt.Errorf("non-20x status code 500")
+			return fmt.Errorf("non-2xx status code 500")
 		}
 		return nil
 	case cfg.TCP != nil:

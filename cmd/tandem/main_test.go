@@ -101,6 +101,19 @@ func TestAnUncheckedActionErrorFails(t *testing.T) {
 	require.Contains(t, out, "no step checked it")
 }
 
+// A failure of the scenario's own, found after its steps passed, is the
+// scenario's: not pinned on its last step, in godog's words.
+func TestAScenariosOwnFailureIsNotItsLastSteps(t *testing.T) {
+	for _, format := range []string{"pretty", "progress"} {
+		_, out, _ := run(t, "run", "--artifacts", t.TempDir(), "--format", format, "testdata/unchecked-error.feature")
+		require.NotContains(t, out, "after scenario hook failed", format)
+		_, failedList, ok := strings.Cut(out, "--- Failed steps:")
+		require.True(t, ok, format)
+		require.Contains(t, failedList, "  Scenario: the push fails and the scenario does not say so # testdata/unchecked-error.feature:2\n    Error: the scenario failed after its steps passed: the charm's action", format)
+		require.NotContains(t, failedList, "the charm pushes", format)
+	}
+}
+
 func TestArtifactsKeepTraces(t *testing.T) {
 	dir := t.TempDir()
 	code, _, _ := run(t, "run", "--artifacts", dir, "--format", "progress", "testdata/passing.feature")

@@ -59,7 +59,16 @@ var (
 	// widest step of the feature.
 	location      = regexp.MustCompile(`\s{2,}(` + ansi + `# \S+\.feature:\d+` + ansi + `)$`)
 	snippetsStart = "You can implement step definitions for undefined steps with these snippets:"
+	// afterScenario is how godog words an error of the scenario's own
+	// (tandem's comparison with the model, an unchecked hook failure),
+	// which it pins on the last step, though that step passed.
+	afterScenario = "after scenario hook failed: "
+	// failedStep is a step's line in godog's "Failed steps" list.
+	failedStep = regexp.MustCompile(`^` + ansi + `    \S.*# \S+\.feature:\d+` + ansi + `$`)
 )
+
+// ofTheScenario is what tandem says instead of afterScenario.
+const ofTheScenario = "the scenario failed after its steps passed: "
 
 // authorWriter edits godog's text a line at a time. Progress marks (the
 // dots a progress line fills with, one a step) pass at once, so a run's
@@ -71,6 +80,9 @@ type authorWriter struct {
 	passed   bool // the partial line's start went out already, as marks
 	snippets bool // past the start of godog's snippets: nothing more
 	blanks   int  // blank lines held back, so a dropped tally leaves none
+	// step is a failed step's line held back until the next shows
+	// whether the failure was the step's or the scenario's.
+	step string
 }
 
 // progressMarks is a line of godog's progress marks, so far.
@@ -128,7 +140,21 @@ func (w *authorWriter) line(line string) error {
 	}
 	line = stepDefinition.ReplaceAllString(line, "")
 	line = location.ReplaceAllString(line, "  $1")
+	held := w.step
+	w.step = ""
+	switch {
+	case failedStep.MatchString(line) && w.blanks == 0:
+		w.step = line
+		return nil
+	case strings.Contains(line, afterScenario):
+		// The scenario's own failure: under the scenario, not the step.
+		line = strings.Replace(strings.Replace(line, afterScenario, ofTheScenario, 1), "      ", "    ", 1)
+		held = ""
+	}
 	out := strings.Repeat("\n", w.blanks) + strings.TrimRight(line, " ") + "\n"
+	if held != "" {
+		out = held + "\n" + out
+	}
 	w.blanks = 0
 	_, err := io.WriteString(w.out, out)
 	return err
