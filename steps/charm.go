@@ -21,7 +21,7 @@ import (
 // ports, the charm's log).
 
 // withMessage is a status message, in double or single quotes.
-const withMessage = `(?: with message (?:"([^"]*)"|'([^']*)'))?`
+const withMessage = `(?: with message (?:"(?P<message>[^"]*)"|'(?P<message>[^']*)'))?`
 
 const (
 	groupYourCharm       = "Your charm"
@@ -31,7 +31,7 @@ const (
 func yourCharmPhrases() []Phrase {
 	g := groupYourCharm
 	return []Phrase{
-		{Group: g, Pattern: `^the charm in "([^"]*)"$`,
+		{Group: g, Pattern: `^the charm in "(?P<path>[^"]*)"$`,
 			Example: `Given the charm in "../fixtures/charms/snappass"`,
 			Help: "The charm under test is your own: a charm directory (metadata.yaml or charmcraft.yaml, src/, requirements.txt, dispatch) or a packed .charm, " +
 				"relative to the feature file. Its metadata gives the application, containers and storage; its requirements go into a venv cached by their hash. " +
@@ -50,7 +50,7 @@ func yourCharmPhrases() []Phrase {
 				}
 				return s.useCharm(path)
 			}},
-		{Group: g, Pattern: `^the charm's config "([^"]*)" is "([^"]*)"$`,
+		{Group: g, Pattern: `^the charm's config "(?P<option>[^"]*)" is "(?P<value>[^"]*)"$`,
 			Example: `And the charm's config "port" is "5001"`,
 			Help:    "Config set before the deploy (juju deploy --config): typed by the charm's config.yaml.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -68,7 +68,7 @@ func yourCharmPhrases() []Phrase {
 				c.Config[a[0]] = v
 				return nil
 			}},
-		{Group: g, Pattern: `^the charm's resource "([^"]*)" is "([^"]*)"$`,
+		{Group: g, Pattern: `^the charm's resource "(?P<resource>[^"]*)" is "(?P<path>[^"]*)"$`,
 			Example: `And the charm's resource "model" is "testdata/model.bin"`,
 			Help: "A file attached to one of the charm's file resources before the deploy (juju deploy --resource), relative to the feature file: " +
 				"resource-get gives where the unit finds it. A file resource nothing was attached to fails resource-get, as in Juju.",
@@ -93,7 +93,7 @@ func yourCharmPhrases() []Phrase {
 				c.Resources[a[0]], _ = filepath.Abs(path)
 				return nil
 			}},
-		{Group: g, Pattern: `^the model's update-status interval is (\S+)$`,
+		{Group: g, Pattern: `^the model's update-status interval is (?P<duration>\S+)$`,
 			Example: `And the model's update-status interval is 5s`,
 			Help: "juju model-config update-status-hook-interval, before the deploy: each unit's agent runs update-status that often, from its start, " +
 				"once for ticks that come while one waits. Off unless a scenario sets it; Juju's default is 5m, and it takes 1m to 60m, where tandem takes any interval of 1s or more, so a scenario need not wait minutes.",
@@ -112,7 +112,7 @@ func yourCharmPhrases() []Phrase {
 				c.UpdateStatus = d
 				return nil
 			}},
-		{Group: g, Pattern: `^the operator sets config "([^"]*)" to "([^"]*)"$`,
+		{Group: g, Pattern: `^the operator sets config "(?P<option>[^"]*)" to "(?P<value>[^"]*)"$`,
 			Example: `When the operator sets config "port" to "5002"`,
 			Help:    "juju config: every unit gets config-changed.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -126,7 +126,7 @@ func yourCharmPhrases() []Phrase {
 				}
 				return op.SetConfig(map[string]any{a[0]: v})
 			}},
-		{Group: g, Pattern: `^leadership moves to "([^"]*)"$`,
+		{Group: g, Pattern: `^leadership moves to "(?P<unit>[^"]*)"$`,
 			Example: `When leadership moves to "snappass/1"`,
 			Help:    "The controller gives leadership to that unit (as when the leader's lease lapses): it gets leader-elected; the old leader no hook, as Juju has none for losing it.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -140,7 +140,7 @@ func yourCharmPhrases() []Phrase {
 				}
 				return op.MoveLeader(id)
 			}},
-		{Group: g, Pattern: `^the application is scaled to (\d+) units?$`,
+		{Group: g, Pattern: `^the application is scaled to (?P<n>\d+) units?$`,
 			Example: `When the application is scaled to 3 units`,
 			Help: "juju scale-application: new units come as at deploy, numbered on from the highest there has been, with the others as peers (each side gets joined and changed for the other); " +
 				"the last units go, each running departed and broken for every relation, then stop and remove, the others getting departed for it. A leader that goes hands leadership to the first unit left. " +
@@ -167,11 +167,11 @@ func yourCharmPhrases() []Phrase {
 				}
 				return s.settle(s.aliveUnits())
 			}},
-		{Group: g, Pattern: `^the operator runs action "([^"]*)"$`,
+		{Group: g, Pattern: `^the operator runs action "(?P<action>[^"]*)"$`,
 			Example: `When the operator runs action "get-url"`,
 			Help:    "juju run: the action runs on the unit, after the hooks queued before it, and the step waits for it to end (its outcome is checked after).",
 			run:     func(s *scenario, a []string, _ string) error { return s.runAction(a[0], "") }},
-		{Group: g, Pattern: `^the operator runs action "([^"]*)" with params:$`,
+		{Group: g, Pattern: `^the operator runs action "(?P<action>[^"]*)" with params:$`,
 			Example: "When the operator runs action \"get-url\" with params:\n  \"\"\"\n  scheme: https\n  \"\"\"",
 			Help:    "juju run with parameters, as YAML.",
 			run:     func(s *scenario, a []string, doc string) error { return s.runAction(a[0], doc) }},
@@ -181,7 +181,7 @@ func yourCharmPhrases() []Phrase {
 func yourCharmCheckPhrases() []Phrase {
 	g := groupYourCharmChecks
 	return []Phrase{
-		{Group: g, Pattern: `^the unit's status is "([^"]*)"` + withMessage + within + `$`,
+		{Group: g, Pattern: `^the unit's status is "(?P<status>[^"]*)"` + withMessage + within + `$`,
 			Example: `Then the unit's status is "active" with message "serving on 5000" within 10s`,
 			Help:    "The unit's workload status as juju status shows it; \"error\" while a hook fails (message 'hook failed: \"install\"').",
 			run: func(s *scenario, a []string, _ string) error {
@@ -196,13 +196,13 @@ func yourCharmCheckPhrases() []Phrase {
 					return statusIs("the unit's", st, a[0], a[1]+a[2])
 				})
 			}},
-		{Group: g, Pattern: `^the application's status is "([^"]*)"` + withMessage + within + `$`,
+		{Group: g, Pattern: `^the application's status is "(?P<status>[^"]*)"` + withMessage + within + `$`,
 			Example: `Then the application's status is "active"`,
 			Help:    "The application's status, as the leader set it.",
 			run: func(s *scenario, a []string, _ string) error {
 				return s.unitCheck(a[3], func(v spec.UnitView) error { return statusIs("the application's", v.AppStatus, a[0], a[1]+a[2]) })
 			}},
-		{Group: g, Pattern: `^the workload version is "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the workload version is "(?P<version>[^"]*)"` + within + `$`,
 			Example: `Then the workload version is "7.0.15"`,
 			Help:    "What the charm set with application-version-set.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -213,7 +213,7 @@ func yourCharmCheckPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm's secret "([^"]*)" has "([^"]*)" set to "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the charm's secret "(?P<label>[^"]*)" has "(?P<key>[^"]*)" set to "(?P<value>[^"]*)"` + within + `$`,
 			Example: `Then the charm's secret "admin-password" has "password" set to "hunter2"`,
 			Help:    "A secret the charm owns, by its label: the key's value in its newest revision.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -233,7 +233,7 @@ func yourCharmCheckPhrases() []Phrase {
 					return fmt.Errorf("%s owns no secret labelled %q (its secrets' labels: %s)", s.unit, a[0], strings.Join(labels, ", "))
 				})
 			}},
-		{Group: g, Pattern: `^the unit's opened ports are "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the unit's opened ports are "(?P<ports>[^"]*)"` + within + `$`,
 			Example: `Then the unit's opened ports are "5000/tcp"`,
 			Help:    "The ports the charm opened, comma-separated (\"\" for none).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -248,7 +248,7 @@ func yourCharmCheckPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm logged "([^"]*)"(?: (\d+) times?)?` + within + `$`,
+		{Group: g, Pattern: `^the charm logged "(?P<text>[^"]*)"(?: (?P<n>\d+) times?)?` + within + `$`,
 			Example: `Then the charm logged "Redis is up" within 10s`,
 			Help: "A line the charm logged (ops' logging goes through juju-log), containing the text. " +
 				"\"N times\": that many lines contain it (with \"within\", N or more by then): a line a new pod's charm logs again, say, as its stored state starts afresh.",
@@ -272,7 +272,7 @@ func yourCharmCheckPhrases() []Phrase {
 					return fmt.Errorf("the charm of %s logged %d lines containing %q, want %d", s.unit, n, a[0], want)
 				})
 			}},
-		{Group: g, Pattern: `^the action (completed|failed)(?: with message "([^"]*)")?$`,
+		{Group: g, Pattern: `^the action (completed|failed)(?: with message "(?P<message>[^"]*)")?$`,
 			Example: `Then the action failed with message "no such scheme"`,
 			Help:    "How the last action ended; a failure's message is what the charm gave event.fail(), or the exit status.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -288,7 +288,7 @@ func yourCharmCheckPhrases() []Phrase {
 				}
 				return nil
 			}},
-		{Group: g, Pattern: `^the action's result "([^"]*)" is "([^"]*)"$`,
+		{Group: g, Pattern: `^the action's result "(?P<key>[^"]*)" is "(?P<value>[^"]*)"$`,
 			Example: `Then the action's result "url" is "http://127.0.0.1:5000"`,
 			Help:    "One result the action set (event.set_results), a dotted key for a nested one.",
 			run: func(s *scenario, a []string, _ string) error {

@@ -13,11 +13,11 @@ import (
 	"github.com/tandem-harness/tandem/substrate"
 )
 
-const within = `(?: within (\S+))?`
+const within = `(?: within (?P<duration>\S+))?`
 
 // staysFor is a count check's "and stays so for D": exactly N, and still
 // N after D.
-const staysFor = `(?: and stays so for (\S+))?`
+const staysFor = `(?: and stays so for (?P<stays>\S+))?`
 
 // countHelp says what every count check checks.
 const countHelp = "Without \"within\", the count is exactly N at once. \"within D\": the count reaches N by D (it is N or more " +
@@ -27,7 +27,7 @@ const countHelp = "Without \"within\", the count is exactly N at once. \"within 
 func checkPhrases() []Phrase {
 	g := "Checks"
 	return []Phrase{
-		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" is (active|inactive|backoff|error)` + within + `$`,
+		{Group: g, Pattern: `^service "(?P<service>[^"]*)" in "(?P<container>[^"]*)" is (active|inactive|backoff|error)` + within + `$`,
 			Example: `Then service "redis" in "redis" is active within 3s`,
 			Help: "A service's status as Pebble reports it (R5.1). Pebble says active from the moment it has started the process, " +
 				"before the program has run a line: to act on what the program does, wait for that instead (`port N is listening " +
@@ -51,7 +51,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^port (\d+) is (listening|not listening) in the pod` + within + `$`,
+		{Group: g, Pattern: `^port (?P<port>\d+) is (listening|not listening) in the pod` + within + `$`,
 			Example: `Then port 5432 is listening in the pod within 5s`,
 			Help: "Whether a process of the unit's pod listens on the TCP port, from the kernel's own list (/proc/net/tcp and tcp6, " +
 				"read through a workload's Pebble: the containers share one network namespace). Pebble says a service is active as " +
@@ -73,7 +73,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^service "([^"]*)" in "([^"]*)" was started (\d+) times?` + within + staysFor + `$`,
+		{Group: g, Pattern: `^service "(?P<service>[^"]*)" in "(?P<container>[^"]*)" was started (?P<n>\d+) times?` + within + staysFor + `$`,
 			Example: `Then service "redis" in "redis" was started 2 times within 10s and stays so for 3s`,
 			Help: "How many times Pebble started the service's process in this scenario, from Pebble's own \"Service ... starting\" " +
 				"records. " + countHelp,
@@ -89,7 +89,7 @@ func checkPhrases() []Phrase {
 					return got, fmt.Sprintf("service %q in %s of %s was started %d times", a[0], a[1], s.unit, got), nil
 				})
 			}},
-		{Group: g, Pattern: `^the workload recorded (\d+) starts? of "([^"]*)" in "([^"]*)"` + within + staysFor + `$`,
+		{Group: g, Pattern: `^the workload recorded (?P<n>\d+) starts? of "(?P<service>[^"]*)" in "(?P<container>[^"]*)"` + within + staysFor + `$`,
 			Example: `Then the workload recorded 2 starts of "redis" in "redis"`,
 			Help: "Counts the workload tool's --record=NAME start records on the pod's shared volume: they span container restarts, " +
 				"not pod deletions. The tool records a start once it is ready (SIGTERM ignored if asked, ports listening), so a " +
@@ -101,7 +101,7 @@ func checkPhrases() []Phrase {
 					return got, fmt.Sprintf("the workload recorded %d starts of %q in %s", got, a[1], a[2]), err
 				})
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" has restarted (\d+) times?` + within + staysFor + `$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" has restarted (?P<n>\d+) times?` + within + staysFor + `$`,
 			Example: `Then container "redis" has restarted 1 time within 15s`,
 			Help:    "The container's restart count in its pod (\"charm\" for the charm container). " + countHelp,
 			run: func(s *scenario, a []string, _ string) error {
@@ -115,7 +115,7 @@ func checkPhrases() []Phrase {
 					return got, fmt.Sprintf("container %s of %s has restarted %d times", a[0], s.unit, got), nil
 				})
 			}},
-		{Group: g, Pattern: `^the cluster reported "([^"]*)" for container "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the cluster reported "(?P<reason>[^"]*)" for container "(?P<container>[^"]*)"` + within + `$`,
 			Example: `Then the cluster reported "Unhealthy: Liveness probe failed" for container "redis" within 20s`,
 			Help: "A Kubernetes event about a container of the unit's pod since the scenario last acted on the unit (a fault, " +
 				"a health switch, the deploy; not the charm's own calls), as \"Reason: message\", matched by its start: the " +
@@ -149,7 +149,7 @@ func checkPhrases() []Phrase {
 					return fmt.Errorf("the cluster reported %s for container %s of %s since the scenario last acted, want %q", strings.Join(seen, ", "), a[1], s.unit, a[0])
 				})
 			}},
-		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" (contains|has permissions|is owned by) "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^file "(?P<path>[^"]*)" in "(?P<container>[^"]*)" (contains|has permissions|is owned by) "(?P<value>[^"]*)"` + within + `$`,
 			Example: `Then file "/etc/redis.conf" in "redis" has permissions "600"`,
 			Help: "A file as seen from inside the workload container, not through Pebble where the substrate reaches the container's " +
 				"processes (on a cluster whose nodes are elsewhere, through its Pebble's files API): its content (a substring), " +
@@ -184,7 +184,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" reads:$`,
+		{Group: g, Pattern: `^file "(?P<path>[^"]*)" in "(?P<container>[^"]*)" reads:$`,
 			Example: "Then file \"/etc/redis.conf\" in \"redis\" reads:\n  \"\"\"\n  port 6379\n  \"\"\"",
 			Help:    "A file's whole content, seen from inside the container.",
 			run: func(s *scenario, a []string, doc string) error {
@@ -200,7 +200,7 @@ func checkPhrases() []Phrase {
 				}
 				return nil
 			}},
-		{Group: g, Pattern: `^file "([^"]*)" in "([^"]*)" does not exist` + within + `$`,
+		{Group: g, Pattern: `^file "(?P<path>[^"]*)" in "(?P<container>[^"]*)" does not exist` + within + `$`,
 			Example: `Then file "/etc/redis.conf" in "redis" does not exist`,
 			Help:    "No such file inside the container (after a restart, say: R3.2).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -215,7 +215,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^check "([^"]*)" in "([^"]*)" is (up|down)` + within + `$`,
+		{Group: g, Pattern: `^check "(?P<check>[^"]*)" in "(?P<container>[^"]*)" is (up|down)` + within + `$`,
 			Example: `Then check "alive" in "redis" is down within 10s`,
 			Help:    "A Pebble check's status (R6.1).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -241,7 +241,7 @@ func checkPhrases() []Phrase {
 				}
 				return s.toldOfCheck(a[1], a[0], a[2])
 			}},
-		{Group: g, Pattern: `^Pebble in "([^"]*)" is (healthy|unhealthy) at level (alive|ready)` + within + `$`,
+		{Group: g, Pattern: `^Pebble in "(?P<container>[^"]*)" is (healthy|unhealthy) at level (alive|ready)` + within + `$`,
 			Example: `Then Pebble in "redis" is unhealthy at level ready`,
 			Help:    "Pebble's /v1/health at a level: 200 or 502 (R6.3).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -269,7 +269,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^Pebble in "([^"]*)" (logged|has not logged) '([^']*)'` + within + `$`,
+		{Group: g, Pattern: `^Pebble in "(?P<container>[^"]*)" (logged|has not logged) '(?P<text>[^']*)'` + within + `$`,
 			Example: `Then Pebble in "redis" logged 'waiting ~500ms before restart (backoff 1)' within 5s`,
 			Help:    "Whether one of Pebble's own log lines contains the text (single-quoted, as the lines hold double quotes). \"has not logged\" is checked at once.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -401,7 +401,7 @@ func checkPhrases() []Phrase {
 				}
 				return nil
 			}},
-		{Group: g, Pattern: `^the units run on (\d+) different nodes$`,
+		{Group: g, Pattern: `^the units run on (?P<n>\d+) different nodes$`,
 			Example: `Then the units run on 2 different nodes`,
 			Help:    "How many nodes the units' pods are spread over.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -440,7 +440,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm received "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the charm received "(?P<event>[^"]*)"` + within + `$`,
 			Example: `Then the charm received "redis-pebble-ready" within 15s`,
 			Help:    "An event was received, once or more.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -455,7 +455,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm received "([^"]*)" (\d+) times?` + within + staysFor + `$`,
+		{Group: g, Pattern: `^the charm received "(?P<event>[^"]*)" (?P<n>\d+) times?` + within + staysFor + `$`,
 			Example: `Then the charm received "redis-pebble-ready" 2 times within 15s and stays so for 2s`,
 			Help:    "How many times the charm received an event. " + countHelp,
 			run: func(s *scenario, a []string, _ string) error {
@@ -474,7 +474,7 @@ func checkPhrases() []Phrase {
 					return n, fmt.Sprintf("the charm of %s received %s %d times", s.unit, a[0], n), nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm's "([^"]*)" handler (succeeded|failed with (?:"([^"]*)"|'([^']*)'))$`,
+		{Group: g, Pattern: `^the charm's "(?P<event>[^"]*)" handler (?P<outcome>succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`,
 			Example: `Then the charm's "config-changed" handler failed with "not found"`,
 			Help:    "How the charm's handler for the last such event went (a handler acting before Pebble answers cannot connect: R2.6).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -508,7 +508,7 @@ func checkPhrases() []Phrase {
 				}
 				return fmt.Errorf("the charm of %s has not received %s", s.unit, a[0])
 			}},
-		{Group: g, Pattern: `^the charm (can|cannot) connect to "([^"]*)"` + within + `$`,
+		{Group: g, Pattern: `^the charm (can|cannot) connect to "(?P<address>[^"]*)"` + within + `$`,
 			Example: `Then the charm cannot connect to "redis"`,
 			Help:    "ops' can_connect(): whether the workload's Pebble answers on its socket (R2.6).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -526,7 +526,7 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the charm's last action (succeeded|failed with (?:"([^"]*)"|'([^']*)'))$`,
+		{Group: g, Pattern: `^the charm's last action (?P<outcome>succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`,
 			Example: `Then the charm's last action failed with "not-found"`,
 			Help:    "How the last action step went: its error kind (not-found, permission-denied, generic-file-error) or a part of its message; single quotes for a message holding double quotes.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -546,7 +546,7 @@ func checkPhrases() []Phrase {
 				}
 				return fmt.Errorf("the last action failed with %q (kind %q), want %q", s.lastErr, errorKind(s.lastErr), want)
 			}},
-		{Group: g, Pattern: `^the command (printed "([^"]*)"|exited with (\d+))$`,
+		{Group: g, Pattern: `^the command (?P<outcome>printed "(?P<output>[^"]*)"|exited with (?P<code>\d+))$`,
 			Example: `Then the command printed "pong"`,
 			Help:    "What the last command the charm ran printed, or its exit code.",
 			run: func(s *scenario, a []string, _ string) error {

@@ -84,11 +84,11 @@ func TestARunTheModelAgreesWithPasses(t *testing.T) {
 
 // TestARunTheModelDisagreesWithFails: every check of the scenario passed,
 // but the platform did what the model says it cannot, and the scenario
-// fails with the disagreement and both timelines.
+// fails with the disagreement and both timelines, aligned.
 func TestARunTheModelDisagreesWithFails(t *testing.T) {
 	r := runConformance(t, "tampered")
 	require.Equal(t, "failed", r.Status)
 	require.ErrorContains(t, r.Err, "the run disagrees with the model:")
 	require.ErrorContains(t, r.Err, "service starts: service demo/0/app/srv: run 2, model 1")
-	require.ErrorContains(t, r.Err, "| ", "both timelines, side by side")
+	require.ErrorContains(t, r.Err, "\n< 3s                    demo/0/app srv started\n", "both timelines, aligned: the start only the run saw marked")
 }

@@ -14,7 +14,7 @@ import (
 func charmPhrases() []Phrase {
 	g := "The charm"
 	return []Phrase{
-		{Group: g, Pattern: `^a charm "([^"]*)" with (?:a )?workload containers? (.+)$`,
+		{Group: g, Pattern: `^a charm "(?P<app>[^"]*)" with (?:a )?workload containers? (?P<containers>.+)$`,
 			Example: `Given a charm "snappass" with workload containers "redis" and "snappass"`,
 			Help:    "Starts the charm spec: its application name and its workload containers (each a quoted name).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -35,7 +35,7 @@ func charmPhrases() []Phrase {
 				s.unit = spec.NewUnitID(a[0], 0)
 				return nil
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" runs image "([^"]*)"$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" runs image "(?P<image>[^"]*)"$`,
 			Example: `And container "redis" runs image "tandem/redis:3f2a9c"`,
 			Help:    "Names the image of a workload container (real substrates; the model ignores it). Without it, tandem's workload image is used.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -46,7 +46,7 @@ func charmPhrases() []Phrase {
 				c.Image = a[1]
 				return nil
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" ships layer file "([^"]*)":$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" ships layer file "(?P<file>[^"]*)":$`,
 			Example: "And container \"redis\" ships layer file \"001-redis.yaml\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
 			Help:    "A layer the image ships in /var/lib/pebble/default/layers; PEBBLE_COPY_ONCE copies it into $PEBBLE at the first start (R4.7).",
 			run: func(s *scenario, a []string, doc string) error {
@@ -60,7 +60,7 @@ func charmPhrases() []Phrase {
 				c.Layers[a[1]] = doc
 				return nil
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" has file "([^"]*)":$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" has file "(?P<path>[^"]*)":$`,
 			Example: "And container \"web\" has file \"/etc/passwd\":\n  \"\"\"\n  root:x:0:0:root:/root:/bin/sh\n  alice:x:1000:1000::/home/alice:/bin/sh\n  \"\"\"",
 			Help:    "A file the image holds (an /etc/passwd with the users a scenario names, say).",
 			run: func(s *scenario, a []string, doc string) error {
@@ -74,7 +74,7 @@ func charmPhrases() []Phrase {
 				c.Files[a[1]] = doc
 				return nil
 			}},
-		{Group: g, Pattern: `^program "([^"]*)" in container "([^"]*)" behaves like the workload tool with "([^"]*)"$`,
+		{Group: g, Pattern: `^program "(?P<program>[^"]*)" in container "(?P<container>[^"]*)" behaves like the workload tool with "(?P<flags>[^"]*)"$`,
 			Example: `And program "/usr/bin/redis-server" in container "redis" behaves like the workload tool with "--tcp=6379"`,
 			Help:    "Tells the model what a program other than the workload tool does, in the workload tool's flags. Real substrates run the program itself.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -96,7 +96,7 @@ func charmPhrases() []Phrase {
 				c.Programs[a[0]] = b
 				return nil
 			}},
-		{Group: g, Pattern: `^the charm has storage "([^"]*)" mounted in "([^"]*)" at "([^"]*)"$`,
+		{Group: g, Pattern: `^the charm has storage "(?P<storage>[^"]*)" mounted in "(?P<container>[^"]*)" at "(?P<path>[^"]*)"$`,
 			Example: `And the charm has storage "data" mounted in "redis" at "/var/lib/redis"`,
 			Help:    "Filesystem storage: a volume claim per unit that outlives its pods (and, on kind's local-path, pins the unit to a node).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -114,7 +114,7 @@ func charmPhrases() []Phrase {
 				c.Mounts = append(c.Mounts, spec.Mount{Storage: a[0], Location: a[2]})
 				return nil
 			}},
-		{Group: g, Pattern: `^the steps act on unit "([^"]*)"$`,
+		{Group: g, Pattern: `^the steps act on unit "(?P<unit>[^"]*)"$`,
 			Example: `Given the steps act on unit "snappass/1"`,
 			Help:    "Makes later steps act on and check this unit instead of <app>/0.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -152,7 +152,7 @@ type action struct {
 // container: they have handler phrases, and no "the charm ..." phrase.
 func handlerOnlyActions() []action {
 	return []action{
-		{`connects to port (\d+) of "([^"]*)" on localhost`, `connects to port 6379 of "redis" on localhost`,
+		{`connects to port (?P<port>\d+) of "(?P<container>[^"]*)" on localhost`, `connects to port 6379 of "redis" on localhost`,
 			"Opens a TCP connection, from the charm container, to a workload's port on localhost: the pod's containers share one network namespace (R1.6). Refused where nothing listens. Only in a handler: the charm runs in its container, the scenario does not.",
 			func(a []string, _ string) (spec.Action, error) {
 				port, err := strconv.Atoi(a[0])
@@ -175,21 +175,21 @@ func handlerOnly(act action) bool {
 
 func actions() []action {
 	return []action{
-		{`adds layer "([^"]*)" to "([^"]*)":`, "adds layer \"redis\" to \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      startup: enabled\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
+		{`adds layer "(?P<layer>[^"]*)" to "(?P<container>[^"]*)":`, "adds layer \"redis\" to \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      startup: enabled\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
 			"Adds a layer through Pebble's API (R4.5): appended after the last; an existing label is an error.",
 			func(a []string, doc string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActAddLayer, Label: a[0], Container: a[1], Layer: doc}, nil
 			}},
-		{`combines layer "([^"]*)" into "([^"]*)":`, "combines layer \"redis\" into \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: merge\n      environment: {MODE: fast}\n  \"\"\"",
+		{`combines layer "(?P<layer>[^"]*)" into "(?P<container>[^"]*)":`, "combines layer \"redis\" into \"redis\":\n  \"\"\"\n  services:\n    redis:\n      override: merge\n      environment: {MODE: fast}\n  \"\"\"",
 			"Adds a layer with combine set: an existing label is merged into.",
 			func(a []string, doc string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActAddLayer, Label: a[0], Container: a[1], Layer: doc, Combine: true}, nil
 			}},
-		{`replans "([^"]*)"`, `replans "redis"`, "Replans the container's Pebble (R5.6).",
+		{`replans "(?P<container>[^"]*)"`, `replans "redis"`, "Replans the container's Pebble (R5.6).",
 			func(a []string, _ string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActReplan, Container: a[0]}, nil
 			}},
-		{`(starts|stops|restarts) (.+) in "([^"]*)"`, `starts "redis" in "redis"`, "Starts, stops or restarts the quoted services.",
+		{`(starts|stops|restarts) (?P<services>.+) in "(?P<container>[^"]*)"`, `starts "redis" in "redis"`, "Starts, stops or restarts the quoted services.",
 			func(a []string, _ string) (spec.Action, error) {
 				kind := map[string]spec.ActionKind{"starts": spec.ActStart, "stops": spec.ActStop, "restarts": spec.ActRestart}[a[0]]
 				names := quoted(a[1])
@@ -198,23 +198,23 @@ func actions() []action {
 				}
 				return spec.Action{Kind: kind, Services: names, Container: a[2]}, nil
 			}},
-		{`pushes "([^"]*)" to "([^"]*)"(?: with permissions (\d+))?(?: owned by "([^"]*)"(?: and group "([^"]*)")?)?( making parent directories)?:`,
+		{`pushes "(?P<path>[^"]*)" to "(?P<container>[^"]*)"(?: with permissions (?P<mode>\d+))?(?: owned by "(?P<user>[^"]*)"(?: and group "(?P<group>[^"]*)")?)?( making parent directories)?:`,
 			"pushes \"/etc/redis.conf\" to \"redis\" with permissions 600 owned by \"alice\" making parent directories:\n  \"\"\"\n  port 6379\n  \"\"\"",
 			"Pushes a file (R7.1): default mode 644; parents made 755 and owned by the user when asked.",
 			func(a []string, doc string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActPush, Path: a[0], Container: a[1], Permissions: a[2], User: a[3], Group: a[4], MakeDirs: a[5] != "", Content: doc}, nil
 			}},
-		{`makes directory "([^"]*)" in "([^"]*)"(?: with permissions (\d+))?(?: owned by "([^"]*)")?( making parent directories)?`,
+		{`makes directory "(?P<path>[^"]*)" in "(?P<container>[^"]*)"(?: with permissions (?P<mode>\d+))?(?: owned by "(?P<user>[^"]*)")?( making parent directories)?`,
 			`makes directory "/srv/data/cache" in "redis" with permissions 700 making parent directories`,
 			"Makes a directory (R7.2).",
 			func(a []string, _ string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActMakeDir, Path: a[0], Container: a[1], Permissions: a[2], User: a[3], MakeDirs: a[4] != ""}, nil
 			}},
-		{`removes "([^"]*)" from "([^"]*)"( recursively)?`, `removes "/srv/data" from "redis" recursively`, "Removes a path (R7.2).",
+		{`removes "(?P<path>[^"]*)" from "(?P<container>[^"]*)"( recursively)?`, `removes "/srv/data" from "redis" recursively`, "Removes a path (R7.2).",
 			func(a []string, _ string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActRemove, Path: a[0], Container: a[1], Recursive: a[2] != ""}, nil
 			}},
-		{`runs "([^"]*)" in "([^"]*)"`, `runs "/usr/bin/workload --exit-after=0s --print=pong" in "redis"`,
+		{`runs "(?P<command>[^"]*)" in "(?P<container>[^"]*)"`, `runs "/usr/bin/workload --exit-after=0s --print=pong" in "redis"`,
 			"Runs a command with Pebble's exec and waits for it; a non-zero exit is the action's error.",
 			func(a []string, _ string) (spec.Action, error) {
 				words, err := spec.SplitCommand(a[0])
@@ -223,12 +223,12 @@ func actions() []action {
 				}
 				return spec.Action{Kind: spec.ActExec, Command: words, Container: a[1]}, nil
 			}},
-		{`records custom notice "([^"]*)" in "([^"]*)"`, `records custom notice "example.com/backup-done" in "redis"`,
+		{`records custom notice "(?P<key>[^"]*)" in "(?P<container>[^"]*)"`, `records custom notice "example.com/backup-done" in "redis"`,
 			"Records a custom Pebble notice; the charm gets <container>-pebble-custom-notice (R2.2).",
 			func(a []string, _ string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActNotify, Key: a[0], Container: a[1]}, nil
 			}},
-		{`sends (SIG[A-Z0-9]+) to "([^"]*)" in "([^"]*)"`, `sends SIGHUP to "redis" in "redis"`,
+		{`sends (?P<signal>SIG[A-Z0-9]+) to "(?P<service>[^"]*)" in "(?P<container>[^"]*)"`, `sends SIGHUP to "redis" in "redis"`,
 			"Sends a signal to a running service through Pebble.",
 			func(a []string, _ string) (spec.Action, error) {
 				return spec.Action{Kind: spec.ActSignal, Signal: a[0], Services: []string{a[1]}, Container: a[2]}, nil
@@ -245,7 +245,7 @@ func actionPhrases() []Phrase {
 		if rest != "" {
 			rest = "\n" + rest
 		}
-		out = append(out, Phrase{Group: g, Pattern: `^on "([^"]*)",? the charm ` + act.pattern + `$`,
+		out = append(out, Phrase{Group: g, Pattern: `^on "(?P<event>[^"]*)",? the charm ` + act.pattern + `$`,
 			Example: `And on "redis-pebble-ready", the charm ` + first + rest,
 			Help:    "Handler: when the event fires, the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". Handlers of one event run in the order written, one hook at a time, as ops runs them: a replan, start, stop or restart waits for its change (up to 30 s), and the first error ends the hook.",
 			run: func(s *scenario, a []string, doc string) error {
@@ -287,7 +287,7 @@ func actionPhrases() []Phrase {
 
 func deployPhrases() []Phrase {
 	return []Phrase{
-		{Group: "Deploying", Pattern: `^the charm is deployed(?: as (\d+) units?)?(?: on (\d+) nodes?)?( without waiting)?$`,
+		{Group: "Deploying", Pattern: `^the charm is deployed(?: as (?P<units>\d+) units?)?(?: on (?P<nodes>\d+) nodes?)?( without waiting)?$`,
 			Example: `When the charm is deployed as 3 units on 2 nodes`,
 			Help:    "Checks the spec (the model's consistency check) and deploys it, one unit on one node unless said, then waits until every unit is settled: each workload's Pebble answers and the charm has had each pebble-ready (as juju wait-for would). \"without waiting\" returns at once, for what happens before (R2.6).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -314,7 +314,7 @@ func deployPhrases() []Phrase {
 				}
 				return s.settle(s.aliveUnits())
 			}},
-		{Group: "Deploying", Pattern: `^the charm is deployed the podspec way on (\d+) nodes?$`,
+		{Group: "Deploying", Pattern: `^the charm is deployed the podspec way on (?P<nodes>\d+) nodes?$`,
 			Example: `When the charm is deployed the podspec way on 2 nodes`,
 			Help:    "The contrast to a sidecar unit (R1.6): the older pattern, the charm in an operator pod and its workload in a pod of its own, which required anti-affinity keeps off the operator's node. Waits until both pods are scheduled or one cannot be.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -329,7 +329,7 @@ func deployPhrases() []Phrase {
 				s.podspec = true
 				return nil
 			}},
-		{Group: "Deploying", Pattern: `^((?:\d+(?:\.\d+)?(?:ms|s|m|h))+) pass(?:es)?$`,
+		{Group: "Deploying", Pattern: `^(?P<duration>(?:\d+(?:\.\d+)?(?:ms|s|m|h))+) pass(?:es)?$`,
 			Example: `When 1m30s pass`,
 			Help: "Lets time pass on the substrate's clock (virtual on sim). The checks that follow at once are made at the end of " +
 				"that time: on a real substrate, where a sleep can overshoot, they see what was observed by then and not after.",
@@ -352,7 +352,7 @@ func deployPhrases() []Phrase {
 func faultPhrases() []Phrase {
 	g := "Faults"
 	return []Phrase{
-		{Group: g, Pattern: `^the process of "([^"]*)" in "([^"]*)" is killed(?: with (SIG[A-Z0-9]+))?$`,
+		{Group: g, Pattern: `^the process of "(?P<service>[^"]*)" in "(?P<container>[^"]*)" is killed(?: with (?P<signal>SIG[A-Z0-9]+))?$`,
 			Example: `When the process of "redis" in "redis" is killed with SIGKILL`,
 			Help:    "Kills a service's process behind Pebble's back (SIGKILL unless said): Pebble applies on-failure (R3.1).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -365,7 +365,7 @@ func faultPhrases() []Phrase {
 				}
 				return s.sub.KillService(s.unit, a[1], a[0], sig)
 			}},
-		{Group: g, Pattern: `^container "([^"]*)" is killed$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" is killed$`,
 			Example: `When container "redis" is killed`,
 			Help:    "Kills a container's PID 1, its Pebble (\"charm\" for the charm container): it is restarted with a new boot id (R3.2, R3.5).",
 			run: func(s *scenario, a []string, _ string) error {
@@ -379,7 +379,7 @@ func faultPhrases() []Phrase {
 				}
 				return s.sub.KillContainer(s.unit, a[0])
 			}},
-		{Group: g, Pattern: `^the workload in "([^"]*)" turns (unhealthy|healthy)(?: through "([^"]*)")?$`,
+		{Group: g, Pattern: `^the workload in "(?P<container>[^"]*)" turns (unhealthy|healthy)(?: through "(?P<path>[^"]*)")?$`,
 			Example: `When the workload in "redis" turns unhealthy`,
 			Help:    "Flips the workload tool's health switch (its --health-file) so checks fail, or pass again, for real.",
 			run: func(s *scenario, a []string, _ string) error {

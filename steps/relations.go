@@ -14,7 +14,7 @@ import (
 func relationPhrases() []Phrase {
 	g := groupYourCharm
 	return []Phrase{
-		{Group: g, Pattern: `^"([^"]*)" is related (?:to the charm )?on "([^"]*)"(?: with (\d+) units?)?$`,
+		{Group: g, Pattern: `^"(?P<app>[^"]*)" is related (?:to the charm )?on "(?P<endpoint>[^"]*)"(?: with (?P<n>\d+) units?)?$`,
 			Example: `When "traefik" is related on "ingress" with 1 unit`,
 			Help: "Another application related to the charm's endpoint (juju integrate), with N units (1 unless said; 0 for none). " +
 				"Before the deploy, the relation is there when the unit starts: relation-created after install, joined and changed for each remote unit after start. " +
@@ -42,7 +42,7 @@ func relationPhrases() []Phrase {
 				}
 				return s.relation(op)
 			}},
-		{Group: g, Pattern: `^"([^"]*)" sets "([^"]*)" to "([^"]*)" on "([^"]*)"$`,
+		{Group: g, Pattern: `^"(?P<unit>[^"]*)" sets "(?P<key>[^"]*)" to "(?P<value>[^"]*)" on "(?P<endpoint>[^"]*)"$`,
 			Example: `When "traefik" sets "url" to "https://example.com/snappass" on "ingress"`,
 			Help:    "The related application (\"traefik\") or one of its units (\"traefik/0\") writes its data in the relation: the charm gets relation-changed.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -59,7 +59,7 @@ func relationPhrases() []Phrase {
 				op.Data = map[string]string{a[1]: a[2]}
 				return s.relation(op)
 			}},
-		{Group: g, Pattern: `^"([^"]*)" departs "([^"]*)"$`,
+		{Group: g, Pattern: `^"(?P<unit>[^"]*)" departs "(?P<endpoint>[^"]*)"$`,
 			Example: `When "traefik/0" departs "ingress"`,
 			Help:    "A remote unit leaves the relation (it was removed): the charm gets relation-departed.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -70,7 +70,7 @@ func relationPhrases() []Phrase {
 				op.Unit = a[0]
 				return s.relation(op)
 			}},
-		{Group: g, Pattern: `^the relation on "([^"]*)" is removed$`,
+		{Group: g, Pattern: `^the relation on "(?P<endpoint>[^"]*)" is removed$`,
 			Example: `When the relation on "ingress" is removed`,
 			Help:    "juju remove-relation: relation-departed for each remote unit, then relation-broken.",
 			run: func(s *scenario, a []string, _ string) error {
@@ -85,7 +85,7 @@ func relationPhrases() []Phrase {
 
 func relationCheckPhrases() []Phrase {
 	return []Phrase{
-		{Group: groupYourCharmChecks, Pattern: `^the charm's (unit|application) data on "([^"]*)" has "([^"]*)" set to "([^"]*)"` + within + `$`,
+		{Group: groupYourCharmChecks, Pattern: `^the charm's (unit|application) data on "(?P<endpoint>[^"]*)" has "(?P<key>[^"]*)" set to "(?P<value>[^"]*)"` + within + `$`,
 			Example: `Then the charm's unit data on "ingress" has "port" set to "5000" within 10s`,
 			Help:    "What the charm wrote in a relation on its side: its unit's data, or (as leader) its application's.",
 			run: func(s *scenario, a []string, _ string) error {

@@ -71,7 +71,7 @@ func Markdown() string {
 			if p.Group != g {
 				continue
 			}
-			fmt.Fprintf(&b, "- `%s`\n\n  %s\n\n", p.Pattern, p.Help)
+			fmt.Fprintf(&b, "- `%s`\n\n  %s\n\n  Pattern: `%s`\n\n", placeholders(p.Pattern), p.Help, p.Pattern)
 			b.WriteString("  ```gherkin\n")
 			for _, line := range strings.Split(p.Example, "\n") {
 				b.WriteString("  " + line + "\n")
@@ -82,22 +82,28 @@ func Markdown() string {
 	return b.String()
 }
 
-// Text renders the vocabulary for a terminal.
-func Text() string {
+// Text renders the vocabulary for a terminal, as phrases with their
+// placeholders, grouped: the steps whose phrase or help holds filter (any
+// case), or all of them for "". It is "" when none does.
+func Text(filter string) string {
 	var b strings.Builder
 	vocab := Vocabulary()
+	filter = strings.ToLower(filter)
 	for _, g := range groups {
-		fmt.Fprintf(&b, "%s\n", strings.ToUpper(g))
+		var group strings.Builder
 		for _, p := range vocab {
-			if p.Group != g {
+			phrase := placeholders(p.Pattern)
+			if p.Group != g || !strings.Contains(strings.ToLower(phrase+"\n"+p.Help), filter) {
 				continue
 			}
-			fmt.Fprintf(&b, "  %s\n      %s\n", p.Pattern, p.Help)
+			fmt.Fprintf(&group, "  %s\n      %s\n", phrase, p.Help)
 			for _, line := range strings.Split(p.Example, "\n") {
-				fmt.Fprintf(&b, "      | %s\n", line)
+				fmt.Fprintf(&group, "      | %s\n", line)
 			}
 		}
-		b.WriteString("\n")
+		if group.Len() > 0 {
+			fmt.Fprintf(&b, "%s\n%s\n", strings.ToUpper(g), group.String())
+		}
 	}
 	return b.String()
 }

@@ -309,3 +309,16 @@ func TestDoctorIsNotReadyWithoutTheSource(t *testing.T) {
 	require.Contains(t, out, "is not tandem's source")
 	require.Regexp(t, `(?m)^sim +ready`, out)
 }
+
+// tandem steps prints phrases with placeholders, grouped, filtered by a
+// word; a filter nothing matches says so.
+func TestStepsPrintsPhrasesWithPlaceholders(t *testing.T) {
+	code, out, _ := run(t, "steps", "restarted")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "CHECKS\n  container \"<container>\" has restarted <n> time[s][ within <duration>][ and stays so for <stays>]\n")
+	require.NotContains(t, out, "THE CHARM\n")
+	require.NotContains(t, out, "[^")
+	code, _, stderr := run(t, "steps", "no-such-word")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, stderr, `no step says "no-such-word"`)
+}

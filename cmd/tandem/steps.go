@@ -17,8 +17,17 @@ func stepsCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if *markdown {
 		fmt.Fprint(stdout, steps.Markdown())
-	} else {
-		fmt.Fprint(stdout, steps.Text())
+		return exitOK
 	}
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "tandem steps: give one filter at most (quote a filter with spaces)")
+		return exitUsage
+	}
+	text := steps.Text(fs.Arg(0))
+	if text == "" {
+		fmt.Fprintf(stderr, "tandem steps: no step says %q (tandem steps lists them all)\n", fs.Arg(0))
+		return exitFailed
+	}
+	fmt.Fprint(stdout, text)
 	return exitOK
 }
