@@ -34,8 +34,8 @@ func yourCharmPhrases() []Phrase {
 		{Group: g, Pattern: `^the charm in "(?P<path>[^"]*)"$`,
 			Example: `Given the charm in "../fixtures/charms/snappass"`,
 			Help: "The charm under test is your own: a charm directory (metadata.yaml or charmcraft.yaml, src/, requirements.txt, dispatch) or a packed .charm, " +
-				"relative to the feature file. Its metadata gives the application, containers and storage; its requirements go into a venv cached by their hash. " +
-				"Needs the real-charm capability (local).",
+				"relative to the feature file. Its metadata gives the application, containers and storage; its requirements go into a venv cached by their hash.",
+			Needs: spec.CapRealCharm,
 			run: func(s *scenario, a []string, _ string) error {
 				if err := s.beforeDeploy("declare the charm"); err != nil {
 					return err

@@ -119,7 +119,8 @@ func checkPhrases() []Phrase {
 			Example: `Then the cluster reported "Unhealthy: Liveness probe failed" for container "redis" within 20s`,
 			Help: "A Kubernetes event about a container of the unit's pod since the scenario last acted on the unit (a fault, " +
 				"a health switch, the deploy; not the charm's own calls), as \"Reason: message\", matched by its start: the " +
-				"kubelet's probe failures (Unhealthy) and kills (Killing) among them. The model emits the prober's. Needs @needs-prober.",
+				"kubelet's probe failures (Unhealthy) and kills (Killing) among them. The model emits the prober's.",
+			Needs: spec.CapProber,
 			run: func(s *scenario, a []string, _ string) error {
 				if len(substrate.Missing(s.sub.Capabilities(), []spec.Capability{spec.CapProber})) > 0 {
 					return fmt.Errorf("the %s substrate has no kubelet to report events (tag the scenario @needs-prober)", s.sub.Name())
@@ -315,6 +316,7 @@ func checkPhrases() []Phrase {
 		{Group: g, Pattern: `^the pod's address in the Service is (serving|not serving)` + within + `$`,
 			Example: `Then the pod's address in the Service is not serving within 15s`,
 			Help:    "The unit in the endpoints of Juju's headless <app>-endpoints Service (R3.4): Juju publishes not-ready addresses, so the pod stays listed; whether it is serving there follows its readiness.",
+			Needs:   spec.CapProber,
 			run: func(s *scenario, a []string, _ string) error {
 				er, ok := s.sub.(substrate.EndpointReader)
 				if !ok {

@@ -38,6 +38,7 @@ func charmPhrases() []Phrase {
 		{Group: g, Pattern: `^container "(?P<container>[^"]*)" runs image "(?P<image>[^"]*)"$`,
 			Example: `And container "redis" runs image "tandem/redis:3f2a9c"`,
 			Help:    "Names the image of a workload container (real substrates; the model ignores it). Without it, tandem's workload image is used.",
+			Needs:   spec.CapImages,
 			run: func(s *scenario, a []string, _ string) error {
 				c, err := s.specContainer(a[0])
 				if err != nil {
@@ -99,6 +100,7 @@ func charmPhrases() []Phrase {
 		{Group: g, Pattern: `^the charm has storage "(?P<storage>[^"]*)" mounted in "(?P<container>[^"]*)" at "(?P<path>[^"]*)"$`,
 			Example: `And the charm has storage "data" mounted in "redis" at "/var/lib/redis"`,
 			Help:    "Filesystem storage: a volume claim per unit that outlives its pods (and, on kind's local-path, pins the unit to a node).",
+			Needs:   spec.CapStorage,
 			run: func(s *scenario, a []string, _ string) error {
 				c, err := s.specContainer(a[1])
 				if err != nil {
@@ -289,6 +291,8 @@ func deployPhrases() []Phrase {
 	return []Phrase{
 		{Group: "Deploying", Pattern: `^the charm is deployed(?: as (?P<units>\d+) units?)?(?: on (?P<nodes>\d+) nodes?)?( without waiting)?$`,
 			Example: `When the charm is deployed as 3 units on 2 nodes`,
+			Needs:   spec.CapNodes, needsWhen: "on more than one node",
+			needsIf: func(a []string) bool { n, _ := strconv.Atoi(a[1]); return n > 1 },
 			Help:    "Checks the spec (the model's consistency check) and deploys it, one unit on one node unless said, then waits until every unit is settled: each workload's Pebble answers and the charm has had each pebble-ready (as juju wait-for would). \"without waiting\" returns at once, for what happens before (R2.6).",
 			run: func(s *scenario, a []string, _ string) error {
 				if err := s.beforeDeploy("deploy"); err != nil {
@@ -316,6 +320,7 @@ func deployPhrases() []Phrase {
 			}},
 		{Group: "Deploying", Pattern: `^the charm is deployed the podspec way on (?P<nodes>\d+) nodes?$`,
 			Example: `When the charm is deployed the podspec way on 2 nodes`,
+			Needs:   spec.CapNodes,
 			Help:    "The contrast to a sidecar unit (R1.6): the older pattern, the charm in an operator pod and its workload in a pod of its own, which required anti-affinity keeps off the operator's node. Waits until both pods are scheduled or one cannot be.",
 			run: func(s *scenario, a []string, _ string) error {
 				pd, ok := s.sub.(substrate.PodspecDeployer)
@@ -398,6 +403,7 @@ func faultPhrases() []Phrase {
 		{Group: g, Pattern: `^the pod is deleted$`,
 			Example: `When the pod is deleted`,
 			Help:    "Deletes the unit's pod: the StatefulSet recreates it with the same name (R3.6).",
+			Needs:   spec.CapPodDelete,
 			run: func(s *scenario, _ []string, _ string) error {
 				if err := s.afterDeploy(); err != nil {
 					return err
@@ -410,7 +416,8 @@ func faultPhrases() []Phrase {
 			}},
 		{Group: g, Pattern: `^the node running the pod fails$`,
 			Example: `When the node running the pod fails`,
-			Help:    "Stops the unit's node (R3.7). Needs @needs-nodes.",
+			Help:    "Stops the unit's node (R3.7).",
+			Needs:   spec.CapNodes,
 			run: func(s *scenario, _ []string, _ string) error {
 				n, err := s.nodeFailer()
 				if err != nil {

@@ -11,11 +11,11 @@ import (
 func TestPlaceholders(t *testing.T) {
 	for pattern, want := range map[string]string{
 		`^service "(?P<service>[^"]*)" in "(?P<container>[^"]*)" is (active|inactive|backoff|error)` + within + `$`: `service "<service>" in "<container>" is active|inactive|backoff|error[ within <duration>]`,
-		`^the charm (starts|stops|restarts) (?P<services>.+) in "(?P<container>[^"]*)"$`:                                 `the charm starts|stops|restarts <services> in "<container>"`,
-		`^a charm "(?P<app>[^"]*)" with (?:a )?workload containers? (?P<containers>.+)$`:                                  `a charm "<app>" with [a ]workload container[s] <containers>`,
-		`^(?P<duration>(?:\d+(?:\.\d+)?(?:ms|s|m|h))+) pass(?:es)?$`:                                                      `<duration> pass[es]`,
-		`^the charm's last action (succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`:                     `the charm's last action succeeded|failed with "<error>"|'<error>'`,
-		`^on "(?P<event>[^"]*)",? the charm replans "(?P<container>[^"]*)"$`:                                              `on "<event>"[,] the charm replans "<container>"`,
+		`^the charm (starts|stops|restarts) (?P<services>.+) in "(?P<container>[^"]*)"$`:                            `the charm starts|stops|restarts <services> in "<container>"`,
+		`^a charm "(?P<app>[^"]*)" with (?:a )?workload containers? (?P<containers>.+)$`:                            `a charm "<app>" with [a ]workload container[s] <containers>`,
+		`^(?P<duration>(?:\d+(?:\.\d+)?(?:ms|s|m|h))+) pass(?:es)?$`:                                                `<duration> pass[es]`,
+		`^the charm's last action (succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`:               `the charm's last action succeeded|failed with "<error>"|'<error>'`,
+		`^on "(?P<event>[^"]*)",? the charm replans "(?P<container>[^"]*)"$`:                                        `on "<event>"[,] the charm replans "<container>"`,
 	} {
 		require.Equal(t, want, placeholders(pattern), pattern)
 	}

@@ -118,9 +118,12 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		if cfg.Charm != "" {
 			need = append(need, spec.CapRealCharm)
 		}
+		// And what its steps need, with no tag to say so.
 		for _, st := range pickle.Steps {
-			if strings.HasPrefix(st.Text, `the charm in "`) && !slices.Contains(need, spec.CapRealCharm) {
-				need = append(need, spec.CapRealCharm)
+			for _, c := range StepNeeds(st.Text) {
+				if !slices.Contains(need, c) {
+					need = append(need, c)
+				}
 			}
 		}
 		if reason := substrate.SkipReason(cfg.Substrate, need); reason != "" {

@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/cucumber/godog"
+
+	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate"
 )
 
 // Phrase is one step of the vocabulary: its pattern, a worked example and
@@ -16,6 +20,13 @@ type Phrase struct {
 	Pattern string `json:"pattern"`
 	Example string `json:"example"`
 	Help    string `json:"help"`
+	// Needs is the capability a scenario using the step needs: one on a
+	// substrate without it is skipped with the reason, as if tagged
+	// @needs-<capability>. needsIf, when set, says from the step's groups
+	// whether this use of it needs it.
+	Needs     spec.Capability `json:"needs,omitempty"`
+	needsIf   func(args []string) bool
+	needsWhen string // what needsIf asks, for the docs
 	// run is the step, given the pattern's groups (unmatched optional
 	// groups are "") and the doc string ("" without one).
 	run func(s *scenario, args []string, doc string) error
@@ -71,7 +82,11 @@ func Markdown() string {
 			if p.Group != g {
 				continue
 			}
-			fmt.Fprintf(&b, "- `%s`\n\n  %s\n\n  Pattern: `%s`\n\n", placeholders(p.Pattern), p.Help, p.Pattern)
+			fmt.Fprintf(&b, "- `%s`\n\n  %s\n\n", placeholders(p.Pattern), p.Help)
+			if p.Needs != "" {
+				fmt.Fprintf(&b, "  %s\n\n", needsNote(p))
+			}
+			fmt.Fprintf(&b, "  Pattern: `%s`\n\n", p.Pattern)
 			b.WriteString("  ```gherkin\n")
 			for _, line := range strings.Split(p.Example, "\n") {
 				b.WriteString("  " + line + "\n")
@@ -97,6 +112,9 @@ func Text(filter string) string {
 				continue
 			}
 			fmt.Fprintf(&group, "  %s\n      %s\n", phrase, p.Help)
+			if p.Needs != "" {
+				fmt.Fprintf(&group, "      %s\n", needsNote(p))
+			}
 			for _, line := range strings.Split(p.Example, "\n") {
 				fmt.Fprintf(&group, "      | %s\n", line)
 			}
@@ -106,4 +124,65 @@ func Text(filter string) string {
 		}
 	}
 	return b.String()
+}
+
+// needsNote says which substrates run a scenario using the step, and which
+// skip it.
+func needsNote(p Phrase) string {
+	var with, without []string
+	for _, name := range substrate.Builtin {
+		if len(substrate.Missing(substrate.Declared[name], []spec.Capability{p.Needs})) == 0 {
+			with = append(with, name)
+		} else {
+			without = append(without, name)
+		}
+	}
+	when := ""
+	if p.needsIf != nil {
+		when = " (" + p.needsWhen + ")"
+	}
+	note := fmt.Sprintf("Needs %s%s: runs on %s", p.Needs, when, strings.Join(with, ", "))
+	if len(without) > 0 {
+		verb := "skip"
+		if len(without) == 1 {
+			verb = "skips"
+		}
+		last := len(without) - 1
+		names := without[last]
+		if last > 0 {
+			names = strings.Join(without[:last], ", ") + " and " + names
+		}
+		note += fmt.Sprintf("; %s %s the scenario, with the reason", names, verb)
+	}
+	return note + "."
+}
+
+// compiled is each phrase of the vocabulary with its pattern compiled.
+var compiled = sync.OnceValue(func() []compiledPhrase {
+	var out []compiledPhrase
+	for _, p := range Vocabulary() {
+		if p.Needs != "" {
+			out = append(out, compiledPhrase{p, regexp.MustCompile(p.Pattern)})
+		}
+	}
+	return out
+})
+
+type compiledPhrase struct {
+	Phrase
+	re *regexp.Regexp
+}
+
+// StepNeeds is what a step's text needs of a substrate, inferred from the
+// phrase it uses: a scenario needs what its steps need, beside its tags.
+func StepNeeds(text string) []spec.Capability {
+	var out []spec.Capability
+	for _, p := range compiled() {
+		m := p.re.FindStringSubmatch(text)
+		if m == nil || (p.needsIf != nil && !p.needsIf(m[1:])) {
+			continue
+		}
+		out = append(out, p.Needs)
+	}
+	return out
 }

@@ -268,6 +268,10 @@ var Declared = map[string][]spec.Capability{
 	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart},
 }
 
+// Builtin are tandem's own substrates, in the order the docs name them
+// (tests register others).
+var Builtin = []string{"sim", "local", "docker", "kind"}
+
 func simCapabilities() []spec.Capability {
 	var out []spec.Capability
 	for _, c := range spec.AllCapabilities {

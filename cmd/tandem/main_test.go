@@ -322,3 +322,27 @@ func TestStepsPrintsPhrasesWithPlaceholders(t *testing.T) {
 	require.Equal(t, exitFailed, code)
 	require.Contains(t, stderr, `no step says "no-such-word"`)
 }
+
+// A scenario whose steps need a capability the substrate lacks is skipped
+// with the reason, with no tag: deploying on two nodes needs nodes, on
+// one it does not.
+func TestCapabilitiesAreInferredFromSteps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.xml")
+	code, _, _ := run(t, "run", "--substrate", "nodeless", "--artifacts", t.TempDir(), "--format", "junit:"+path, "testdata/inferred.feature")
+	require.Equal(t, exitOK, code)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got junitSuites
+	require.NoError(t, xml.Unmarshal(data, &got))
+	byName := map[string]junitCase{}
+	for _, c := range got.Suites[0].Cases {
+		byName[c.Name] = c
+	}
+	reason := "needs nodes, which nodeless lacks; runs on sim, kind"
+	require.NotNil(t, byName["two nodes"].Skipped)
+	require.Equal(t, reason, byName["two nodes"].Skipped.Message)
+	require.Nil(t, byName["one node"].Skipped)
+	require.Nil(t, byName["one node"].Failure)
+	require.NotNil(t, byName["a node fails"].Skipped)
+	require.Equal(t, reason, byName["a node fails"].Skipped.Message)
+}
