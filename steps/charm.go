@@ -171,7 +171,7 @@ func yourCharmPhrases() []Phrase {
 			Example: `When the operator runs action "get-url"`,
 			Help:    "juju run: the action runs on the unit, after the hooks queued before it, and the step waits for it to end (its outcome is checked after).",
 			run:     func(s *scenario, a []string, _ string) error { return s.runAction(a[0], "") }},
-		{Group: g, Pattern: `^the operator runs action "(?P<action>[^"]*)" with params:$`,
+		{Group: g, Pattern: `^the operator runs action "(?P<action>[^"]*)" with params:$`, docYAML: true,
 			Example: "When the operator runs action \"get-url\" with params:\n  \"\"\"\n  scheme: https\n  \"\"\"",
 			Help:    "juju run with parameters, as YAML.",
 			run:     func(s *scenario, a []string, doc string) error { return s.runAction(a[0], doc) }},

@@ -47,7 +47,7 @@ func charmPhrases() []Phrase {
 				c.Image = a[1]
 				return nil
 			}},
-		{Group: g, Pattern: `^container "(?P<container>[^"]*)" ships layer file "(?P<file>[^"]*)":$`,
+		{Group: g, Pattern: `^container "(?P<container>[^"]*)" ships layer file "(?P<file>[^"]*)":$`, docYAML: true,
 			Example: "And container \"redis\" ships layer file \"001-redis.yaml\":\n  \"\"\"\n  services:\n    redis:\n      override: replace\n      command: /usr/bin/workload --tcp=6379\n  \"\"\"",
 			Help:    "A layer the image ships in /var/lib/pebble/default/layers; PEBBLE_COPY_ONCE copies it into $PEBBLE at the first start (R4.7).",
 			run: func(s *scenario, a []string, doc string) error {
@@ -247,7 +247,8 @@ func actionPhrases() []Phrase {
 		if rest != "" {
 			rest = "\n" + rest
 		}
-		out = append(out, Phrase{Group: g, Pattern: `^on "(?P<event>[^"]*)",? the charm ` + act.pattern + `$`,
+		layer := strings.Contains(act.pattern, ` layer "`)
+		out = append(out, Phrase{Group: g, Pattern: `^on "(?P<event>[^"]*)",? the charm ` + act.pattern + `$`, docYAML: layer,
 			Example: `And on "redis-pebble-ready", the charm ` + first + rest,
 			Help:    "Handler: when the event fires, the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". Handlers of one event run in the order written, one hook at a time, as ops runs them: a replan, start, stop or restart waits for its change (up to 30 s), and the first error ends the hook.",
 			run: func(s *scenario, a []string, doc string) error {
@@ -273,7 +274,7 @@ func actionPhrases() []Phrase {
 		if handlerOnly(act) {
 			continue
 		}
-		out = append(out, Phrase{Group: g, Pattern: `^the charm ` + act.pattern + `$`,
+		out = append(out, Phrase{Group: g, Pattern: `^the charm ` + act.pattern + `$`, docYAML: layer,
 			Example: `When the charm ` + first + rest,
 			Help:    "Now, on the unit: the charm " + strings.TrimSuffix(strings.ToLower(act.help[:1])+act.help[1:], ".") + ". It does not wait for a change it starts (a check says what to wait for). If it fails, a later step must say so (the charm's last action failed with ...).",
 			run: func(s *scenario, a []string, doc string) error {

@@ -27,6 +27,9 @@ type Phrase struct {
 	Needs     spec.Capability `json:"needs,omitempty"`
 	needsIf   func(args []string) bool
 	needsWhen string // what needsIf asks, for the docs
+	// docYAML: the step's doc string is YAML (a layer, an action's
+	// params), which is checked with the feature, before anything runs.
+	docYAML bool
 	// run is the step, given the pattern's groups (unmatched optional
 	// groups are "") and the doc string ("" without one).
 	run func(s *scenario, args []string, doc string) error
@@ -157,16 +160,27 @@ func needsNote(p Phrase) string {
 	return note + "."
 }
 
-// compiled is each phrase of the vocabulary with its pattern compiled.
+// compiled is each phrase of the vocabulary that says what it needs or
+// what its doc string is, with its pattern compiled.
 var compiled = sync.OnceValue(func() []compiledPhrase {
 	var out []compiledPhrase
 	for _, p := range Vocabulary() {
-		if p.Needs != "" {
+		if p.Needs != "" || p.docYAML {
 			out = append(out, compiledPhrase{p, regexp.MustCompile(p.Pattern)})
 		}
 	}
 	return out
 })
+
+// DocIsYAML says whether the doc string of a step with this text is YAML.
+func DocIsYAML(text string) bool {
+	for _, p := range compiled() {
+		if p.docYAML && p.re.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
 
 type compiledPhrase struct {
 	Phrase
@@ -178,6 +192,9 @@ type compiledPhrase struct {
 func StepNeeds(text string) []spec.Capability {
 	var out []spec.Capability
 	for _, p := range compiled() {
+		if p.Needs == "" {
+			continue
+		}
 		m := p.re.FindStringSubmatch(text)
 		if m == nil || (p.needsIf != nil && !p.needsIf(m[1:])) {
 			continue

@@ -12,8 +12,10 @@ import (
 
 	gherkin "github.com/cucumber/gherkin/go/v42"
 	messages "github.com/cucumber/messages/go/v34"
+	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/steps"
 )
 
 // featureFiles expands paths (files or directories) into .feature files.
@@ -90,6 +92,9 @@ func checkFeatures(files []string) ([]*messages.Pickle, []undefinedStep, error) 
 			return nil, nil, fmt.Errorf("%s:1: malformed feature: no \"Feature:\" line", f)
 		}
 		if err := checkTags(f, doc.Feature); err != nil {
+			return nil, nil, err
+		}
+		if err := checkYAMLDocs(f, doc.Feature); err != nil {
 			return nil, nil, err
 		}
 		if line > 0 {
@@ -175,6 +180,51 @@ func checkTags(file string, feature *messages.Feature) error {
 	for _, t := range tags {
 		if err := check(t); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// checkYAMLDocs parses each doc string that is YAML (a layer, an action's
+// params), so a mistake in one is a one-line error naming the feature
+// file's line, not a line of the doc string, before anything runs. A doc
+// string of an outline with <placeholders> is checked when it runs.
+func checkYAMLDocs(file string, feature *messages.Feature) error {
+	var all [][]*messages.Step
+	for _, c := range feature.Children {
+		if c.Background != nil {
+			all = append(all, c.Background.Steps)
+		}
+		if c.Rule != nil {
+			for _, rc := range c.Rule.Children {
+				if rc.Background != nil {
+					all = append(all, rc.Background.Steps)
+				}
+			}
+		}
+	}
+	for _, sc := range featureScenarios(feature) {
+		all = append(all, sc.Steps)
+	}
+	for _, stepList := range all {
+		for _, st := range stepList {
+			d := st.DocString
+			if d == nil || strings.Contains(d.Content, "<") || !steps.DocIsYAML(st.Text) {
+				continue
+			}
+			var v any
+			err := yaml.Unmarshal([]byte(d.Content), &v)
+			if err == nil {
+				continue
+			}
+			line, msg := int(d.Location.Line)+1, err.Error()
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				line, msg = int(d.Location.Line)+n, m[2]
+			}
+			return fmt.Errorf("%s:%d: the YAML of %q does not parse: %s (fix the doc string's YAML)", file, line, strings.TrimSpace(st.Keyword)+" "+st.Text, msg)
 		}
 	}
 	return nil

@@ -346,3 +346,13 @@ func TestCapabilitiesAreInferredFromSteps(t *testing.T) {
 	require.NotNil(t, byName["a node fails"].Skipped)
 	require.Equal(t, reason, byName["a node fails"].Skipped.Message)
 }
+
+// A layer's YAML that does not parse is a one-line error naming the
+// feature file's line, before anything runs.
+func TestBadYAMLNamesTheFeaturesLine(t *testing.T) {
+	code, _, stderr := run(t, "run", "--artifacts", t.TempDir(), "testdata/badyaml.feature")
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, stderr)
+	require.Contains(t, stderr, "testdata/badyaml.feature:8: the YAML of ")
+	require.Contains(t, stderr, "(fix the doc string's YAML)")
+}
