@@ -46,7 +46,7 @@ func checkPhrases() []Phrase {
 						return fmt.Errorf("service %q is not in the plan of %s", a[0], a[1])
 					}
 					if got := string(infos[0].Current); got != a[2] {
-						return fmt.Errorf("service %q in %s of %s is %s, want %s", a[0], a[1], s.unit, got, a[2])
+						return fmt.Errorf("service %q in %s of %s is %s, want %s%s", a[0], a[1], s.unit, got, a[2], s.whyService(a[1], a[0]))
 					}
 					return nil
 				})

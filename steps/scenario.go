@@ -338,7 +338,12 @@ func (s *scenario) eventually(within string, cond func() error) error {
 	if last == nil {
 		return nil
 	}
-	return fmt.Errorf("%v (waited %s)", last, d)
+	// The wait goes with the first line: later ones say why.
+	first, rest, _ := strings.Cut(last.Error(), "\n")
+	if rest != "" {
+		rest = "\n" + rest
+	}
+	return fmt.Errorf("%s (waited %s)%s", first, d, rest)
 }
 
 // checkedHook notes that a step looked at how a hook went ("*": any hook

@@ -356,3 +356,13 @@ func TestBadYAMLNamesTheFeaturesLine(t *testing.T) {
 	require.Contains(t, stderr, "testdata/badyaml.feature:8: the YAML of ")
 	require.Contains(t, stderr, "(fix the doc string's YAML)")
 }
+
+// A service that is not as a step wants it comes with why: the charm's
+// failed call on its container (Pebble's reason) and what Pebble logged.
+func TestAServiceNotUpSaysWhy(t *testing.T) {
+	code, out, _ := run(t, "run", "--artifacts", t.TempDir(), "testdata/nostart.feature")
+	require.Equal(t, exitFailed, code)
+	require.Contains(t, out, `service "api" in app of demo/0 is error, want active (waited 3s)`)
+	require.Contains(t, out, `the charm's app-pebble-ready handler failed: replan in app: `)
+	require.Contains(t, out, `Pebble logged: Service "api" starting: /usr/bin/workload --exit-after=0s --exit-code=3; Service "api" stopped unexpectedly with code 3`)
+}
