@@ -25,7 +25,7 @@ type mustFailRow struct {
 
 var mustFail = []mustFailRow{
 	{"services", "status within", `service "idle" in "app" is active within 2s`, `service "idle" in app of demo/0 is inactive, want active (waited 2s)`},
-	{"services", "status at once", `service "srv" in "app" is inactive`, `service "srv" in app of demo/0 is active, want inactive`},
+	{"services", "status at once", `service "srv" in "app" is inactive`, "service \"srv\" in app of demo/0 is active, want inactive\nPebble logged: Service \"srv\" starting: /usr/bin/workload --tcp=6379 --record=srv"},
 	{"services", "port listening within", `port 7000 is listening in the pod within 2s`, `port 7000 is not listening in the pod of demo/0 (listening: [6379]) (waited 2s)`},
 	{"services", "port not listening", `port 6379 is not listening in the pod`, `port 6379 is listening in the pod of demo/0 (listening: [6379])`},
 	{"services", "started count never reached", `service "srv" in "app" was started 2 times within 3s`, `service "srv" in app of demo/0 was started 1 times, want it to reach 2 (waited 3s)`},
