@@ -38,6 +38,9 @@ func Compare(run *spec.Trace) ([]Disagreement, string, error) {
 	return diffs, simulator.SideBySide(run, model), nil
 }
 
+// Predict is the model's prediction for a run's trace: its replay.
+func Predict(run *spec.Trace) (*spec.Trace, error) { return simulator.Replay(run) }
+
 // Uncounted says what of a run the comparison cannot count as the
 // platform agreeing with the model: what tandem played itself there, and
 // what the model takes from the run.

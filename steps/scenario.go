@@ -57,6 +57,9 @@ type Result struct {
 	Trace    string // where its trace was kept, if it was
 	Logs     string // where its containers' logs or hooks' output were kept, if they were
 	Duration time.Duration
+	// Recorded is the run's trace, for a report that draws it (nil for
+	// a scenario that was skipped).
+	Recorded *spec.Trace
 }
 
 // scenario is the state of one running scenario.
@@ -127,7 +130,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			}
 		}
 		if reason := substrate.SkipReason(cfg.Substrate, need); reason != "" {
-			s.report(pickle, "skipped", reason, nil, "", started)
+			s.report(pickle, "skipped", reason, nil, "", nil, started)
 			return ctx, godog.ErrSkip
 		}
 		sub, err := substrate.New(ctx, cfg.Substrate, substrate.Options{Seed: cfg.Seed, Scenario: pickle.Name, RunID: cfg.RunID})
@@ -208,20 +211,21 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 			status = "failed"
 		}
 		if err == nil {
-			s.report(pickle, status, "", stepErr, kept, started)
+			s.report(pickle, status, "", stepErr, kept, trace, started)
 			return ctx, nil
 		}
 		// The step's error first, then what this hook adds to it.
-		s.report(pickle, status, "", errors.Join(stepErr, err), kept, started)
+		s.report(pickle, status, "", errors.Join(stepErr, err), kept, trace, started)
 		return ctx, err
 	})
 }
 
-func (s *scenario) report(p *godog.Scenario, status, reason string, err error, trace string, started time.Time) {
+func (s *scenario) report(p *godog.Scenario, status, reason string, err error, kept string, recorded *spec.Trace, started time.Time) {
 	if s.cfg.OnResult == nil {
 		return
 	}
-	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err, Trace: trace, Logs: s.logs, Duration: time.Since(started)})
+	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err,
+		Trace: kept, Logs: s.logs, Duration: time.Since(started), Recorded: recorded})
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

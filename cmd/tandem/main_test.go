@@ -366,3 +366,22 @@ func TestAServiceNotUpSaysWhy(t *testing.T) {
 	require.Contains(t, out, `the charm's app-pebble-ready handler failed: replan in app: `)
 	require.Contains(t, out, `Pebble logged: Service "api" starting: /usr/bin/workload --exit-after=0s --exit-code=3; Service "api" stopped unexpectedly with code 3`)
 }
+
+// The HTML report is one file that opens offline, failures first and
+// open, each scenario with its timeline drawn.
+func TestTheHTMLReportPutsFailuresFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.html")
+	code, _, _ := run(t, "run", "--substrate", "nodeless", "--artifacts", t.TempDir(), "--format", "html:"+path, "testdata/junit/mixed.feature")
+	require.Equal(t, exitFailed, code)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := string(data)
+	require.Contains(t, page, `<span class="failed">1 failed</span> <span class="passed">2 passed</span> <span class="skipped">2 skipped</span>`)
+	first := strings.Index(page, `<details class="scenario`)
+	require.Equal(t, first, strings.Index(page, `<details class="scenario failed" open>`), "the failure comes first, open")
+	require.Less(t, strings.Index(page, "a check that fails"), strings.Index(page, "a unit settles"))
+	require.Contains(t, page, "needs nodes, which nodeless lacks")
+	require.Equal(t, 3, strings.Count(page, "<svg"), "a timeline for each scenario that ran")
+	require.NotRegexp(t, `(src|href)="?https?:`, page, "nothing from elsewhere")
+	require.NotContains(t, page, "<script")
+}

@@ -30,12 +30,13 @@ func init() {
 	})
 }
 
-// godogFormat is the godog format a --format value runs as: JUnit is
-// tandem's to write (junit.go), so godog writes none.
+// godogFormat is the godog format a --format value runs as: JUnit and
+// HTML are tandem's to write (junit.go, htmlreport.go), so godog writes
+// neither.
 func godogFormat(format string) string {
 	var parts []string
 	for _, part := range strings.Split(format, ",") {
-		if strings.HasPrefix(part, "junit:") {
+		if strings.HasPrefix(part, "junit:") || strings.HasPrefix(part, "html:") {
 			continue
 		}
 		if part == "pretty" || part == "progress" {

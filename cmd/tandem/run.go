@@ -57,7 +57,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.substrate, "substrate", "local", "where scenarios run: "+strings.Join(substrate.Names(), ", "))
 	fs.StringVar(&f.tags, "tags", "", "run only scenarios matching this tag expression (\"@R5.4 && ~@needs-nodes\")")
-	fs.StringVar(&f.format, "format", "pretty", "comma-separated: pretty, progress, junit:FILE, cucumber:FILE")
+	fs.StringVar(&f.format, "format", "pretty", "comma-separated: pretty, progress, junit:FILE, html:FILE, cucumber:FILE")
 	fs.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for the model's random choices (back-off jitter, boot ids)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "keep every scenario's trace in this directory (failed ones are always kept, in "+defaultArtifacts+"/ by default)")
@@ -113,14 +113,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		switch name {
 		case "pretty", "progress":
 			if file != "" {
-				return nil, fmt.Errorf("--format %s writes to the terminal; only junit and cucumber take a file", name)
+				return nil, fmt.Errorf("--format %s writes to the terminal; only junit, html and cucumber take a file", name)
 			}
-		case "junit", "cucumber":
+		case "junit", "html", "cucumber":
 			if file == "" {
 				return nil, fmt.Errorf("--format %s needs a file: %s:report.xml", name, name)
 			}
 		default:
-			return nil, fmt.Errorf("unknown format %q: want pretty, progress, junit:FILE or cucumber:FILE", name)
+			return nil, fmt.Errorf("unknown format %q: want pretty, progress, junit:FILE, html:FILE or cucumber:FILE", name)
 		}
 	}
 	return f, nil
@@ -227,10 +227,15 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 	stop()
 	all := res.snapshot()
 	for _, part := range strings.Split(f.format, ",") {
-		if name, file, _ := strings.Cut(part, ":"); name == "junit" {
-			if err := writeJUnit(file, all); err != nil {
-				fmt.Fprintln(stderr, "tandem run:", err)
-			}
+		var err error
+		switch name, file, _ := strings.Cut(part, ":"); name {
+		case "junit":
+			err = writeJUnit(file, all)
+		case "html":
+			err = writeHTML(file, f.substrate, all)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem run:", err)
 		}
 	}
 	return all, code
