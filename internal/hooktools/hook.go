@@ -2,6 +2,7 @@ package hooktools
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,11 @@ type Hook struct {
 	// mu: a charm may call tools from several threads at once.
 	mu sync.Mutex
 	u  Unit
+	// orig is the unit's state as the hook began: what the hook changed
+	// is the difference, and only that is committed and published (the
+	// controller may change the rest meanwhile: another unit's write to
+	// the application's data, say).
+	orig Unit
 	// Name is the hook's name, or the action's.
 	Name string
 	// Action is the action this context runs, nil for a hook.
@@ -39,13 +45,15 @@ const NoRelation = -1
 
 // Begin opens a hook's context on the unit's state.
 func (s *Store) Begin(name string, action *Action, relation int, remoteUnit string) *Hook {
-	return &Hook{store: s, u: s.Snapshot(), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit, began: time.Now()}
+	u := s.Snapshot()
+	return &Hook{store: s, u: u, orig: clone(u), Name: name, Action: action, Relation: relation, RemoteUnit: remoteUnit, began: time.Now()}
 }
 
 // Commit applies what the hook changed, its logs included. Only what a
 // hook owns is taken from it (statuses, version, ports, leader data,
-// state, its secrets, its own side's relation data): what the controller changed
-// meanwhile (config set during the hook, say) stays.
+// state, its secrets), and of its own side's relation data only the keys
+// it set: what the controller changed meanwhile (config set during the
+// hook, the application's data a new leader wrote) stays.
 func (h *Hook) Commit() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -60,16 +68,47 @@ func (h *Hook) Commit() {
 			if r.ID != st.Relations[i].ID {
 				continue
 			}
-			for _, owner := range []string{mine.Name, h.app()} {
+			for owner, changed := range h.changedData(r) {
 				if st.Relations[i].Data == nil {
 					st.Relations[i].Data = map[string]map[string]string{}
 				}
-				if d, ok := r.Data[owner]; ok {
-					st.Relations[i].Data[owner] = d
+				d := maps.Clone(st.Relations[i].Data[owner])
+				if d == nil {
+					d = map[string]string{}
 				}
+				for k, v := range changed {
+					if v == "" {
+						delete(d, k)
+					} else {
+						d[k] = v
+					}
+				}
+				st.Relations[i].Data[owner] = d
 			}
 		}
 	}
+}
+
+// changedData is, for a relation as the hook leaves it, the keys of the
+// data the unit may write (its own; the application's, as leader) that
+// the hook changed, by owner ("" for a key it deleted).
+func (h *Hook) changedData(r Relation) map[string]map[string]string {
+	var before map[string]map[string]string
+	for _, o := range h.orig.Relations {
+		if o.ID == r.ID {
+			before = o.Data
+		}
+	}
+	out := map[string]map[string]string{}
+	for _, owner := range []string{h.u.Name, h.app()} {
+		if owner == h.app() && !h.u.Leader {
+			continue
+		}
+		if changed := changedKeys(before[owner], r.Data[owner]); len(changed) > 0 {
+			out[owner] = changed
+		}
+	}
+	return out
 }
 
 // Logged is what the hook logged through juju-log.

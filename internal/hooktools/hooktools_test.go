@@ -135,6 +135,25 @@ func TestAHookDoesNotUndoTheControllersChanges(t *testing.T) {
 	require.Equal(t, "active", u.UnitStatus.Status)
 }
 
+// The application's peer data a new leader wrote while the old leader's
+// hook ran stays: the old leader's hook, which wrote none of it, commits
+// and publishes nothing of it (a soak beside a CPU hog caught the hook
+// putting its own stale copy back, and telling the peers so).
+func TestAHookCommitsAndPublishesOnlyTheKeysItSet(t *testing.T) {
+	s := NewStore(spec.UnitState{Name: "app/0", Leader: true, Relations: []spec.Relation{{ID: 0, Endpoint: "peers", RemoteApp: "app",
+		Units: []string{"app/1"}, Data: map[string]map[string]string{"app": {"leader": "app/0"}, "app/0": {"port": "80"}}}}})
+	h := s.Begin("peers-relation-changed", nil, 0, "app/1")
+	s.Update(func(u *spec.UnitState) { u.Relations[0].Data["app"] = map[string]string{"leader": "app/1"} })
+	require.Zero(t, h.Call("relation-set", []string{"-r", "peers:0", "--file", "-"}, []byte(`{"addr": "10.0.0.1"}`)).Code)
+	published := h.Published()
+	h.Commit()
+	data := s.Snapshot().Relations[0].Data
+	require.Equal(t, map[string]string{"leader": "app/1"}, data["app"], "the new leader's write stays")
+	require.Equal(t, map[string]string{"port": "80", "addr": "10.0.0.1"}, data["app/0"])
+	require.Equal(t, []spec.RelationOp{{Op: spec.ChangeOp, ID: 0, Endpoint: "peers", RemoteApp: "app", Unit: "app/0",
+		Data: map[string]string{"addr": "10.0.0.1"}, From: "app/0"}}, published)
+}
+
 func TestOutsideARelationHookARelationMustBeNamed(t *testing.T) {
 	s, _ := newHook(true)
 	h := s.Begin("install", nil, NoRelation, "")

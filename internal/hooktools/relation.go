@@ -168,7 +168,6 @@ const ModelUUID = "7a1d0e5c-7a4d-4e4d-8a9a-7a4d3e0e0001"
 // the unit's own data it changed (an empty value for one it deleted),
 // and, from the leader, of the application's.
 func (h *Hook) Published() []spec.RelationOp {
-	before := h.store.Snapshot()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	app := h.app()
@@ -177,17 +176,9 @@ func (h *Hook) Published() []spec.RelationOp {
 		if r.RemoteApp != app {
 			continue
 		}
-		var old map[string]map[string]string
-		for _, b := range before.Relations {
-			if b.ID == r.ID {
-				old = b.Data
-			}
-		}
+		changedBy := h.changedData(r)
 		for _, owner := range []string{h.u.Name, app} {
-			if owner == app && !h.u.Leader {
-				continue
-			}
-			changed := changedKeys(old[owner], r.Data[owner])
+			changed := changedBy[owner]
 			if len(changed) == 0 {
 				continue
 			}
