@@ -390,13 +390,7 @@ func TestACheckTakesOnlyItsTickFromTheRun(t *testing.T) {
 		}
 		return out
 	})
-	model, err := Replay(run)
-	require.NoError(t, err)
-	var diffs []string
-	for _, d := range Compare(run, model) {
-		diffs = append(diffs, d.String())
-	}
-	require.Contains(t, strings.Join(diffs, "\n"), "check states: check demo/0/app/api-up: run (none), model [down up]")
+	require.Contains(t, disagreements(t, run), "check states: check demo/0/app/api-up: run (none), model [down up]")
 }
 
 // A run on a loaded machine where your charm's hooks took most of a
@@ -418,13 +412,7 @@ func TestYourCharmsHooksLastAsLongAsTheRunsDid(t *testing.T) {
 		}
 		return recs
 	})
-	model, err = Replay(untimed)
-	require.NoError(t, err)
-	var diffs []string
-	for _, d := range Compare(untimed, model) {
-		diffs = append(diffs, d.String())
-	}
-	require.Contains(t, strings.Join(diffs, "\n"), "update-status update-status start")
+	require.Contains(t, disagreements(t, untimed), "update-status update-status start")
 }
 
 // A scale-down where each hook took its real time: a going unit's pod
@@ -445,13 +433,7 @@ func TestAGoingUnitsPodGoesAfterItsDyingHooks(t *testing.T) {
 		require.GreaterOrEqual(t, i, 0)
 		return append(recs[:i], recs[i+1:]...)
 	})
-	model, err = Replay(skipped)
-	require.NoError(t, err)
-	var diffs []string
-	for _, d := range Compare(skipped, model) {
-		diffs = append(diffs, d.String())
-	}
-	require.Contains(t, strings.Join(diffs, "\n"), "events: unit snappass/2")
+	require.Contains(t, disagreements(t, skipped), "events: unit snappass/2")
 }
 
 // The report's timeline pairs what both saw on one row, marks what only
@@ -466,4 +448,17 @@ func TestTheTimelineIsAlignedAndWhole(t *testing.T) {
 	require.Contains(t, out, "< 44ms                  demo/0 on local\n")
 	require.Contains(t, out, ">            6ms        demo/0 on worker-1\n")
 	require.Contains(t, out, "  2.775s     2.775s     demo/0/app: Check \"api-up\" failure 1/1: non-2xx status code 500\n")
+}
+
+// disagreements replays run into the model and compares the two, one
+// disagreement a line.
+func disagreements(t *testing.T, run *spec.Trace) string {
+	t.Helper()
+	model, err := Replay(run)
+	require.NoError(t, err)
+	var out []string
+	for _, d := range Compare(run, model) {
+		out = append(out, d.String())
+	}
+	return strings.Join(out, "\n")
 }

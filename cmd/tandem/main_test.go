@@ -266,19 +266,12 @@ func TestJUnitCountsAndReasons(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.xml")
 	code, _, _ := run(t, "run", "--substrate", "nodeless", "--artifacts", t.TempDir(), "--format", "junit:"+path, "testdata/junit/mixed.feature")
 	require.Equal(t, exitFailed, code)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var got junitSuites
-	require.NoError(t, xml.Unmarshal(data, &got))
+	got, byName := readJUnit(t, path)
 	require.Equal(t, 5, got.Tests)
 	require.Equal(t, 1, got.Failures)
 	require.Len(t, got.Suites, 1)
 	s := got.Suites[0]
 	require.Equal(t, []int{5, 1, 2}, []int{s.Tests, s.Failures, s.Skipped})
-	byName := map[string]junitCase{}
-	for _, c := range s.Cases {
-		byName[c.Name] = c
-	}
 	require.Contains(t, byName["a check that fails"].Failure.Message, "has not received app-pebble-check-failed")
 	require.Nil(t, byName["a unit settles"].Failure)
 	reason := "needs nodes, which nodeless lacks; runs on sim, kind"
@@ -330,14 +323,7 @@ func TestCapabilitiesAreInferredFromSteps(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.xml")
 	code, _, _ := run(t, "run", "--substrate", "nodeless", "--artifacts", t.TempDir(), "--format", "junit:"+path, "testdata/inferred.feature")
 	require.Equal(t, exitOK, code)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var got junitSuites
-	require.NoError(t, xml.Unmarshal(data, &got))
-	byName := map[string]junitCase{}
-	for _, c := range got.Suites[0].Cases {
-		byName[c.Name] = c
-	}
+	_, byName := readJUnit(t, path)
 	reason := "needs nodes, which nodeless lacks; runs on sim, kind"
 	require.NotNil(t, byName["two nodes"].Skipped)
 	require.Equal(t, reason, byName["two nodes"].Skipped.Message)
@@ -384,4 +370,19 @@ func TestTheHTMLReportPutsFailuresFirst(t *testing.T) {
 	require.Equal(t, 3, strings.Count(page, "<svg"), "a timeline for each scenario that ran")
 	require.NotRegexp(t, `(src|href)="?https?:`, page, "nothing from elsewhere")
 	require.NotContains(t, page, "<script")
+}
+
+// readJUnit reads a JUnit report, and the first suite's cases by name.
+func readJUnit(t *testing.T, path string) (junitSuites, map[string]junitCase) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got junitSuites
+	require.NoError(t, xml.Unmarshal(data, &got))
+	require.NotEmpty(t, got.Suites)
+	byName := map[string]junitCase{}
+	for _, c := range got.Suites[0].Cases {
+		byName[c.Name] = c
+	}
+	return got, byName
 }
