@@ -14,10 +14,10 @@ import (
 // a little late, and later still on a loaded machine, so the run's ticks
 // and the model's can be apart by anything up to a period. A scenario
 // that makes a workload unhealthy between the two sees a failure in the
-// run and none in the model. So the model takes when a tick came from
-// the run wherever the run shows it, in Pebble's log of a failure: the
-// tick nearest that failure (within half a period) comes then. Whether
-// each tick fails, and what follows, the model still decides.
+// run and none in the model. So the model takes a check's phase from the
+// run where the run shows it, in Pebble's log of a failure (tickGrid);
+// its period stays Pebble's. Whether each tick fails, and what follows,
+// the model still decides.
 
 // RunTick is when a real run's Pebble logged a check's failure, and
 // whether the check had timed out (the log line then comes a timeout
@@ -51,32 +51,56 @@ func checkKey(unit spec.UnitID, container, check string) string {
 	return string(unit) + "/" + container + "/" + check
 }
 
-// untilTick is how long from now the check's next tick is: a period, or,
-// when replaying a run that logged a failure of this check within half a
-// period of that, when the run's tick was.
+// tickGrid is where a Pebble ticker's ticks fall: every period from an
+// anchor. Until the run shows a tick, the model's ticker runs from its
+// own start; the first failure the run's Pebble logged within half a
+// period of a tick anchors the grid there (the phase: when the layer
+// reached that Pebble). Later ticks stay on the grid, moved only as far
+// as the run's load jitter (the profile's allowance) to a failure the run
+// logged: a Pebble whose ticks drift further, a wrong period say, shows.
+type tickGrid struct {
+	anchored bool
+	anchor   time.Duration
+}
+
+// untilTick is how long from now the check's next tick is.
 func (c *chk) untilTick() time.Duration {
 	period := c.cfg.Period.Value
 	u := c.p.ctr.pod.u
-	ticks := u.m.runTicks[checkKey(u.id, c.p.ctr.name, c.cfg.Name)]
 	now := u.m.Clock.Now()
-	nominal := now + period
+	nominal, window := now+period, period/2
+	if c.ticker.anchored {
+		k := (now - c.ticker.anchor + period/2) / period // the tick just made, rounded
+		nominal, window = c.ticker.anchor+(k+1)*period, min(u.m.profile.Allowance, period/2)
+	}
+	at, ok := c.runTickNear(nominal, window, now)
+	if !ok {
+		return nominal - now
+	}
+	if !c.ticker.anchored {
+		c.ticker = tickGrid{anchored: true, anchor: at}
+	}
+	return at - now
+}
+
+// runTickNear is the tick of a failure the run's Pebble logged for this
+// check nearest nominal, within window and after now.
+func (c *chk) runTickNear(nominal, window, now time.Duration) (time.Duration, bool) {
+	u := c.p.ctr.pod.u
 	best, found := time.Duration(0), false
-	for _, t := range ticks {
+	for _, t := range u.m.runTicks[checkKey(u.id, c.p.ctr.name, c.cfg.Name)] {
 		at := t.At
 		if t.TimedOut {
 			at -= c.cfg.Timeout.Value
 		}
-		if at <= now || absDuration(at-nominal) > period/2 {
+		if at <= now || absDuration(at-nominal) > window {
 			continue
 		}
 		if !found || absDuration(at-nominal) < absDuration(best-nominal) {
 			best, found = at, true
 		}
 	}
-	if !found {
-		return period
-	}
-	return best - now
+	return best, found
 }
 
 func absDuration(d time.Duration) time.Duration {

@@ -156,10 +156,10 @@ func Uncounted(run *spec.Trace) []string {
 	}
 	out = append(out, "when each pod started and where it was placed (the model takes both from the run)")
 	if tookTime(run) {
-		out = append(out, "how long each hook of your charm ran (the model takes it from the run)")
+		out = append(out, "how long each hook of your charm ran, its waits on Pebble included (the model takes it from the run)")
 	}
 	if len(ObservedCheckFailures(run)) > 0 {
-		out = append(out, "when a check's failing tick came (the model takes it from Pebble's log of the failure, within half a period)")
+		out = append(out, "when a check's ticks fall (the model takes the phase from Pebble's log of a failure, and keeps Pebble's period)")
 	}
 	return out
 }
@@ -433,7 +433,15 @@ func Describe(r spec.Record) string {
 	case spec.RecLog:
 		return fmt.Sprintf("%s: %s", where, r.Message)
 	case spec.RecEvent:
-		return fmt.Sprintf("%s event %s", where, r.Message)
+		// Its key and state too: the event sequences compare both.
+		ev := r.Message
+		if r.Key != "" {
+			ev += "(" + r.Key + ")"
+		}
+		if r.State != "" {
+			ev += " [" + r.State + "]"
+		}
+		return fmt.Sprintf("%s event %s", where, ev)
 	case spec.RecRestart:
 		return fmt.Sprintf("%s restarted (%d)", where, r.Count)
 	case spec.RecCheck:

@@ -19,7 +19,7 @@ type hookQueue struct {
 	busy    bool
 	// retries counts a failing hook's retries, for Juju's back-off.
 	retries int
-	// drained run when the queue is next empty (afterQueue).
+	// drained are called when the queue is next empty (afterQueue).
 	drained []func()
 }
 

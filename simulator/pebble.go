@@ -506,11 +506,14 @@ type chk struct {
 	chgID     string
 	gen       int
 	running   bool
+	// ticker is when this check's ticks fall (checkticks.go).
+	ticker tickGrid
 }
 
 func (c *chk) start() {
 	c.running = true
 	c.gen++
+	c.ticker = tickGrid{}
 	c.newChange()
 	c.schedule()
 }
@@ -585,6 +588,7 @@ func (c *chk) result(err error) {
 			// The recover-check change has a ticker of its own, from now
 			// (a check that timed out ends after its tick).
 			c.gen++
+			c.ticker = tickGrid{}
 			c.schedule()
 			c.p.ctr.pod.checkEvent(c.p.ctr, spec.CheckFailed(c.p.ctr.name), name)
 		}

@@ -118,6 +118,7 @@ func (m *Model) RemoveUnit(id spec.UnitID) error {
 // die runs a going unit's hooks, then takes its pod away for good.
 func (m *Model) die(u *Unit) {
 	if p := u.pod; p != nil && p.charm != nil && p.charm.up {
+		p.charm.dying = true
 		for _, rel := range m.relationsOf(u) {
 			op := spec.RelationOp{Op: spec.RemoveOp, ID: rel.ID, Endpoint: rel.Endpoint}
 			for _, ev := range op.RelationEvents(rel.Units) {

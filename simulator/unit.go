@@ -104,6 +104,10 @@ type charmAgent struct {
 	started  time.Duration
 	lastBoot map[string]string
 	hooks    hookQueue
+	// dying: the unit goes (scaled down) or its pod is deleted; its last
+	// hooks are queued, and the uniter starts no update-status after
+	// them (internal/charmagent does the same).
+	dying bool
 }
 
 // observedTimes is when a real run saw this unit's pod incarnation gen

@@ -137,6 +137,7 @@ func (m *Model) stopBeforeDelete(u *Unit, deleted func()) {
 		deleted()
 		return
 	}
+	p.charm.dying = true
 	p.charm.fire(spec.EventStop, "")
 	once := false
 	done := func() {
@@ -177,7 +178,9 @@ type RunHook struct {
 }
 
 // ObservedHooks reads, per unit and event, how each run of the event's
-// hook went, in order.
+// hook went, in order. A queued or dropped event counts as a run that
+// took no time: the model runs every event the run decided on, those
+// too, so each takes its own record and the rest stay in step.
 func ObservedHooks(t *spec.Trace) map[spec.UnitID]map[string][]RunHook {
 	out := map[spec.UnitID]map[string][]RunHook{}
 	for _, r := range t.Records {
@@ -204,7 +207,7 @@ func (a *charmAgent) tickUpdateStatus() {
 	interval, gen, pgen := u.m.spec.Charm.UpdateStatus, a.gen, a.pod.gen
 	var tick func()
 	tick = func() {
-		if a.gen != gen || !a.up || !a.pod.alive(pgen) {
+		if a.gen != gen || !a.up || !a.pod.alive(pgen) || a.dying {
 			return
 		}
 		if !slices.ContainsFunc(a.hooks.pending, func(e spec.Event) bool { return e.Name == spec.EventUpdateStatus }) {

@@ -129,3 +129,33 @@ func TestLeadershipAndScalingOfYourCharm(t *testing.T) {
 	require.Nil(t, u1.pod)
 	require.Error(t, h.m.Scale(0))
 }
+
+// A unit that goes runs its dying hooks, each as long as the run's, and
+// no update-status after them; its pod goes once they ran. So does a
+// deleted pod's, after stop.
+func TestAGoingUnitRunsNoUpdateStatusAfterItsLastHooks(t *testing.T) {
+	cs := yourCharmSpec()
+	cs.Charm.UpdateStatus = time.Second
+	slow := []RunHook{{OK: true, Took: 1500 * time.Millisecond}}
+	m, err := New(testProfile(), 1)
+	require.NoError(t, err)
+	m.runHooks = map[spec.UnitID]map[string][]RunHook{"demo/1": {
+		"replicas-relation-departed": slow, "replicas-relation-broken": slow, "stop": slow, "remove": slow}}
+	require.NoError(t, m.Deploy(cs, 2, 1))
+	m.Clock.Sleep(5 * time.Second)
+	require.NoError(t, m.RemoveUnit("demo/1"))
+	m.Clock.Sleep(time.Minute)
+	u, err := m.Unit("demo/1")
+	require.NoError(t, err)
+	events := eventsOf(u)
+	require.Equal(t, []string{"replicas-relation-departed", "replicas-relation-broken", "stop", "remove"}, events[len(events)-4:])
+	require.Nil(t, u.pod, "its pod went after its last hook")
+
+	h := newHarness(t, testProfile(), cs)
+	h.m.runHooks = map[spec.UnitID]map[string][]RunHook{"demo/0": {"stop": slow}}
+	h.m.Clock.Sleep(5 * time.Second)
+	require.NoError(t, h.m.DeletePod("demo/0"))
+	h.m.Clock.Sleep(1600 * time.Millisecond)
+	events = eventsOf(h.u)
+	require.Equal(t, "stop", events[len(events)-1], "no update-status while stop runs: %v", events)
+}

@@ -33,7 +33,7 @@ func checkPhrases() []Phrase {
 				"before the program has run a line: to act on what the program does, wait for that instead (`port N is listening " +
 				"in the pod`, `the workload recorded N starts`).",
 			run: func(s *scenario, a []string, _ string) error {
-				return s.check(a[3], func() error {
+				err := s.check(a[3], func() error {
 					pc, err := s.sub.Pebble(s.unit, a[1])
 					if err != nil {
 						return err
@@ -46,10 +46,15 @@ func checkPhrases() []Phrase {
 						return fmt.Errorf("service %q is not in the plan of %s", a[0], a[1])
 					}
 					if got := string(infos[0].Current); got != a[2] {
-						return fmt.Errorf("service %q in %s of %s is %s, want %s%s", a[0], a[1], s.unit, got, a[2], s.whyService(a[1], a[0]))
+						return fmt.Errorf("service %q in %s of %s is %s, want %s", a[0], a[1], s.unit, got, a[2])
 					}
 					return nil
 				})
+				if err != nil {
+					// Why, once the wait is over (not on every poll).
+					return fmt.Errorf("%w%s", err, s.whyService(a[1], a[0]))
+				}
+				return nil
 			}},
 		{Group: g, Pattern: `^port (?P<port>\d+) is (listening|not listening) in the pod` + within + `$`,
 			Example: `Then port 5432 is listening in the pod within 5s`,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -190,28 +191,41 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // checkYAMLDocs parses each doc string that is YAML (a layer, an action's
 // params), so a mistake in one is a one-line error naming the feature
 // file's line, not a line of the doc string, before anything runs. A doc
-// string of an outline with <placeholders> is checked when it runs.
+// string of an outline that holds one of its <placeholders> is checked
+// when it runs, with the row's values.
 func checkYAMLDocs(file string, feature *messages.Feature) error {
-	var all [][]*messages.Step
+	type stepList struct {
+		steps        []*messages.Step
+		placeholders []string
+	}
+	var all []stepList
 	for _, c := range feature.Children {
 		if c.Background != nil {
-			all = append(all, c.Background.Steps)
+			all = append(all, stepList{steps: c.Background.Steps})
 		}
 		if c.Rule != nil {
 			for _, rc := range c.Rule.Children {
 				if rc.Background != nil {
-					all = append(all, rc.Background.Steps)
+					all = append(all, stepList{steps: rc.Background.Steps})
 				}
 			}
 		}
 	}
 	for _, sc := range featureScenarios(feature) {
-		all = append(all, sc.Steps)
+		l := stepList{steps: sc.Steps}
+		for _, ex := range sc.Examples {
+			if ex.TableHeader != nil {
+				for _, cell := range ex.TableHeader.Cells {
+					l.placeholders = append(l.placeholders, "<"+cell.Value+">")
+				}
+			}
+		}
+		all = append(all, l)
 	}
-	for _, stepList := range all {
-		for _, st := range stepList {
+	for _, l := range all {
+		for _, st := range l.steps {
 			d := st.DocString
-			if d == nil || strings.Contains(d.Content, "<") || !steps.DocIsYAML(st.Text) {
+			if d == nil || !steps.DocIsYAML(st.Text) || slices.ContainsFunc(l.placeholders, func(p string) bool { return strings.Contains(d.Content, p) }) {
 				continue
 			}
 			var v any

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -385,4 +386,25 @@ func readJUnit(t *testing.T, path string) (junitSuites, map[string]junitCase) {
 		byName[c.Name] = c
 	}
 	return got, byName
+}
+
+// When a step failed and the scenario's own check failed too, godog's
+// line names both: the step's line stays, and the words are godog's.
+func TestAStepsFailureStaysTheSteps(t *testing.T) {
+	var out bytes.Buffer
+	w := &authorWriter{out: &out}
+	io.WriteString(w, "--- Failed steps:\n\n  Scenario: s # a.feature:2\n    Then check \"x\" in \"app\" is up # a.feature:5\n"+
+		"      Error: after scenario hook failed: meanwhile, install failed, step error: check x is down\n")
+	require.Contains(t, out.String(), "    Then check \"x\" in \"app\" is up # a.feature:5\n      Error: after scenario hook failed: meanwhile")
+}
+
+// A soak writes each run's report to a file of its own.
+func TestASoaksReportsAreOnePerRun(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := run(t, "run", "--repeat", "2", "--artifacts", t.TempDir(), "--format", "junit:"+filepath.Join(dir, "r.xml")+",html:"+filepath.Join(dir, "r.html"), "testdata/passing.feature")
+	require.Equal(t, exitOK, code)
+	for _, f := range []string{"r-run-1.xml", "r-run-2.xml", "r-run-1.html", "r-run-2.html"} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+	require.NoFileExists(t, filepath.Join(dir, "r.xml"))
 }

@@ -147,8 +147,10 @@ func (w *authorWriter) line(line string) error {
 	case failedStep.MatchString(line) && w.blanks == 0:
 		w.step = line
 		return nil
-	case strings.Contains(line, afterScenario):
+	case strings.Contains(line, afterScenario) && !strings.Contains(line, ", step error: "):
 		// The scenario's own failure: under the scenario, not the step.
+		// (With a step's error too, godog's line names both, and the step
+		// failed: it stays.)
 		line = strings.Replace(strings.Replace(line, afterScenario, ofTheScenario, 1), "      ", "    ", 1)
 		held = ""
 	}

@@ -193,13 +193,15 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 // runOnce runs the suite once and prints its tally; artifacts is where
 // traces are kept (every one), or "" for failed ones in the default place.
 func runOnce(f *runFlags, files []string, artifacts string, stdout, stderr io.Writer) int {
-	all, code := runSuite(f, files, artifacts, stdout, stderr)
+	all, code := runSuite(f, files, artifacts, 0, stdout, stderr)
 	report(stdout, all)
 	return exitCode(code, all, stderr)
 }
 
 // runSuite runs the suite once: each scenario's result, and godog's code.
-func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.Writer) ([]steps.Result, int) {
+// run numbers a soak's runs (0: not a soak), whose reports each get a
+// file of their own.
+func runSuite(f *runFlags, files []string, artifacts string, run int, stdout, stderr io.Writer) ([]steps.Result, int) {
 	keepAll := true
 	if artifacts == "" {
 		artifacts, keepAll = defaultArtifacts, false
@@ -208,6 +210,7 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 	cfg := steps.Config{
 		Substrate: f.substrate, Seed: f.seed, RunID: newRunID(), Reference: f.reference,
 		Artifacts: artifacts, KeepAll: keepAll, OnResult: res.add, Charm: f.charm,
+		Recorded: strings.Contains(","+f.format, ",html:"),
 	}
 	suite := godog.TestSuite{
 		Name:                "tandem",
@@ -230,9 +233,9 @@ func runSuite(f *runFlags, files []string, artifacts string, stdout, stderr io.W
 		var err error
 		switch name, file, _ := strings.Cut(part, ":"); name {
 		case "junit":
-			err = writeJUnit(file, all)
+			err = writeJUnit(runFile(file, run), all)
 		case "html":
-			err = writeHTML(file, f.substrate, all)
+			err = writeHTML(runFile(file, run), f.substrate, all)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "tandem run:", err)
@@ -355,4 +358,14 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runFile is a report's file for a soak's run n: report.xml becomes
+// report-run-3.xml (n 0: the file itself).
+func runFile(file string, n int) string {
+	if n == 0 {
+		return file
+	}
+	ext := filepath.Ext(file)
+	return fmt.Sprintf("%s-run-%d%s", strings.TrimSuffix(file, ext), n, ext)
 }

@@ -39,7 +39,7 @@ func soak(f *runFlags, files []string, stdout, stderr io.Writer) int {
 		// Each run keeps its traces apart; only failures are kept unless
 		// --artifacts asked for all.
 		dir := filepath.Join(base, fmt.Sprintf("run-%d", i))
-		all, code := runSuite(f, files, keepDir(f.artifacts, dir), stdout, stderr)
+		all, code := runSuite(f, files, keepDir(f.artifacts, dir), i, stdout, stderr)
 		if f.artifacts == "" {
 			moveFailedTraces(all, dir)
 		}

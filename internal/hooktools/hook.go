@@ -68,7 +68,7 @@ func (h *Hook) Commit() {
 			if r.ID != st.Relations[i].ID {
 				continue
 			}
-			for owner, changed := range h.changedData(r) {
+			for owner, changed := range h.changedData(r, st.Leader) {
 				if st.Relations[i].Data == nil {
 					st.Relations[i].Data = map[string]map[string]string{}
 				}
@@ -90,9 +90,11 @@ func (h *Hook) Commit() {
 }
 
 // changedData is, for a relation as the hook leaves it, the keys of the
-// data the unit may write (its own; the application's, as leader) that
-// the hook changed, by owner ("" for a key it deleted).
-func (h *Hook) changedData(r Relation) map[string]map[string]string {
+// data the unit may write that the hook changed, by owner ("" for a key
+// it deleted): its own, and the application's while it leads (leads:
+// now, as the hook ends; Juju checks leadership when it commits a hook,
+// and refuses a deposed leader's write, which tandem drops).
+func (h *Hook) changedData(r Relation, leads bool) map[string]map[string]string {
 	var before map[string]map[string]string
 	for _, o := range h.orig.Relations {
 		if o.ID == r.ID {
@@ -101,7 +103,7 @@ func (h *Hook) changedData(r Relation) map[string]map[string]string {
 	}
 	out := map[string]map[string]string{}
 	for _, owner := range []string{h.u.Name, h.app()} {
-		if owner == h.app() && !h.u.Leader {
+		if owner == h.app() && (!h.u.Leader || !leads) {
 			continue
 		}
 		if changed := changedKeys(before[owner], r.Data[owner]); len(changed) > 0 {

@@ -154,6 +154,19 @@ func TestAHookCommitsAndPublishesOnlyTheKeysItSet(t *testing.T) {
 		Data: map[string]string{"addr": "10.0.0.1"}, From: "app/0"}}, published)
 }
 
+// A leader deposed while its hook ran does not write the application's
+// data when the hook ends: Juju refuses it; tandem drops it.
+func TestADeposedLeadersAppWriteIsDropped(t *testing.T) {
+	s := NewStore(spec.UnitState{Name: "app/0", Leader: true, Relations: []spec.Relation{{ID: 0, Endpoint: "peers", RemoteApp: "app",
+		Data: map[string]map[string]string{"app": {"leader": "app/0"}}}}})
+	h := s.Begin("peers-relation-changed", nil, 0, "app/1")
+	require.Zero(t, h.Call("relation-set", []string{"-r", "peers:0", "--app", "--file", "-"}, []byte(`{"leader": "app/0", "k": "v"}`)).Code)
+	s.Update(func(u *spec.UnitState) { u.Leader = false })
+	require.Empty(t, h.Published())
+	h.Commit()
+	require.Equal(t, map[string]string{"leader": "app/0"}, s.Snapshot().Relations[0].Data["app"])
+}
+
 func TestOutsideARelationHookARelationMustBeNamed(t *testing.T) {
 	s, _ := newHook(true)
 	h := s.Begin("install", nil, NoRelation, "")

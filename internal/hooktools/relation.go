@@ -168,6 +168,7 @@ const ModelUUID = "7a1d0e5c-7a4d-4e4d-8a9a-7a4d3e0e0001"
 // the unit's own data it changed (an empty value for one it deleted),
 // and, from the leader, of the application's.
 func (h *Hook) Published() []spec.RelationOp {
+	leads := h.store.Snapshot().Leader
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	app := h.app()
@@ -176,7 +177,7 @@ func (h *Hook) Published() []spec.RelationOp {
 		if r.RemoteApp != app {
 			continue
 		}
-		changedBy := h.changedData(r)
+		changedBy := h.changedData(r, leads)
 		for _, owner := range []string{h.u.Name, app} {
 			changed := changedBy[owner]
 			if len(changed) == 0 {

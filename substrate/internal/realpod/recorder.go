@@ -152,8 +152,8 @@ func (r *Recorder) EventEnded(unit spec.UnitID, e spec.Event) {
 
 // EndQueue records, at a scenario's end, the events a unit's agent had
 // queued and not yet run: Juju's agent decided on them, so they count in
-// the event sequence, as the model, whose hooks take no time, has run
-// them already.
+// the event sequence, as the model counts what its agents still queue
+// (simulator's endQueues), or had run already.
 //
 // The agent is frozen first (no hook starts after), so no event is both
 // queued here and begun in the trace, or neither: the caller catches the
