@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/canonical/pebble/client"
+
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -28,6 +30,29 @@ type RunTick struct {
 }
 
 var checkFailureLine = regexp.MustCompile(`^Check "([^"]+)" failure \d+/\d+: (.*)$`)
+
+// UnhealthyAnswer is a health query of a real run's that Pebble answered
+// "unhealthy": when, and at which level.
+type UnhealthyAnswer struct {
+	At    time.Duration
+	Level client.CheckLevel
+}
+
+// ObservedUnhealthy reads, per container ("unit/container"), the run's
+// health queries that Pebble answered unhealthy.
+func ObservedUnhealthy(t *spec.Trace) map[string][]UnhealthyAnswer {
+	out := map[string][]UnhealthyAnswer{}
+	for _, r := range t.Records {
+		if r.Kind != spec.KindObservation || r.Type != spec.RecAnswer || r.State != "unhealthy" {
+			continue
+		}
+		if level, ok := spec.HealthLevel(r.Message); ok {
+			key := string(r.Unit) + "/" + r.Container
+			out[key] = append(out[key], UnhealthyAnswer{At: r.At, Level: level})
+		}
+	}
+	return out
+}
 
 // ObservedCheckFailures reads, per check ("unit/container/check"), when
 // the run's Pebble logged each of its failures, in order.
@@ -77,6 +102,7 @@ func (c *chk) untilTick() time.Duration {
 	if !ok {
 		return nominal - now
 	}
+	at = c.beforeItShowed(at, window, now)
 	if !c.ticker.anchored {
 		c.ticker = tickGrid{anchored: true, anchor: at}
 	}
@@ -108,4 +134,19 @@ func absDuration(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// beforeItShowed moves a tick taken from a failure's log line to before
+// the run's first health answer that its failure made unhealthy, within
+// window before the line: Pebble marks a check down before it logs the
+// failure, and a query can see it in between (74 µs apart, in a soak).
+func (c *chk) beforeItShowed(at, window, now time.Duration) time.Duration {
+	u := c.p.ctr.pod.u
+	for _, a := range u.m.runUnhealthy[string(u.id)+"/"+c.p.ctr.name] {
+		affects := a.Level != client.AliveLevel || c.cfg.Level == string(client.AliveLevel)
+		if affects && a.At < at && at-a.At <= window && a.At > now {
+			at = a.At - 1
+		}
+	}
+	return at
 }

@@ -115,3 +115,22 @@ func disagreements(t *testing.T, run *spec.Trace) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A loaded run whose health query saw a check down 74 µs before Pebble's
+// log line of the failure (Pebble marks it down first): the model's tick
+// comes before the query, and agrees. A query at the alive level, which
+// a ready check cannot make unhealthy, is no evidence: a run that says
+// it was unhealthy disagrees.
+func TestACheckTickComesBeforeTheQueryThatSawIt(t *testing.T) {
+	run, err := spec.ReadTraceFile("testdata/loaded-check-answer.trace.jsonl")
+	require.NoError(t, err)
+	require.Empty(t, disagreements(t, run))
+
+	wrong := mutate(run, func(recs []spec.Record) []spec.Record {
+		i := find(recs, func(r spec.Record) bool { return r.Type == spec.RecAnswer && r.Message == "health alive" })
+		require.GreaterOrEqual(t, i, 0)
+		recs[i].State = "unhealthy"
+		return recs
+	})
+	require.Contains(t, disagreements(t, wrong), "health alive -> unhealthy")
+}

@@ -42,6 +42,10 @@ type Model struct {
 	// check's failures: the model's ticks of that check come then
 	// (checkticks.go).
 	runTicks map[string][]RunTick
+	// runUnhealthy is, when replaying a run, its health queries that
+	// Pebble answered unhealthy, per container: a check's tick taken from
+	// its log line comes before the first it explains.
+	runUnhealthy map[string][]UnhealthyAnswer
 	// relationUnits are each relation's remote units, as related, and
 	// relationEndpoints its endpoint, by id (peers are each unit's).
 	relationUnits     map[int][]string

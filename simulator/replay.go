@@ -20,6 +20,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	m.placed = ObservedPlacements(t)
 	m.runHooks = ObservedHooks(t)
 	m.runTicks = ObservedCheckFailures(t)
+	m.runUnhealthy = ObservedUnhealthy(t)
 	for i, r := range t.Records {
 		if r.Type == spec.RecAnswer && r.Kind == spec.KindObservation {
 			// A query the scenario made is asked of the model at the same
