@@ -45,7 +45,7 @@ func Compare(run, model *spec.Trace) []Disagreement {
 	// The model is never slower than a real run, so when the run ends it
 	// may be a step ahead: records it has beyond the run's, all within the
 	// allowance before the end, are not a disagreement.
-	end := traceEnd(run)
+	end := run.End()
 	tail := end - run.Header.Profile.Allowance
 	sameSeqs := func(rule, noun string, a, b map[string][]timed) {
 		for _, k := range unionKeys(a, b) {
@@ -201,16 +201,6 @@ func podPhases(t *spec.Trace) map[string][]timed {
 		all[k] = keep
 	}
 	return all
-}
-
-func traceEnd(t *spec.Trace) time.Duration {
-	var end time.Duration
-	for _, r := range t.Records {
-		if r.At > end {
-			end = r.At
-		}
-	}
-	return end
 }
 
 func equalValues(a, b []timed) bool {

@@ -196,7 +196,7 @@ func TestTraceReaderErrors(t *testing.T) {
 func TestModelMayBeAheadOnlyAtTheEnd(t *testing.T) {
 	orig := referenceRun(t)
 	model, _ := Replay(orig)
-	end := traceEnd(orig)
+	end := orig.End()
 	late := func(at time.Duration) *spec.Trace {
 		return mutate(model, func(r []spec.Record) []spec.Record {
 			return append(r, spec.Record{At: at, Kind: spec.KindObservation, Type: spec.RecRestart, Unit: "demo/0", Container: "app", Count: 9})

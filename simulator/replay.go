@@ -43,7 +43,7 @@ func Replay(t *spec.Trace) (*spec.Trace, error) {
 	// Back-off jitter is random on both sides, so at the very end the
 	// model may be a little behind the run: it runs on for the profile's
 	// allowance, and Compare lets it be a step ahead there.
-	m.Clock.RunUntil(traceEnd(t) + t.Header.Profile.Allowance)
+	m.Clock.RunUntil(t.End() + t.Header.Profile.Allowance)
 	m.endQueues()
 	out := m.Trace()
 	out.Header.Substrate = t.Header.Substrate

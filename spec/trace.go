@@ -130,6 +130,15 @@ type Trace struct {
 	Records []Record
 }
 
+// End is the last instant the trace records.
+func (t *Trace) End() time.Duration {
+	var end time.Duration
+	for _, r := range t.Records {
+		end = max(end, r.At)
+	}
+	return end
+}
+
 // TraceWriter writes a trace as JSON lines.
 type TraceWriter struct {
 	enc *json.Encoder

@@ -98,7 +98,7 @@ func writeScenario(b *strings.Builder, substrateName string, r steps.Result) {
 // model's prediction for it, on one time axis.
 func timelinePicture(substrateName string, r steps.Result) string {
 	run := r.Recorded
-	end := traceEnd(run)
+	end := run.End()
 	panels := []string{"the run (" + substrateName + ")"}
 	if substrateName == "sim" {
 		panels[0] = "the model (sim)"
@@ -107,7 +107,7 @@ func timelinePicture(substrateName string, r steps.Result) string {
 	var model []lane
 	if substrateName != "sim" {
 		if predicted, err := conformance.Predict(run); err == nil {
-			end = max(end, traceEnd(predicted))
+			end = max(end, predicted.End())
 			model = lanesOf(predicted, end)
 			panels = append(panels, "the model's prediction")
 		}

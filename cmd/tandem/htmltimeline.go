@@ -170,12 +170,3 @@ func axisStep(end time.Duration) time.Duration {
 	}
 	return steps[i]
 }
-
-// traceEnd is the last instant a trace records.
-func traceEnd(t *spec.Trace) time.Duration {
-	var end time.Duration
-	for _, r := range t.Records {
-		end = max(end, r.At)
-	}
-	return end
-}
