@@ -555,6 +555,9 @@ func (a *charmAgent) introduce() {
 		if u.id == u.m.leaderUnit() {
 			a.fire(spec.EventLeaderElected, "")
 		}
+		if c := u.m.spec.Charm; c != nil && c.PebbleReadyFirst {
+			a.pollOnce()
+		}
 	} else {
 		a.fire(spec.EventUpgradeCharm, "")
 	}
@@ -580,6 +583,16 @@ func (p *pod) introduced() bool { return p.u.introducedGen == p.gen }
 // pebble-ready event.
 func (a *charmAgent) poll() {
 	gen := a.gen
+	a.pollOnce()
+	a.pod.u.after(a.pod.u.m.profile.PollInterval, func() {
+		if a.gen == gen && a.up && a.pod.alive(a.pod.gen) {
+			a.poll()
+		}
+	})
+}
+
+// pollOnce looks at each workload's boot id once.
+func (a *charmAgent) pollOnce() {
 	for _, name := range a.pod.u.m.spec.ContainerNames() {
 		info, err := a.pod.u.Client(name).SysInfo()
 		if err != nil {
@@ -590,11 +603,6 @@ func (a *charmAgent) poll() {
 			a.fire(spec.PebbleReady(name), "")
 		}
 	}
-	a.pod.u.after(a.pod.u.m.profile.PollInterval, func() {
-		if a.gen == gen && a.up && a.pod.alive(a.pod.gen) {
-			a.poll()
-		}
-	})
 }
 
 // die is the charm container's death: the agent's memory of boot ids goes

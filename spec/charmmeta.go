@@ -36,6 +36,12 @@ type RealCharm struct {
 	// runs update-status that often while it runs (0: never, the default
 	// for a scenario, where Juju's is 5m).
 	UpdateStatus time.Duration `json:"update-status,omitempty"`
+	// PebbleReadyFirst: at the deploy, each workload's pebble-ready runs
+	// right after install, relation-created and leader-elected, before
+	// config-changed, as Juju runs it when the workload's Pebble answers
+	// that early (workload hooks come before config-changed in the
+	// uniter's resolver; canonical/pebble#52). Otherwise after start.
+	PebbleReadyFirst bool `json:"pebble-ready-first,omitempty"`
 }
 
 // CharmMeta is what a charm's metadata declares, read as ops reads it

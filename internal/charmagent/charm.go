@@ -47,6 +47,9 @@ type CharmConfig struct {
 	OutputDir string `json:"output-dir,omitempty"`
 	// UpdateStatus is how often update-status runs (0: never).
 	UpdateStatus time.Duration `json:"update-status,omitempty"`
+	// PebbleReadyFirst runs, at the deploy, each workload's pebble-ready
+	// before config-changed (spec.RealCharm's).
+	PebbleReadyFirst bool `json:"pebble-ready-first,omitempty"`
 }
 
 // work is one queued operation: an event's hook, or an action.

@@ -154,7 +154,7 @@ func (p *pod) charmAgentConfig() *charmagent.CharmConfig {
 		Dir: filepath.Join(base, "charm"), ToolsDir: filepath.Join(jujuDir, "tools", filepath.Base(p.unitDir())),
 		Jujuc: jujucBin, Path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/charm/bin",
 		Meta: p.l.charm.Charm.Meta, RetryDelay: hookRetry, RetryLimit: hookRetryLimit,
-		OutputDir: filepath.Join(base, "hook-output"), UpdateStatus: p.l.charm.Charm.UpdateStatus,
+		OutputDir: filepath.Join(base, "hook-output"), UpdateStatus: p.l.charm.Charm.UpdateStatus, PebbleReadyFirst: p.l.charm.Charm.PebbleReadyFirst,
 	}
 }
 

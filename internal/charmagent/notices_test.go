@@ -1,0 +1,70 @@
+package charmagent_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-harness/tandem/internal/charmagent"
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// TestTheScenariosEndTakesTheNoticesPebbleHadNoted: a notice Pebble
+// recorded before the scenario ended is an event Juju's agent decided on,
+// though the agent's watcher had not read it yet (a loaded soak saw a
+// check-failed notice 20 ms before the end, which the model counted and
+// the run did not). Here the workload's Pebble answers a waiting read of
+// its notices never, and a plain one with the notice.
+func TestTheScenariosEndTakesTheNoticesPebbleHadNoted(t *testing.T) {
+	tmp := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "containers", "app"), 0o755))
+	pebble, err := net.Listen("unix", filepath.Join(tmp, "containers", "app", "pebble.socket"))
+	require.NoError(t, err)
+	noticed := time.Now()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/notices" {
+			http.Error(w, `{"type":"error","status-code":500,"result":{"message":"not here"}}`, http.StatusInternalServerError)
+			return
+		}
+		if r.URL.Query().Get("timeout") != "" {
+			<-r.Context().Done() // the watcher's long poll: it never hears
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"type": "sync", "status-code": 200, "result": []map[string]any{{
+			"id": "1", "type": "custom", "key": "example.com/done", "first-occurred": noticed, "last-occurred": noticed,
+			"last-repeated": noticed, "occurrences": 1,
+		}}})
+	})}
+	go srv.Serve(pebble)
+	t.Cleanup(func() { srv.Close() })
+
+	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
+	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
+		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: time.Hour})
+	require.NoError(t, err)
+	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { agent.Serve(ctx, l); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
+	require.NoError(t, c.Introduce(true))
+
+	queued, err := c.Freeze(context.Background())
+	require.NoError(t, err)
+	ran, err := c.Events(context.Background())
+	require.NoError(t, err)
+	var names []string
+	for _, e := range append(ran, queued...) {
+		names = append(names, e.Name+"("+e.Key+")")
+	}
+	require.Contains(t, names, "app-pebble-custom-notice(example.com/done)", "what ran and what was queued at the end: %v", names)
+}
