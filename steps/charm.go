@@ -112,6 +112,19 @@ func yourCharmPhrases() []Phrase {
 				c.UpdateStatus = d
 				return nil
 			}},
+		{Group: g, Pattern: `^pebble-ready comes before config-changed at the deploy$`,
+			Example: `Given pebble-ready comes before config-changed at the deploy`,
+			Help: "Juju runs a workload's pebble-ready once its Pebble answers and the unit is idle, before config-changed where the Pebble answers early " +
+				"(the uniter's resolver runs workload hooks first; canonical/pebble#52): the deploy then runs install, relation-created, leader-elected, " +
+				"each pebble-ready, config-changed and start. Otherwise each pebble-ready comes after start.",
+			run: func(s *scenario, _ []string, _ string) error {
+				c, err := s.charmBeforeDeploy("set the deploy's hook order")
+				if err != nil {
+					return err
+				}
+				c.PebbleReadyFirst = true
+				return nil
+			}},
 		{Group: g, Pattern: `^the operator sets config "(?P<option>[^"]*)" to "(?P<value>[^"]*)"$`,
 			Example: `When the operator sets config "port" to "5002"`,
 			Help:    "juju config: every unit gets config-changed.",

@@ -83,6 +83,12 @@ var mustFailCharm = []mustFailRow{
 	{"yourcharm", "relation data", `the charm's unit data on "ingress" has "port" set to "80" within 10s`, `the charm's unit data on "ingress" has "port" set to "5000", want "80"`},
 	{"secrets", "a secret's value", `the charm's secret "db-pass" has "password" set to "first"`, `secret "db-pass" of toolcheck/0 (revision 1) has "password" set to "third", want "first"`},
 	{"secrets", "a secret it does not own", `the charm's secret "api-key" has "key" set to "x"`, `toolcheck/0 owns no secret labelled "api-key" (its secrets' labels: "db-pass", "unit-token")`},
+	{"duties", "settled in another status", `the unit settles with status "blocked" within 30s`, `the unit settled in status active ("serving on 5000"), want "blocked"`},
+	{"duties", "state not as noted", `the unit's state is as noted`, "container snappass's plan differs from the noted one:"},
+	{"duties", "state after each kill not as noted", `after each kill, the unit's state was as noted`, "after container redis was killed: container snappass's plan differs from the noted one:"},
+	{"duties", "an event not received since the state was noted", `since the state was noted, the charm received "upgrade-charm" within 3s`, "the charm did not receive upgrade-charm since the state was noted (it received config-changed) (waited 3s)"},
+	{"duties", "no start since the state was noted", `since the state was noted, the charm received start, then each workload container's pebble-ready within 3s`, "the charm did not receive start since the state was noted (it received config-changed) (waited 3s)"},
+	{"duties", "a service started again", `no workload service was started again since the state was noted`, "Pebble started service snappass in snappass 1 more time: its plan changed, and a replan restarts a service whose plan changed:"},
 	{"unchecked", "a hook failing during the deploy", `the charm is deployed`, "the units cannot settle: flaky/0 is in error (hook failed: \"install\"):\nexit status 1"},
 	{"unchecked", "a hook failed unchecked", `the unit's status is "active" with message "installed" within 40s`, "the charm's install hook failed on flaky/0, and no step checked it"},
 }

@@ -63,6 +63,10 @@ type Result struct {
 	// Recorded is the run's trace, for a report that draws it (nil for
 	// a scenario that was skipped).
 	Recorded *spec.Trace
+	// Notes are what its steps saw and report whether it passed or not
+	// (the status a unit settled in, what the charm did when a check
+	// failed).
+	Notes []string
 }
 
 // scenario is the state of one running scenario.
@@ -100,6 +104,11 @@ type scenario struct {
 	// at is the instant on the substrate's clock a check without
 	// "within" is made at, when it is not now: the end of "D pass".
 	at time.Duration
+	// noted is the unit's state a duty step noted, afterKills the states
+	// after each container killed in turn, notes what steps report.
+	noted      *unitState
+	afterKills []killed
+	notes      []string
 }
 
 // now is scenario.at's value for "the instant the step runs".
@@ -116,6 +125,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
 		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
+		s.noted, s.afterKills, s.notes = nil, nil, nil
 		need, err := needs(pickle.Tags)
 		if err != nil {
 			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
@@ -231,7 +241,7 @@ func (s *scenario) report(p *godog.Scenario, status, reason string, err error, k
 		recorded = nil
 	}
 	s.cfg.OnResult(Result{Name: p.Name, URI: p.Uri, ID: strings.Join(p.AstNodeIds, ","), Status: status, Reason: reason, Err: err,
-		Trace: kept, Logs: s.logs, Duration: time.Since(started), Recorded: recorded})
+		Trace: kept, Logs: s.logs, Duration: time.Since(started), Recorded: recorded, Notes: s.notes})
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

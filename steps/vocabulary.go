@@ -45,10 +45,12 @@ func Vocabulary() []Phrase {
 	out = append(out, actionPhrases()...)
 	out = append(out, yourCharmPhrases()...)
 	out = append(out, relationPhrases()...)
+	out = append(out, dutyPhrases()...)
 	out = append(out, deployPhrases()...)
 	out = append(out, faultPhrases()...)
 	out = append(out, checkPhrases()...)
 	out = append(out, yourCharmCheckPhrases()...)
+	out = append(out, dutyCheckPhrases()...)
 	out = append(out, relationCheckPhrases()...)
 	return out
 }

@@ -1,0 +1,416 @@
+package steps
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// The steps that check a charm's duties in the sidecar pattern, for any
+// charm: they name no container, service or check, and find them in the
+// charm's metadata and its Pebbles' plans. `tandem check` is written in
+// them.
+
+// quiet is how long a unit must run no hook, with its status unchanged,
+// to count as settled: longer than a hook's own gap to the next one it
+// queues, short beside a scenario's waits.
+const quiet = time.Second
+
+// dutyPhrases are the duty steps that act: on the unit, or on what a
+// later check compares with.
+func dutyPhrases() []Phrase {
+	g := groupYourCharm
+	return []Phrase{
+		{Group: g, Pattern: `^the unit's state is noted$`,
+			Example: `And the unit's state is noted`,
+			Help: "Notes the unit's state for later steps to compare with: each workload container's plan (from its Pebble), which of its " +
+				"services are active, how many times Pebble started each, the events the charm had, and the unit's status.",
+			run: func(s *scenario, _ []string, _ string) error {
+				st, err := s.unitState()
+				if err != nil {
+					return err
+				}
+				s.noted = &st
+				return nil
+			}},
+		{Group: g, Pattern: `^each workload container is killed in turn, the unit settling after each within (?P<duration>\S+)$`,
+			Example: `When each workload container is killed in turn, the unit settling after each within 60s`,
+			Help: "Kills each workload container's Pebble in turn, in name order (R3.2): each comes back empty, with a new boot id, and the " +
+				"charm gets its pebble-ready again. After each, waits for that pebble-ready and for the unit to settle, and notes the unit's state.",
+			run: func(s *scenario, a []string, _ string) error {
+				if err := s.afterDeploy(); err != nil {
+					return err
+				}
+				s.afterKills = nil
+				for _, c := range s.charm.ContainerNames() {
+					before, err := s.eventCount(spec.PebbleReady(c))
+					if err != nil {
+						return err
+					}
+					if err := s.sub.KillContainer(s.unit, c); err != nil {
+						return fmt.Errorf("cannot kill container %s: %w", c, err)
+					}
+					err = s.eventually(a[0], func() error {
+						n, err := s.eventCount(spec.PebbleReady(c))
+						if err == nil && n <= before {
+							err = fmt.Errorf("the charm has not had %s since container %s was killed", spec.PebbleReady(c), c)
+						}
+						return err
+					})
+					if err != nil {
+						return err
+					}
+					if _, err := s.settled(a[0]); err != nil {
+						return fmt.Errorf("after container %s was killed: %w", c, err)
+					}
+					st, err := s.unitState()
+					if err != nil {
+						return err
+					}
+					s.afterKills = append(s.afterKills, killed{container: c, state: st})
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^config-changed runs with nothing changed$`,
+			Example: `When config-changed runs with nothing changed`,
+			Help: "The controller runs config-changed with the config as it was, as Juju does when the trust or the unit's address changed, " +
+				"or after upgrade-charm: a charm must not restart its workloads for it.",
+			run: func(s *scenario, _ []string, _ string) error {
+				op, _, err := s.operator()
+				if err != nil {
+					return err
+				}
+				return op.SetConfig(map[string]any{})
+			}},
+		{Group: g, Pattern: `^each Pebble check is made to fail, then to recover, the unit settling after each within (?P<duration>\S+)$`,
+			Example: `When each Pebble check is made to fail, then to recover, the unit settling after each within 60s`,
+			Help: "For each check in the workload containers' plans: flips the workload tool's health switch in its container off until " +
+				"Pebble says the check is down, lets the unit settle, then on until it is up and the unit settles again. What the charm " +
+				"received and its status at each turn are reported; a check the switch does not bring down is reported as such.",
+			run: func(s *scenario, a []string, _ string) error { return s.failEachCheck(a[0]) }},
+	}
+}
+
+// dutyCheckPhrases are the duty steps that check.
+func dutyCheckPhrases() []Phrase {
+	g := groupYourCharmChecks
+	return []Phrase{
+		{Group: g, Pattern: `^the unit settles(?: with status "(?P<status>[^"]*)")? within (?P<duration>\S+)$`,
+			Example: `Then the unit settles within 60s`,
+			Help: "Waits until the unit is idle, as juju wait-for does: every workload's Pebble answers, the charm has had each pebble-ready, " +
+				"no hook runs or is in error, and none ran and the status did not change for 1s. The status it settled in is reported; " +
+				"\"with status\" also checks it (active, waiting, blocked ...). A hook that failed fails the scenario, as always.",
+			run: func(s *scenario, a []string, _ string) error {
+				v, err := s.settled(a[1])
+				if err != nil {
+					return err
+				}
+				s.note("settled in status %s", statusText(v.UnitStatus))
+				if a[0] != "" && v.UnitStatus.Status != a[0] {
+					return fmt.Errorf("the unit settled in status %s, want %q", statusText(v.UnitStatus), a[0])
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^the unit's state is as noted$`,
+			Example: `Then the unit's state is as noted`,
+			Help:    "Each workload container's plan, its active services and the unit's status are as they were when noted.",
+			run: func(s *scenario, _ []string, _ string) error {
+				noted, err := s.notedState()
+				if err != nil {
+					return err
+				}
+				st, err := s.unitState()
+				if err != nil {
+					return err
+				}
+				if diffs := noted.diff(st); len(diffs) > 0 {
+					return fmt.Errorf("the unit's state is not as noted:\n  %s", strings.Join(diffs, "\n  "))
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^after each kill, the unit's state was as noted$`,
+			Example: `Then after each kill, the unit's state was as noted`,
+			Help:    "After each container killed in turn, the unit settled with each workload container's plan, its active services and the unit's status as noted before.",
+			run: func(s *scenario, _ []string, _ string) error {
+				noted, err := s.notedState()
+				if err != nil {
+					return err
+				}
+				if len(s.afterKills) == 0 {
+					return fmt.Errorf("no container was killed: add When each workload container is killed in turn, ... first")
+				}
+				var out []string
+				for _, k := range s.afterKills {
+					for _, d := range noted.diff(k.state) {
+						out = append(out, fmt.Sprintf("after container %s was killed: %s", k.container, d))
+					}
+				}
+				if len(out) > 0 {
+					return fmt.Errorf("the charm did not restore the unit's state:\n  %s", strings.Join(out, "\n  "))
+				}
+				return nil
+			}},
+		{Group: g, Pattern: `^since the state was noted, the charm received "(?P<event>[^"]*)"` + within + `$`,
+			Example: `Then since the state was noted, the charm received "upgrade-charm" within 60s`,
+			Help:    "The charm received the event after the state was noted.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.receivedSinceNoted(a[1], func(since []string) error {
+					if !slices.Contains(since, a[0]) {
+						return fmt.Errorf("the charm did not receive %s since the state was noted (it received %s)", a[0], listOrNone(since))
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^since the state was noted, the charm received start, then each workload container's pebble-ready` + within + `$`,
+			Example: `Then since the state was noted, the charm received start, then each workload container's pebble-ready within 60s`,
+			Help: "What Juju runs when the charm container restarts (its agent starts again): start, then a pebble-ready for every workload " +
+				"container, each after start.",
+			run: func(s *scenario, a []string, _ string) error {
+				return s.receivedSinceNoted(a[0], func(since []string) error {
+					start := slices.Index(since, spec.EventStart)
+					if start < 0 {
+						return fmt.Errorf("the charm did not receive start since the state was noted (it received %s)", listOrNone(since))
+					}
+					for _, c := range s.charm.ContainerNames() {
+						if !slices.Contains(since[start:], spec.PebbleReady(c)) {
+							return fmt.Errorf("the charm did not receive %s after start since the state was noted (it received %s)", spec.PebbleReady(c), listOrNone(since))
+						}
+					}
+					return nil
+				})
+			}},
+		{Group: g, Pattern: `^no workload service was started again since the state was noted$`,
+			Example: `Then no workload service was started again since the state was noted`,
+			Help: "Pebble started no service's process again since the state was noted (from its own \"Service ... starting\" records): " +
+				"a replan restarts only a service whose plan changed, so a charm that gives the same layer restarts nothing.",
+			run: func(s *scenario, _ []string, _ string) error {
+				noted, err := s.notedState()
+				if err != nil {
+					return err
+				}
+				s.catchUp()
+				st, err := s.unitState()
+				if err != nil {
+					return err
+				}
+				var out []string
+				for _, key := range sortedKeys(st.starts) {
+					if more := st.starts[key] - noted.starts[key]; more > 0 {
+						container, service, _ := strings.Cut(key, "/")
+						out = append(out, fmt.Sprintf("Pebble started service %s in %s %d more %s%s", service, container, more,
+							map[bool]string{true: "time", false: "times"}[more == 1], noted.planChange(st, container)))
+					}
+				}
+				if len(out) > 0 {
+					return fmt.Errorf("a workload service was started again since the state was noted:\n  %s", strings.Join(out, "\n  "))
+				}
+				return nil
+			}},
+	}
+}
+
+// unitState is what a duty step notes of a unit, to compare later.
+type unitState struct {
+	// plans is each workload container's plan, as its Pebble gives it.
+	plans map[string]string
+	// active lists each container's active services.
+	active map[string][]string
+	// starts counts Pebble's starts of each "container/service".
+	starts map[string]int
+	// events is how many events the charm had.
+	events int
+	status spec.Status
+}
+
+// killed is the unit's state after a container was killed.
+type killed struct {
+	container string
+	state     unitState
+}
+
+func (s *scenario) unitState() (unitState, error) {
+	st := unitState{plans: map[string]string{}, active: map[string][]string{}, starts: map[string]int{}}
+	op, _, err := s.operator()
+	if err != nil {
+		return st, err
+	}
+	s.catchUp()
+	for _, c := range s.charm.ContainerNames() {
+		pc, err := s.sub.Pebble(s.unit, c)
+		if err != nil {
+			return st, err
+		}
+		plan, err := pc.PlanBytes(&client.PlanOptions{})
+		if err != nil {
+			return st, fmt.Errorf("cannot read the plan of %s: %v", c, err)
+		}
+		st.plans[c] = string(plan)
+		infos, err := pc.Services(&client.ServicesOptions{})
+		if err != nil {
+			return st, fmt.Errorf("cannot read the services of %s: %v", c, err)
+		}
+		for _, in := range infos {
+			if in.Current == client.StatusActive {
+				st.active[c] = append(st.active[c], in.Name)
+			}
+		}
+		slices.Sort(st.active[c])
+	}
+	for _, r := range s.records() {
+		if r.Type == spec.RecStart && r.Unit == s.unit {
+			st.starts[r.Container+"/"+r.Service]++
+		}
+	}
+	names, err := s.eventNames()
+	if err != nil {
+		return st, err
+	}
+	st.events = len(names)
+	v, err := op.UnitView(s.unit)
+	if err != nil {
+		return st, err
+	}
+	st.status = v.UnitStatus
+	return st, nil
+}
+
+func (s *scenario) notedState() (*unitState, error) {
+	if s.noted == nil {
+		return nil, fmt.Errorf("the unit's state was not noted: add And the unit's state is noted first")
+	}
+	return s.noted, nil
+}
+
+// diff says how now differs from the noted state, in a charm author's
+// terms.
+func (st unitState) diff(now unitState) []string {
+	var out []string
+	for _, c := range sortedKeys(st.plans) {
+		was, is := st.plans[c], now.plans[c]
+		switch {
+		case was == is:
+		case emptyPlan(is):
+			out = append(out, fmt.Sprintf("container %s's Pebble has no plan, where it had %s: the charm did not give its layer again "+
+				"(a Pebble that starts again starts empty, so a charm gives its layer on every %s)", c, planSummary(was), spec.PebbleReady(c)))
+		default:
+			out = append(out, fmt.Sprintf("container %s's plan differs from the noted one:\n%s", c, lineDiff(was, is)))
+		}
+		for _, svc := range st.active[c] {
+			if !slices.Contains(now.active[c], svc) {
+				out = append(out, fmt.Sprintf("service %s in %s is not active, where it was", svc, c))
+			}
+		}
+	}
+	if now.status != st.status {
+		out = append(out, fmt.Sprintf("the unit's status is %s, where it was %s", statusText(now.status), statusText(st.status)))
+	}
+	return out
+}
+
+// planChange says, for a restarted service, whether its container's plan
+// changed since st was noted, which is why a replan restarts a service.
+func (st unitState) planChange(now unitState, container string) string {
+	if st.plans[container] == now.plans[container] {
+		return ""
+	}
+	return ": its plan changed, and a replan restarts a service whose plan changed:\n" + lineDiff(st.plans[container], now.plans[container])
+}
+
+func emptyPlan(plan string) bool {
+	t := strings.TrimSpace(plan)
+	return t == "" || t == "{}"
+}
+
+// planSummary names a plan's services and checks.
+func planSummary(plan string) string {
+	var p struct {
+		Services map[string]any `yaml:"services"`
+		Checks   map[string]any `yaml:"checks"`
+	}
+	yaml.Unmarshal([]byte(plan), &p)
+	out := "services " + listOrNone(sortedKeys(p.Services))
+	if len(p.Checks) > 0 {
+		out += " and checks " + strings.Join(sortedKeys(p.Checks), ", ")
+	}
+	return out
+}
+
+// lineDiff lists the lines only one side has: "-" the noted plan's, "+"
+// the one now.
+func lineDiff(was, is string) string {
+	a, b := strings.Split(was, "\n"), strings.Split(is, "\n")
+	var out []string
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			out = append(out, "    - "+l)
+		}
+	}
+	for _, l := range b {
+		if !slices.Contains(a, l) {
+			out = append(out, "    + "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func statusText(st spec.Status) string {
+	if st.Message == "" {
+		return st.Status
+	}
+	return fmt.Sprintf("%s (%q)", st.Status, st.Message)
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// eventCount is how many times the charm received event.
+func (s *scenario) eventCount(event string) (int, error) {
+	names, err := s.eventNames()
+	n := 0
+	for _, e := range names {
+		if e == event {
+			n++
+		}
+	}
+	return n, err
+}
+
+// receivedSinceNoted checks, within, the events the charm received
+// since the state was noted.
+func (s *scenario) receivedSinceNoted(within string, cond func(since []string) error) error {
+	noted, err := s.notedState()
+	if err != nil {
+		return err
+	}
+	return s.eventually(within, func() error {
+		names, err := s.eventNames()
+		if err != nil {
+			return err
+		}
+		return cond(names[min(noted.events, len(names)):])
+	})
+}
+
+// note keeps a line of what a passing step saw, for the report.
+func (s *scenario) note(format string, args ...any) {
+	s.notes = append(s.notes, fmt.Sprintf(format, args...))
+}
