@@ -13,6 +13,7 @@ const usage = `tandem tests and simulates Juju sidecar charms.
 
 Usage:
   tandem run [flags] [PATH...]   run feature files (default: features/)
+  tandem check [flags] CHARM     check a charm's duties in the sidecar pattern, with nothing to write
   tandem steps [--markdown]      list every step phrase with an example
   tandem compare TRACE           replay a kept trace into the model and compare
   tandem inject [--units N] SPEC the StatefulSet and Service Juju makes of a charm spec
@@ -25,7 +26,7 @@ Usage:
   tandem clean [--kubeconfig F]  remove what killed runs left behind
   tandem help                    this text
 
-Run "tandem run --help" for run's flags.
+Run "tandem run --help" for run's flags, "tandem check --help" for check's.
 `
 
 func main() {
@@ -48,6 +49,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr)
 	case "steps":
 		return stepsCommand(args[1:], stdout, stderr)
 	case "compare":
@@ -70,6 +73,6 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, steps, compare, inject, images, node-image, cluster, doctor or clean (tandem help)\n", args[0])
+	fmt.Fprintf(stderr, "tandem: unknown command %q: want run, check, steps, compare, inject, images, node-image, cluster, doctor or clean (tandem help)\n", args[0])
 	return exitUsage
 }

@@ -49,6 +49,8 @@ type runFlags struct {
 	load   bool
 	// charm is a charm of your own every scenario runs.
 	charm string
+	// onResult, when set, hears each scenario's outcome as it ends.
+	onResult func(steps.Result)
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -207,9 +209,13 @@ func runSuite(f *runFlags, files []string, artifacts string, run int, stdout, st
 		artifacts, keepAll = defaultArtifacts, false
 	}
 	var res results
+	onResult := res.add
+	if f.onResult != nil {
+		onResult = func(r steps.Result) { res.add(r); f.onResult(r) }
+	}
 	cfg := steps.Config{
 		Substrate: f.substrate, Seed: f.seed, RunID: newRunID(), Reference: f.reference,
-		Artifacts: artifacts, KeepAll: keepAll, OnResult: res.add, Charm: f.charm,
+		Artifacts: artifacts, KeepAll: keepAll, OnResult: onResult, Charm: f.charm,
 		Recorded: strings.Contains(","+f.format, ",html:"),
 	}
 	suite := godog.TestSuite{
@@ -225,7 +231,12 @@ func runSuite(f *runFlags, files []string, artifacts string, run int, stdout, st
 			Output:      stdout,
 		},
 	}
-	stop := progressLine(stderr, &res)
+	// A caller that hears each result says what it likes of them; the
+	// others get a line every 10 s.
+	stop := func() {}
+	if f.onResult == nil {
+		stop = progressLine(stderr, &res)
+	}
 	code := suite.Run()
 	stop()
 	all := res.snapshot()

@@ -223,3 +223,30 @@ func lastLine(out []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// Variant lays out, in dst, the charm at reference with override (a
+// Python module that subclasses its charm) beside its src/charm.py, and
+// its dispatch running override instead: a charm made wrong in one way,
+// for the tests of `tandem check` (fixtures/charms/broken).
+func Variant(reference, override, dst string) error {
+	if err := os.CopyFS(dst, os.DirFS(reference)); err != nil {
+		return fmt.Errorf("cannot copy charm %s: %w", reference, err)
+	}
+	module := filepath.Base(override)
+	data, err := os.ReadFile(override)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dst, "src", module), data, 0o755); err != nil {
+		return err
+	}
+	dispatch := filepath.Join(dst, "dispatch")
+	script, err := os.ReadFile(dispatch)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(script), "src/charm.py") {
+		return fmt.Errorf("cannot make a variant of %s: its dispatch does not run src/charm.py", reference)
+	}
+	return os.WriteFile(dispatch, []byte(strings.ReplaceAll(string(script), "src/charm.py", "src/"+module)), 0o755)
+}

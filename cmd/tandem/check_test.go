@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// referenceCharmDir is tandem's reference ops charm, from this package.
+const referenceCharmDir = "../../fixtures/charms/snappass"
+
+// TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps: --print writes
+// the suite for the charm, with its config in each Background and the
+// expected status in each settle, in steps tandem run knows.
+func TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "checks")
+	code, out, errOut := run(t, "check", "--print", dir, "--config", "port=5001", "--expect-status", "active", referenceCharmDir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "wrote 7 feature files into "+dir)
+	files, err := featureFiles([]string{dir})
+	require.NoError(t, err)
+	require.Len(t, files, 7)
+	_, undefined, err := checkFeatures(files)
+	require.NoError(t, err)
+	require.Empty(t, undefined)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text := string(data)
+		require.Contains(t, text, "  Background:\n    Given the charm's config \"port\" is \"5001\"\n", f)
+		require.Contains(t, text, `the unit settles with status "active" within`, f)
+		require.NotContains(t, text, "the unit settles within", f)
+	}
+}
+
+// TestCheckBadInputIsOneLine: a config option the charm does not take,
+// or a value of the wrong type, is named before anything runs.
+func TestCheckBadInputIsOneLine(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--config", "port=abc", referenceCharmDir}, `--config port=abc: config option "port" is an int`},
+		{[]string{"--config", "colour=red", referenceCharmDir}, "--config colour=red:"},
+		{[]string{"testdata/no-such-charm"}, "cannot open charm testdata/no-such-charm"},
+		{[]string{"--format", "pretty", referenceCharmDir}, "--format pretty: want junit:FILE or html:FILE"},
+		{[]string{referenceCharmDir, "--config", "port"}, "--config port: write it as key=value"},
+		{[]string{}, "name one charm, not 0: tandem check [flags] CHARM"},
+		{[]string{referenceCharmDir, referenceCharmDir}, "name one charm, not 2"},
+	} {
+		code, _, errOut := run(t, append([]string{"check"}, c.args...)...)
+		require.Equal(t, exitUsage, code, "%v: %s", c.args, errOut)
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		require.Len(t, lines, 1, "%v: one line: %q", c.args, errOut)
+		require.Contains(t, lines[0], c.says)
+	}
+}
+
+// TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason: on the model,
+// which does not yet run a charm's own code, every check is skipped with
+// the reason, and the check fails, as no check ran.
+func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
+	code, out, _ := run(t, "check", "--substrate", "sim", referenceCharmDir)
+	require.Equal(t, exitFailed, code)
+	require.Equal(t, 7, strings.Count(out, "SKIP  "), out)
+	require.Contains(t, out, "needs real-charm, which sim lacks (the model does not yet serve Pebble's API to a charm's own code); runs on local")
+	require.Contains(t, out, "7 checks: 0 passed, 0 failed, 7 skipped")
+}
