@@ -69,3 +69,31 @@ func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
 	require.Contains(t, out, "needs real-charm, which sim lacks (the model does not yet serve Pebble's API to a charm's own code); runs on local")
 	require.Contains(t, out, "7 checks: 0 passed, 0 failed, 7 skipped")
 }
+
+// TestCheckRelationsFileGoesIntoEachCheck: the related applications are
+// related in each Background and their data set right after each deploy,
+// in steps tandem run knows; a bad file is named with its line.
+func TestCheckRelationsFileGoesIntoEachCheck(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "checks")
+	code, _, errOut := run(t, "check", "--print", dir, "--relations", "testdata/check/ingress.yaml", referenceCharmDir)
+	require.Equal(t, exitOK, code, errOut)
+	files, err := featureFiles([]string{dir})
+	require.NoError(t, err)
+	_, undefined, err := checkFeatures(files)
+	require.NoError(t, err)
+	require.Empty(t, undefined)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.Contains(t, string(data), "  Background:\n    Given \"traefik\" is related on \"ingress\" with 1 unit\n", f)
+		require.Contains(t, string(data), "    When the charm is deployed\n    And \"traefik\" sets \"url\" to \"https://example.com/snappass\" on \"ingress\"\n", f)
+	}
+	for file, says := range map[string]string{
+		"testdata/check/bad-endpoint.yaml": `testdata/check/bad-endpoint.yaml:3: the charm snappass has no endpoint "database" to relate`,
+		"testdata/check/bad-yaml.yaml":     "testdata/check/bad-yaml.yaml:1: did not find expected ',' or ']'",
+	} {
+		code, _, errOut := run(t, "check", "--relations", file, referenceCharmDir)
+		require.Equal(t, exitUsage, code, errOut)
+		require.Equal(t, "tandem check: "+says, strings.SplitN(strings.TrimSpace(errOut), " (", 2)[0])
+	}
+}
