@@ -164,6 +164,9 @@ func yourCharmPhrases() []Phrase {
 					return err
 				}
 				n, _ := strconv.Atoi(a[0])
+				if n < len(s.aliveUnits()) {
+					s.scaledDown = s.sub.Clock().Now()
+				}
 				if err := op.Scale(n); err != nil {
 					return err
 				}

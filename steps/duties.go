@@ -185,6 +185,26 @@ func dutyCheckPhrases() []Phrase {
 					return nil
 				})
 			}},
+		{Group: g, Pattern: `^each unit that went ran departed and broken for its relations, then stop, then remove$`,
+			Example: `Then each unit that went ran departed and broken for its relations, then stop, then remove`,
+			Help: "The dying hooks of each unit scaling took away, in Juju's order: relation-departed for each remote unit and relation-broken, " +
+				"for every relation it was in (its peers' among them), then stop, then remove, and nothing else.",
+			run: func(s *scenario, _ []string, _ string) error {
+				if len(s.removed) == 0 {
+					return fmt.Errorf("no unit went: add When the application is scaled to N units, with fewer than there are, first")
+				}
+				s.catchUp()
+				var out []string
+				for _, id := range sortedKeys(unitNames(s.removed)) {
+					if err := s.diedInOrder(spec.UnitID(id)); err != nil {
+						out = append(out, err.Error())
+					}
+				}
+				if len(out) > 0 {
+					return fmt.Errorf("a unit that went did not run its dying hooks in Juju's order:\n  %s", strings.Join(out, "\n  "))
+				}
+				return nil
+			}},
 		{Group: g, Pattern: `^no workload service was started again since the state was noted$`,
 			Example: `Then no workload service was started again since the state was noted`,
 			Help: "Pebble started no service's process again since the state was noted (from its own \"Service ... starting\" records): " +
@@ -379,6 +399,71 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// diedInOrder checks a going unit's hooks since the scale-down.
+func (s *scenario) diedInOrder(id spec.UnitID) error {
+	events, err := s.sub.Events(id)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range events {
+		if e.At >= s.scaledDown {
+			names = append(names, e.Name)
+		}
+	}
+	return dyingOrder(id, names, s.relationEndpoints())
+}
+
+// dyingOrder says how a going unit's hooks, names, break Juju's order for
+// a unit related on endpoints.
+func dyingOrder(id spec.UnitID, names, endpoints []string) error {
+	n := len(names)
+	if n < 2 || names[n-2] != spec.EventStop || names[n-1] != spec.EventRemove {
+		return fmt.Errorf("%s ran %s after the scale-down: it must end with stop, then remove", id, listOrNone(names))
+	}
+	for i, e := range names[:n-2] {
+		ep, departed := strings.CutSuffix(e, "-relation-departed")
+		if !departed {
+			var broken bool
+			if ep, broken = strings.CutSuffix(e, "-relation-broken"); !broken {
+				return fmt.Errorf("%s ran %s among its dying hooks (%s): only relation-departed and -broken come before stop", id, e, listOrNone(names))
+			}
+		}
+		if departed && slices.Contains(names[:i], ep+"-relation-broken") {
+			return fmt.Errorf("%s ran %s after %s-relation-broken (%s)", id, e, ep, listOrNone(names))
+		}
+	}
+	for _, ep := range endpoints {
+		if !slices.Contains(names, ep+"-relation-broken") {
+			return fmt.Errorf("%s had no %s-relation-broken before stop (%s)", id, ep, listOrNone(names))
+		}
+	}
+	return nil
+}
+
+// relationEndpoints are the endpoints the charm is related on: its
+// peers', and each related application's.
+func (s *scenario) relationEndpoints() []string {
+	var out []string
+	if s.charm.Charm != nil {
+		out = sortedKeys(s.charm.Charm.Meta.Peers)
+	}
+	for _, r := range s.relations {
+		if !slices.Contains(out, r.Endpoint) {
+			out = append(out, r.Endpoint)
+		}
+	}
+	return out
+}
+
+func unitNames(units map[spec.UnitID]bool) map[string]bool {
+	out := map[string]bool{}
+	for id := range units {
+		out[string(id)] = true
+	}
 	return out
 }
 

@@ -89,6 +89,7 @@ var mustFailCharm = []mustFailRow{
 	{"duties", "an event not received since the state was noted", `since the state was noted, the charm received "upgrade-charm" within 3s`, "the charm did not receive upgrade-charm since the state was noted (it received config-changed) (waited 3s)"},
 	{"duties", "no start since the state was noted", `since the state was noted, the charm received start, then each workload container's pebble-ready within 3s`, "the charm did not receive start since the state was noted (it received config-changed) (waited 3s)"},
 	{"duties", "a service started again", `no workload service was started again since the state was noted`, "Pebble started service snappass in snappass 1 more time: its plan changed, and a replan restarts a service whose plan changed:"},
+	{"duties", "the dying order with no unit gone", `each unit that went ran departed and broken for its relations, then stop, then remove`, "no unit went: add When the application is scaled to N units, with fewer than there are, first"},
 	{"unchecked", "a hook failing during the deploy", `the charm is deployed`, "the units cannot settle: flaky/0 is in error (hook failed: \"install\"):\nexit status 1"},
 	{"unchecked", "a hook failed unchecked", `the unit's status is "active" with message "installed" within 40s`, "the charm's install hook failed on flaky/0, and no step checked it"},
 }

@@ -90,6 +90,7 @@ type scenario struct {
 	uri         string               // the feature file, for paths relative to it
 	units       int                  // how many units there have been (deployed, then scaled)
 	removed     map[spec.UnitID]bool // the units scaling took away
+	scaledDown  time.Duration        // when scaling last took units away
 	relations   []spec.RelationOp    // the relations made after the deploy
 	logs        string               // where this scenario's logs were kept, if they were
 	// charmFromFlag: the charm is --charm's, which the scenario may name
@@ -125,7 +126,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
 		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
-		s.noted, s.afterKills, s.notes = nil, nil, nil
+		s.noted, s.afterKills, s.notes, s.scaledDown = nil, nil, nil, 0
 		need, err := needs(pickle.Tags)
 		if err != nil {
 			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)

@@ -48,3 +48,8 @@ Feature: must fail: the duty checks tandem check is written in (on local)
     And the operator sets config "port" to "5003"
     Then the unit settles within 30s
     And no workload service was started again since the state was noted
+
+  Scenario: the dying order with no unit gone
+    When the charm is deployed
+    And the application is scaled to 2 units
+    Then each unit that went ran departed and broken for its relations, then stop, then remove
