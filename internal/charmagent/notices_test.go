@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,4 +68,72 @@ func TestTheScenariosEndTakesTheNoticesPebbleHadNoted(t *testing.T) {
 		names = append(names, e.Name+"("+e.Key+")")
 	}
 	require.Contains(t, names, "app-pebble-custom-notice(example.com/done)", "what ran and what was queued at the end: %v", names)
+}
+
+// TestTwoNoticesOfOneInstantAreBothTaken: a check that fails its
+// threshold makes its perform-check change go to Error and a
+// recover-check change start in the same instant, and Pebble may list the
+// two either way round: the charm hears check-failed all the same (a
+// loaded soak lost one when the agent took only notices later than the
+// last it had seen).
+func TestTwoNoticesOfOneInstantAreBothTaken(t *testing.T) {
+	tmp := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "containers", "app"), 0o755))
+	pebble, err := net.Listen("unix", filepath.Join(tmp, "containers", "app", "pebble.socket"))
+	require.NoError(t, err)
+	at := time.Now()
+	var once sync.Once
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sync := func(result any) {
+			json.NewEncoder(w).Encode(map[string]any{"type": "sync", "status-code": 200, "result": result})
+		}
+		switch r.URL.Path {
+		case "/v1/notices":
+			given := false
+			once.Do(func() {
+				given = true
+				sync([]map[string]any{
+					{"id": "1", "type": "change-update", "key": "1", "first-occurred": at, "last-occurred": at, "last-repeated": at, "occurrences": 1,
+						"last-data": map[string]string{"kind": "recover-check", "check-name": "up"}},
+					{"id": "2", "type": "change-update", "key": "2", "first-occurred": at, "last-occurred": at, "last-repeated": at, "occurrences": 2,
+						"last-data": map[string]string{"kind": "perform-check", "check-name": "up"}},
+				})
+			})
+			if !given {
+				<-r.Context().Done()
+			}
+		case "/v1/changes/1":
+			sync(map[string]any{"id": "1", "kind": "recover-check", "status": "Doing"})
+		case "/v1/changes/2":
+			sync(map[string]any{"id": "2", "kind": "perform-check", "status": "Error"})
+		default:
+			http.Error(w, `{"type":"error","status-code":500,"result":{"message":"not here"}}`, http.StatusInternalServerError)
+		}
+	})}
+	go srv.Serve(pebble)
+	t.Cleanup(func() { srv.Close() })
+
+	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
+	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
+		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: time.Hour})
+	require.NoError(t, err)
+	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { agent.Serve(ctx, l); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
+	require.NoError(t, c.Introduce(true))
+
+	require.Eventually(t, func() bool {
+		events, err := c.Events(context.Background())
+		require.NoError(t, err)
+		for _, e := range events {
+			if e.Name == spec.CheckFailed("app") && e.Key == "up" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the charm never heard app-pebble-check-failed(up)")
 }
