@@ -83,6 +83,7 @@ var mustFailCharm = []mustFailRow{
 	{"yourcharm", "relation data", `the charm's unit data on "ingress" has "port" set to "80" within 10s`, `the charm's unit data on "ingress" has "port" set to "5000", want "80"`},
 	{"secrets", "a secret's value", `the charm's secret "db-pass" has "password" set to "first"`, `secret "db-pass" of toolcheck/0 (revision 1) has "password" set to "third", want "first"`},
 	{"secrets", "a secret it does not own", `the charm's secret "api-key" has "key" set to "x"`, `toolcheck/0 owns no secret labelled "api-key" (its secrets' labels: "db-pass", "unit-token")`},
+	{"duties", "not settled yet", `the unit settles within 1s`, "the charm of snappass/0 "},
 	{"duties", "settled in another status", `the unit settles with status "blocked" within 30s`, `the unit settled in status active ("serving on 5000"), want "blocked"`},
 	{"duties", "state not as noted", `the unit's state is as noted`, "container snappass's plan differs from the noted one:"},
 	{"duties", "state after each kill not as noted", `after each kill, the unit's state was as noted`, "after container redis was killed: container snappass's plan differs from the noted one:"},

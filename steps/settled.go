@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/canonical/pebble/client"
@@ -28,17 +29,19 @@ func (s *scenario) settled(within string) (spec.UnitView, error) {
 		if stuck := s.hookError(s.unit, events); stuck != nil {
 			return stuck // Juju retries the hook: it may yet settle
 		}
-		if hook := s.runningHook(len(events)); hook != "" {
-			return fmt.Errorf("the charm of %s is running its %s hook", s.unit, hook)
-		}
-		// A pebble-ready counts from the agent's own start: a new pod's,
-		// or a restarted charm container's, has each again.
-		had := map[string]bool{}
-		since := s.agentStarted()
+		// What counts is from the agent's own start: a new pod's, or a
+		// restarted charm container's, has each pebble-ready again, and a
+		// hook an agent died in never ends.
+		since, began := s.agentStarted()
+		had, ended := map[string]bool{}, 0
 		for _, e := range events {
 			if e.At >= since {
 				had[e.Name] = true
+				ended++
 			}
+		}
+		if len(began) > ended {
+			return fmt.Errorf("the charm of %s is running its %s hook", s.unit, began[len(began)-1])
 		}
 		for _, c := range s.charm.ContainerNames() {
 			if !had[spec.PebbleReady(c)] {
@@ -67,62 +70,51 @@ func (s *scenario) settled(within string) (spec.UnitView, error) {
 	return seen, err
 }
 
-// agentStarted is when the unit's charm agent last started: its pod's
-// start, or its charm container's last restart.
-func (s *scenario) agentStarted() time.Duration {
+// agentStarted is when the unit's charm agent last started (its pod's
+// start, or its charm container's last restart), and the hooks it began
+// since, from the trace, which has a hook from its start (the unit's log
+// has it once it ends).
+func (s *scenario) agentStarted() (time.Duration, []string) {
 	var at time.Duration
+	var began []string
 	for _, r := range s.sub.Trace().Records {
-		if r.Unit == s.unit && (r.Type == spec.RecPod && r.State == "Running" || r.Type == spec.RecRestart && r.Container == spec.CharmContainer) {
-			at = r.At
+		if r.Unit != s.unit {
+			continue
+		}
+		switch {
+		case r.Type == spec.RecPod && r.State == "Running" || r.Type == spec.RecRestart && r.Container == spec.CharmContainer:
+			at, began = r.At, nil
+		case r.Type == spec.RecEvent && r.At >= at && r.State != spec.EventDropped && r.State != spec.EventQueued:
+			began = append(began, r.Message)
 		}
 	}
-	return at
+	return at, began
 }
 
-// runningHook is the hook the unit's charm runs now, if any: the trace
-// has its event from the hook's start, the unit's log (ended, of which
-// there are ended) only once it ends.
-func (s *scenario) runningHook(ended int) string {
-	began := 0
-	last := ""
-	for _, r := range s.sub.Trace().Records {
-		if r.Type == spec.RecEvent && r.Unit == s.unit && r.State != spec.EventDropped && r.State != spec.EventQueued {
-			began++
-			last = r.Message
-		}
-	}
-	if began > ended {
-		return last
-	}
-	return ""
-}
-
-// failEachCheck makes each Pebble check of the unit's workload
-// containers fail, then recover, through the workload tool's health
-// switch, and reports what the charm did at each turn.
+// failEachCheck makes the Pebble checks of each workload container fail,
+// then recover, through the workload tool's health switch (one to a
+// container), and reports what the charm did at each turn.
 func (s *scenario) failEachCheck(within string) error {
 	if err := s.afterDeploy(); err != nil {
 		return err
 	}
 	found := false
 	for _, c := range s.charm.ContainerNames() {
-		pc, err := s.sub.Pebble(s.unit, c)
+		checks, err := s.checksOf(c)
 		if err != nil {
 			return err
 		}
-		plan, err := pc.PlanBytes(&client.PlanOptions{})
-		if err != nil {
-			return fmt.Errorf("cannot read the plan of %s: %v", c, err)
-		}
-		var p struct {
-			Checks map[string]checkTiming `yaml:"checks"`
-		}
-		if err := yaml.Unmarshal(plan, &p); err != nil {
-			return fmt.Errorf("cannot read the plan of %s: %v", c, err)
-		}
-		for _, name := range sortedKeys(p.Checks) {
+		var up []string
+		for _, name := range sortedKeys(checks) {
 			found = true
-			if err := s.failCheck(c, name, p.Checks[name].bound(), within); err != nil {
+			if err := s.checkIs(c, name, "up"); err != nil {
+				s.note("check %s in %s was not up to begin with (%v): left out", name, c, err)
+				continue
+			}
+			up = append(up, name)
+		}
+		if len(up) > 0 {
+			if err := s.failChecks(c, up, checks, within); err != nil {
 				return err
 			}
 		}
@@ -133,8 +125,35 @@ func (s *scenario) failEachCheck(within string) error {
 	return nil
 }
 
-// failCheck takes one check down and up again.
-func (s *scenario) failCheck(container, check string, bound time.Duration, within string) error {
+// checksOf reads the checks of a container's plan, with their timing.
+func (s *scenario) checksOf(container string) (map[string]checkTiming, error) {
+	pc, err := s.sub.Pebble(s.unit, container)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := pc.PlanBytes(&client.PlanOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the plan of %s: %v", container, err)
+	}
+	var p struct {
+		Checks map[string]checkTiming `yaml:"checks"`
+	}
+	if err := yaml.Unmarshal(plan, &p); err != nil {
+		return nil, fmt.Errorf("cannot read the plan of %s: %v", container, err)
+	}
+	return p.Checks, nil
+}
+
+// failChecks turns a container's health switch off, then on, and notes
+// at each turn which of its checks changed and what the charm did. A
+// check the switch does not reach (a TCP or exec check, an HTTP one on
+// another path) is noted as such, not failed.
+func (s *scenario) failChecks(container string, checks []string, timing map[string]checkTiming, within string) error {
+	var bound time.Duration
+	for _, name := range checks {
+		bound = max(bound, timing[name].bound())
+	}
+	reached := checks
 	for _, up := range []bool{false, true} {
 		state := map[bool]string{false: "down", true: "up"}[up]
 		before, err := s.eventNames()
@@ -144,27 +163,42 @@ func (s *scenario) failCheck(container, check string, bound time.Duration, withi
 		if err := s.sub.SetHealth(s.unit, container, spec.DefaultHealthFile, up); err != nil {
 			return fmt.Errorf("cannot flip the health switch in %s: %w", container, err)
 		}
-		err = s.eventually(bound.String(), func() error { return s.checkIs(container, check, state) })
-		if err != nil && !up {
-			s.note("check %s in %s did not go down within %s with the workload's health switch off: it does not probe what the workload serves", check, container, bound)
-			if err := s.sub.SetHealth(s.unit, container, spec.DefaultHealthFile, true); err != nil {
-				return err
+		var changed, stayed []string
+		s.eventually(bound.String(), func() error {
+			changed, stayed = nil, nil
+			for _, name := range reached {
+				if s.checkIs(container, name, state) == nil {
+					changed = append(changed, name)
+				} else {
+					stayed = append(stayed, name)
+				}
+			}
+			if len(changed) == 0 || (up && len(stayed) > 0) {
+				return fmt.Errorf("not yet")
 			}
 			return nil
+		})
+		for _, name := range stayed {
+			if up {
+				s.note("check %s in %s did not recover within %s with the health switch on again", name, container, bound)
+			} else {
+				s.note("check %s in %s did not go down within %s with the health switch off: the workload tool's switch does not reach it (a TCP or exec check, or HTTP on another path than /health)", name, container, bound)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("check %s in %s did not recover with the health switch on again: %w", check, container, err)
+		if len(changed) == 0 {
+			return nil
 		}
+		reached = changed
 		v, err := s.settled(within)
 		if err != nil {
-			return fmt.Errorf("after check %s in %s went %s: %w", check, container, state, err)
+			return fmt.Errorf("after checks %s in %s went %s: %w", strings.Join(changed, ", "), container, state, err)
 		}
 		after, err := s.eventNames()
 		if err != nil {
 			return err
 		}
-		s.note("check %s in %s %s: the charm received %s, and settled in status %s", check, container, state,
-			listOrNone(after[min(len(before), len(after)):]), statusText(v.UnitStatus))
+		s.note("%s %s in %s %s: the charm received %s, and settled in status %s", map[bool]string{true: "check", false: "checks"}[len(changed) == 1],
+			strings.Join(changed, ", "), container, state, listOrNone(after[min(len(before), len(after)):]), statusText(v.UnitStatus))
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 // checkSuite renders the suite for the charm, once its flags are known
 // good: a bad config option is named before anything runs.
 func checkSuite(f *checkFlags) ([]checksuite.File, error) {
-	if _, err := os.Stat(f.run.charm); err != nil {
+	if _, err := os.Stat(f.run.charm); os.IsNotExist(err) {
 		return nil, fmt.Errorf("cannot open charm %s: no such charm directory or .charm file", f.run.charm)
 	}
 	c, err := charms.Open(f.run.charm)
@@ -141,7 +141,10 @@ func checkSuite(f *checkFlags) ([]checksuite.File, error) {
 		}
 	}
 	for _, r := range relations {
-		if ep, ok := c.Meta.Endpoint(r.Endpoint); !ok || ep.Role == "peers" {
+		if ep, ok := c.Meta.Endpoint(r.Endpoint); ok && ep.Role == "peers" {
+			return nil, fmt.Errorf("%s:%d: %q is the charm's peer relation, which tandem relates itself, unit to unit: leave it out", f.relations, r.Line, r.Endpoint)
+		}
+		if _, ok := c.Meta.Endpoint(r.Endpoint); !ok {
 			return nil, fmt.Errorf("%s:%d: the charm %s has no endpoint %q to relate (its metadata's requires and provides)", f.relations, r.Line, c.Meta.Name, r.Endpoint)
 		}
 	}
@@ -174,7 +177,7 @@ func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 		counts[r.Status]++
 	}
 	fmt.Fprintf(stdout, "\n%d checks: %d passed, %d failed, %d skipped\n", len(all), counts["passed"], counts["failed"], counts["skipped"])
-	return exitCode(code, all, stderr)
+	return exitCode("tandem check", code, all, stderr)
 }
 
 // printCheck is one check's row: its outcome and name, then what it saw,

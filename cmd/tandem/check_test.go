@@ -101,6 +101,7 @@ func TestCheckRelationsFileGoesIntoEachCheck(t *testing.T) {
 	for file, says := range map[string]string{
 		"testdata/check/bad-endpoint.yaml": `testdata/check/bad-endpoint.yaml:3: the charm snappass has no endpoint "database" to relate`,
 		"testdata/check/bad-yaml.yaml":     "testdata/check/bad-yaml.yaml:1: did not find expected ',' or ']'",
+		"testdata/check/typo.yaml":         `testdata/check/typo.yaml:3: unknown key "appdata": want app, endpoint, units, app-data or unit-data`,
 	} {
 		code, _, errOut := run(t, "check", "--relations", file, referenceCharmDir)
 		require.Equal(t, exitUsage, code, errOut)

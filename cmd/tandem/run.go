@@ -197,7 +197,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 func runOnce(f *runFlags, files []string, artifacts string, stdout, stderr io.Writer) int {
 	all, code := runSuite(f, files, artifacts, 0, stdout, stderr)
 	report(stdout, all)
-	return exitCode(code, all, stderr)
+	return exitCode("tandem run", code, all, stderr)
 }
 
 // runSuite runs the suite once: each scenario's result, and godog's code.
@@ -256,7 +256,7 @@ func runSuite(f *runFlags, files []string, artifacts string, run int, stdout, st
 }
 
 // exitCode is a run's exit code from godog's and the results.
-func exitCode(code int, all []steps.Result, stderr io.Writer) int {
+func exitCode(command string, code int, all []steps.Result, stderr io.Writer) int {
 	ran := 0
 	for _, r := range all {
 		if r.Status != "skipped" {
@@ -267,7 +267,7 @@ func exitCode(code int, all []steps.Result, stderr io.Writer) int {
 	case code == 2:
 		return exitUsage
 	case ran == 0:
-		fmt.Fprintln(stderr, "tandem run: no scenario ran: every scenario was skipped or none matched --tags")
+		fmt.Fprintln(stderr, command+": no scenario ran: every scenario was skipped or none matched --tags")
 		return exitFailed
 	case code != 0:
 		return exitFailed

@@ -43,7 +43,7 @@ func soak(f *runFlags, files []string, stdout, stderr io.Writer) int {
 		if f.artifacts == "" {
 			moveFailedTraces(all, dir)
 		}
-		code = exitCode(code, all, stderr)
+		code = exitCode("tandem run", code, all, stderr)
 		fmt.Fprintf(stderr, "tandem: run %d of %d: %s\n", i, f.repeat, tally(all))
 		if code != exitOK {
 			failedRuns++

@@ -235,15 +235,15 @@ func Variant(reference, override, dst string) error {
 	module := filepath.Base(override)
 	data, err := os.ReadFile(override)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot make a variant of %s: %w", reference, err)
 	}
 	if err := os.WriteFile(filepath.Join(dst, "src", module), data, 0o755); err != nil {
-		return err
+		return fmt.Errorf("cannot make a variant of %s: %w", reference, err)
 	}
 	dispatch := filepath.Join(dst, "dispatch")
 	script, err := os.ReadFile(dispatch)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot make a variant of %s: %w", reference, err)
 	}
 	if !strings.Contains(string(script), "src/charm.py") {
 		return fmt.Errorf("cannot make a variant of %s: its dispatch does not run src/charm.py", reference)

@@ -60,10 +60,10 @@ func Render(opts Options) ([]File, error) {
 		if !ok || key == "" {
 			return nil, fmt.Errorf("cannot read config %q: write it as key=value", kv)
 		}
-		if strings.Contains(key+value, `"`) {
-			return nil, fmt.Errorf("cannot set config %q: a step cannot quote a double quote", kv)
+		if err := quotable(kv); err != nil {
+			return nil, fmt.Errorf("cannot set config %q: %w", kv, err)
 		}
-		background = append(background, fmt.Sprintf("    Given the charm's config %q is %q", key, value))
+		background = append(background, fmt.Sprintf(`    Given the charm's config "%s" is "%s"`, key, value))
 	}
 	var afterDeploy []string
 	for _, r := range opts.Relations {
@@ -73,8 +73,8 @@ func Render(opts Options) ([]File, error) {
 		background = append(background, r.relate())
 		afterDeploy = append(afterDeploy, r.data()...)
 	}
-	if strings.Contains(opts.ExpectStatus, `"`) {
-		return nil, fmt.Errorf("cannot expect status %q: a step cannot quote a double quote", opts.ExpectStatus)
+	if err := quotable(opts.ExpectStatus); err != nil {
+		return nil, fmt.Errorf("cannot expect status %q: %w", opts.ExpectStatus, err)
 	}
 	var out []File
 	for _, name := range names {
@@ -84,7 +84,7 @@ func Render(opts Options) ([]File, error) {
 		}
 		text := string(data)
 		if opts.ExpectStatus != "" {
-			text = strings.ReplaceAll(text, settles, fmt.Sprintf("the unit settles with status %q within ", opts.ExpectStatus))
+			text = strings.ReplaceAll(text, settles, `the unit settles with status "`+opts.ExpectStatus+`" within `)
 		}
 		if len(afterDeploy) > 0 {
 			text = strings.ReplaceAll(text, deployed, deployed+strings.Join(afterDeploy, "\n")+"\n")
@@ -95,6 +95,16 @@ func Render(opts Options) ([]File, error) {
 		out = append(out, File{Name: filepath.Base(name), Text: text})
 	}
 	return out, nil
+}
+
+// quotable says why s cannot go between a step's double quotes, which
+// take what is between them as it is: no escapes, so no double quote,
+// and one line.
+func quotable(s string) error {
+	if strings.ContainsAny(s, "\"\n") {
+		return fmt.Errorf("a step cannot hold a double quote or a new line")
+	}
+	return nil
 }
 
 // withBackground puts a Background with lines before a feature's first

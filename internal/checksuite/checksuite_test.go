@@ -33,12 +33,19 @@ func TestRenderPutsConfigInABackgroundAndTheStatusInEachSettle(t *testing.T) {
 	}
 }
 
+func TestRenderWritesValuesAsTheyAre(t *testing.T) {
+	files, err := Render(Options{Config: []string{`pattern=^\d+$`}})
+	require.NoError(t, err)
+	require.Contains(t, files[0].Text, `Given the charm's config "pattern" is "^\d+$"`+"\n", "a step takes what is between its quotes as it is")
+}
+
 func TestRenderRefusesWhatAStepCannotSay(t *testing.T) {
 	for _, o := range []Options{
 		{Config: []string{"port"}},
 		{Config: []string{"=5"}},
 		{Config: []string{`motd=say "hi"`}},
 		{ExpectStatus: `a"b`},
+		{Config: []string{"motd=two\nlines"}},
 	} {
 		_, err := Render(o)
 		require.Error(t, err, "%+v", o)

@@ -54,6 +54,9 @@ func ReadRelations(path string) ([]Relation, error) {
 	}
 	var out []Relation
 	for _, item := range list.Content {
+		if line, err := knownKeys(item); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
 		var r Relation
 		if err := item.Decode(&r); err != nil {
 			return nil, fmt.Errorf("%s:%d: %s", path, item.Line, strings.TrimPrefix(err.Error(), "yaml: "))
@@ -65,6 +68,22 @@ func ReadRelations(path string) ([]Relation, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// knownKeys refuses a key a related application does not have, rather
+// than drop it (a typo would leave the unit waiting for data never set).
+func knownKeys(item *yaml.Node) (int, error) {
+	if item.Kind != yaml.MappingNode {
+		return item.Line, fmt.Errorf("want a related application: app, endpoint, units, app-data, unit-data")
+	}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		switch k := item.Content[i]; k.Value {
+		case "app", "endpoint", "units", "app-data", "unit-data":
+		default:
+			return k.Line, fmt.Errorf("unknown key %q: want app, endpoint, units, app-data or unit-data", k.Value)
+		}
+	}
+	return 0, nil
 }
 
 func (r Relation) check() error {
@@ -82,8 +101,8 @@ func (r Relation) check() error {
 		all = append(all, k, v)
 	}
 	for _, s := range all {
-		if strings.Contains(s, `"`) {
-			return fmt.Errorf("%q: a step cannot quote a double quote", s)
+		if err := quotable(s); err != nil {
+			return fmt.Errorf("%q: %w (JSON in relation data cannot be given here)", s, err)
 		}
 	}
 	return nil
@@ -102,7 +121,7 @@ func (r Relation) relate() string {
 	if r.units() == 1 {
 		unit = "unit"
 	}
-	return fmt.Sprintf("    Given %q is related on %q with %d %s", r.App, r.Endpoint, r.units(), unit)
+	return fmt.Sprintf(`    Given "%s" is related on "%s" with %d %s`, r.App, r.Endpoint, r.units(), unit)
 }
 
 // data are its steps after the deploy: the application's data, then
@@ -110,11 +129,11 @@ func (r Relation) relate() string {
 func (r Relation) data() []string {
 	var out []string
 	for _, k := range sortedKeys(r.AppData) {
-		out = append(out, fmt.Sprintf("    And %q sets %q to %q on %q", r.App, k, r.AppData[k], r.Endpoint))
+		out = append(out, fmt.Sprintf(`    And "%s" sets "%s" to "%s" on "%s"`, r.App, k, r.AppData[k], r.Endpoint))
 	}
 	for i := 0; i < r.units(); i++ {
 		for _, k := range sortedKeys(r.UnitData) {
-			out = append(out, fmt.Sprintf("    And \"%s/%d\" sets %q to %q on %q", r.App, i, k, r.UnitData[k], r.Endpoint))
+			out = append(out, fmt.Sprintf(`    And "%s/%d" sets "%s" to "%s" on "%s"`, r.App, i, k, r.UnitData[k], r.Endpoint))
 		}
 	}
 	return out

@@ -1,6 +1,6 @@
 Feature: must fail: the duty checks tandem check is written in (on local)
 
-  Each changes the charm's config after noting the unit's state, which a
+  Most change the charm's config after noting the unit's state, which a
   charm must answer by changing its plan and restarting its workload: the
   duty checks, which expect nothing to change, must say so.
 
@@ -53,3 +53,7 @@ Feature: must fail: the duty checks tandem check is written in (on local)
     When the charm is deployed
     And the application is scaled to 2 units
     Then each unit that went ran departed and broken for its relations, then stop, then remove
+
+  Scenario: not settled yet
+    When the charm is deployed without waiting
+    Then the unit settles within 1s
