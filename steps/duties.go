@@ -266,13 +266,9 @@ func (s *scenario) unitState() (unitState, error) {
 	}
 	s.catchUp()
 	for _, c := range s.charm.ContainerNames() {
-		pc, err := s.sub.Pebble(s.unit, c)
+		pc, plan, err := s.planOf(c)
 		if err != nil {
 			return st, err
-		}
-		plan, err := pc.PlanBytes(&client.PlanOptions{})
-		if err != nil {
-			return st, fmt.Errorf("cannot read the plan of %s: %v", c, err)
 		}
 		st.plans[c] = string(plan)
 		infos, err := pc.Services(&client.ServicesOptions{})
@@ -302,6 +298,19 @@ func (s *scenario) unitState() (unitState, error) {
 	}
 	st.status = v.UnitStatus
 	return st, nil
+}
+
+// planOf reads a workload container's plan, as its Pebble gives it.
+func (s *scenario) planOf(container string) (spec.PebbleClient, []byte, error) {
+	pc, err := s.sub.Pebble(s.unit, container)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := pc.PlanBytes(&client.PlanOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the plan of %s: %v", container, err)
+	}
+	return pc, plan, nil
 }
 
 func (s *scenario) notedState() (*unitState, error) {

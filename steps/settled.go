@@ -127,13 +127,9 @@ func (s *scenario) failEachCheck(within string) error {
 
 // checksOf reads the checks of a container's plan, with their timing.
 func (s *scenario) checksOf(container string) (map[string]checkTiming, error) {
-	pc, err := s.sub.Pebble(s.unit, container)
+	_, plan, err := s.planOf(container)
 	if err != nil {
 		return nil, err
-	}
-	plan, err := pc.PlanBytes(&client.PlanOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the plan of %s: %v", container, err)
 	}
 	var p struct {
 		Checks map[string]checkTiming `yaml:"checks"`

@@ -22,12 +22,12 @@ func suiteSize(t *testing.T) int {
 	return len(files)
 }
 
-// TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps: --print writes
-// the suite for the charm, with its config in each Background and the
-// expected status in each settle, in steps tandem run knows.
-func TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps(t *testing.T) {
+// printedSuite runs tandem check --print with flags on the reference
+// charm, checks that it wrote the whole suite in steps tandem run knows,
+// and returns each file's text by path.
+func printedSuite(t *testing.T, flags ...string) map[string]string {
 	dir := filepath.Join(t.TempDir(), "checks")
-	code, out, errOut := run(t, "check", "--print", dir, "--config", "port=5001", "--expect-status", "active", referenceCharmDir)
+	code, out, errOut := run(t, append(append([]string{"check", "--print", dir}, flags...), referenceCharmDir)...)
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, fmt.Sprintf("wrote %d feature files into %s", suiteSize(t), dir))
 	files, err := featureFiles([]string{dir})
@@ -36,10 +36,20 @@ func TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps(t *testing.T) {
 	_, undefined, err := checkFeatures(files)
 	require.NoError(t, err)
 	require.Empty(t, undefined)
+	texts := map[string]string{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		text := string(data)
+		texts[f] = string(data)
+	}
+	return texts
+}
+
+// TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps: --print writes
+// the suite for the charm, with its config in each Background and the
+// expected status in each settle, in steps tandem run knows.
+func TestCheckPrintWritesOrdinaryFeaturesInThePublicSteps(t *testing.T) {
+	for f, text := range printedSuite(t, "--config", "port=5001", "--expect-status", "active") {
 		require.Contains(t, text, "  Background:\n    Given the charm's config \"port\" is \"5001\"\n", f)
 		require.Contains(t, text, `the unit settles with status "active" within`, f)
 		require.NotContains(t, text, "the unit settles within", f)
@@ -84,19 +94,9 @@ func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
 // related in each Background and their data set right after each deploy,
 // in steps tandem run knows; a bad file is named with its line.
 func TestCheckRelationsFileGoesIntoEachCheck(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "checks")
-	code, _, errOut := run(t, "check", "--print", dir, "--relations", "testdata/check/ingress.yaml", referenceCharmDir)
-	require.Equal(t, exitOK, code, errOut)
-	files, err := featureFiles([]string{dir})
-	require.NoError(t, err)
-	_, undefined, err := checkFeatures(files)
-	require.NoError(t, err)
-	require.Empty(t, undefined)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		require.Contains(t, string(data), "  Background:\n    Given \"traefik\" is related on \"ingress\" with 1 unit\n", f)
-		require.Contains(t, string(data), "    When the charm is deployed\n    And \"traefik\" sets \"url\" to \"https://example.com/snappass\" on \"ingress\"\n", f)
+	for f, text := range printedSuite(t, "--relations", "testdata/check/ingress.yaml") {
+		require.Contains(t, text, "  Background:\n    Given \"traefik\" is related on \"ingress\" with 1 unit\n", f)
+		require.Contains(t, text, "    When the charm is deployed\n    And \"traefik\" sets \"url\" to \"https://example.com/snappass\" on \"ingress\"\n", f)
 	}
 	for file, says := range map[string]string{
 		"testdata/check/bad-endpoint.yaml": `testdata/check/bad-endpoint.yaml:3: the charm snappass has no endpoint "database" to relate`,

@@ -24,10 +24,7 @@ import (
 // the run did not). Here the workload's Pebble answers a waiting read of
 // its notices never, and a plain one with the notice.
 func TestTheScenariosEndTakesTheNoticesPebbleHadNoted(t *testing.T) {
-	tmp := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "containers", "app"), 0o755))
-	pebble, err := net.Listen("unix", filepath.Join(tmp, "containers", "app", "pebble.socket"))
-	require.NoError(t, err)
+	tmp, pebble := fakePebble(t)
 	noticed := time.Now()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/notices" {
@@ -46,18 +43,7 @@ func TestTheScenariosEndTakesTheNoticesPebbleHadNoted(t *testing.T) {
 	go srv.Serve(pebble)
 	t.Cleanup(func() { srv.Close() })
 
-	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
-	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
-		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: time.Hour})
-	require.NoError(t, err)
-	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { agent.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
-	require.NoError(t, c.Introduce(true))
+	c := startAgentOn(t, tmp)
 
 	queued, err := c.Freeze(context.Background())
 	require.NoError(t, err)
@@ -77,10 +63,7 @@ func TestTheScenariosEndTakesTheNoticesPebbleHadNoted(t *testing.T) {
 // loaded soak lost one when the agent took only notices later than the
 // last it had seen).
 func TestTwoNoticesOfOneInstantAreBothTaken(t *testing.T) {
-	tmp := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "containers", "app"), 0o755))
-	pebble, err := net.Listen("unix", filepath.Join(tmp, "containers", "app", "pebble.socket"))
-	require.NoError(t, err)
+	tmp, pebble := fakePebble(t)
 	at := time.Now()
 	var once sync.Once
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +96,32 @@ func TestTwoNoticesOfOneInstantAreBothTaken(t *testing.T) {
 	go srv.Serve(pebble)
 	t.Cleanup(func() { srv.Close() })
 
+	c := startAgentOn(t, tmp)
+
+	require.Eventually(t, func() bool {
+		events, err := c.Events(context.Background())
+		require.NoError(t, err)
+		for _, e := range events {
+			if e.Name == spec.CheckFailed("app") && e.Key == "up" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the charm never heard app-pebble-check-failed(up)")
+}
+
+// fakePebble listens where an agent in tmp finds container app's Pebble.
+func fakePebble(t *testing.T) (string, net.Listener) {
+	tmp := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "containers", "app"), 0o755))
+	pebble, err := net.Listen("unix", filepath.Join(tmp, "containers", "app", "pebble.socket"))
+	require.NoError(t, err)
+	return tmp, pebble
+}
+
+// startAgentOn runs a declared-handlers agent for demo/0, whose one
+// workload container, app, has its Pebble in tmp, and introduces it.
+func startAgentOn(t *testing.T, tmp string) *charmagent.Client {
 	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
 	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
 		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: time.Hour})
@@ -125,15 +134,5 @@ func TestTwoNoticesOfOneInstantAreBothTaken(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
 	require.NoError(t, c.Introduce(true))
-
-	require.Eventually(t, func() bool {
-		events, err := c.Events(context.Background())
-		require.NoError(t, err)
-		for _, e := range events {
-			if e.Name == spec.CheckFailed("app") && e.Key == "up" {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond, "the charm never heard app-pebble-check-failed(up)")
+	return c
 }
