@@ -24,7 +24,14 @@ const countHelp = "Without \"within\", the count is exactly N at once. \"within 
 	"when seen; a count that goes on past N still passes). \"and stays so for D\": the count is exactly N, and still N " +
 	"when D has passed."
 
+// checkPhrases are the Then steps: the workload's, the pod's, then the
+// charm's, in that order in docs/steps.md.
 func checkPhrases() []Phrase {
+	return slices.Concat(workloadCheckPhrases(), podCheckPhrases(), charmCheckPhrases())
+}
+
+// workloadCheckPhrases check what a workload container's Pebble shows.
+func workloadCheckPhrases() []Phrase {
 	g := "Checks"
 	return []Phrase{
 		{Group: g, Pattern: `^service "(?P<service>[^"]*)" in "(?P<container>[^"]*)" is (active|inactive|backoff|error)` + within + `$`,
@@ -296,282 +303,6 @@ func checkPhrases() []Phrase {
 					return nil
 				})
 			}},
-		{Group: g, Pattern: `^the pod is (Running|Pending|Terminating|Unknown|ready|not ready)` + within + `$`,
-			Example: `Then the pod is not ready within 10s`,
-			Help:    "The unit's pod phase, or its readiness (R3.4, R3.7).",
-			run: func(s *scenario, a []string, _ string) error {
-				return s.check(a[1], func() error {
-					p, err := s.pod()
-					if err != nil {
-						return err
-					}
-					switch a[0] {
-					case "ready", "not ready":
-						if p.Ready != (a[0] == "ready") {
-							return fmt.Errorf("the pod of %s is ready=%v, want %s", s.unit, p.Ready, a[0])
-						}
-					default:
-						if p.Phase != a[0] {
-							return fmt.Errorf("the pod of %s is %s, want %s", s.unit, p.Phase, a[0])
-						}
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^the pod's address in the Service is (serving|not serving)` + within + `$`,
-			Example: `Then the pod's address in the Service is not serving within 15s`,
-			Help:    "The unit in the endpoints of Juju's headless <app>-endpoints Service (R3.4): Juju publishes not-ready addresses, so the pod stays listed; whether it is serving there follows its readiness.",
-			Needs:   spec.CapProber,
-			run: func(s *scenario, a []string, _ string) error {
-				er, ok := s.sub.(substrate.EndpointReader)
-				if !ok {
-					return fmt.Errorf("the %s substrate has no Service endpoints (tag the scenario @needs-prober)", s.sub.Name())
-				}
-				return s.check(a[1], func() error {
-					listed, serving, err := er.Endpoint(s.unit)
-					if err != nil {
-						return err
-					}
-					if !listed {
-						return fmt.Errorf("the pod of %s is not in the Service's endpoints", s.unit)
-					}
-					if serving != (a[0] == "serving") {
-						return fmt.Errorf("the pod of %s is listed, serving=%v, want %s", s.unit, serving, a[0])
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^the pod (runs on another node|is still on the failed node)` + within + `$`,
-			Example: `Then the pod runs on another node within 30s`,
-			Help:    "Where the unit's pod is, against the node it ran on when a node failed or the pod was force-deleted (R3.7).",
-			run: func(s *scenario, a []string, _ string) error {
-				if s.nodeBefore == "" {
-					return fmt.Errorf("no node failed and no pod was force-deleted in this scenario")
-				}
-				return s.check(a[1], func() error {
-					p, err := s.pod()
-					if err != nil {
-						return err
-					}
-					moved := p.Node != "" && p.Node != s.nodeBefore && p.Phase == "Running"
-					if (a[0] == "runs on another node") != moved {
-						return fmt.Errorf("the pod of %s is %s on node %q (was on %q)", s.unit, p.Phase, p.Node, s.nodeBefore)
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^every unit's containers run on one node$`,
-			Example: `Then every unit's containers run on one node`,
-			Help:    "Co-location (R1.6): each unit's pod, with its charm and every workload, is on one node; where the substrate can see where each container's processes run (kind), each container is checked there too.",
-			run: func(s *scenario, _ []string, _ string) error {
-				pods, err := s.sub.Pods()
-				if err != nil {
-					return err
-				}
-				if len(pods) == 0 {
-					return fmt.Errorf("no pods")
-				}
-				placer, seen := s.sub.(substrate.ContainerPlacer)
-				for _, p := range pods {
-					if p.Node == "" || p.Phase != "Running" {
-						return fmt.Errorf("the pod of %s is %s on node %q", p.Unit, p.Phase, p.Node)
-					}
-					if !seen {
-						continue
-					}
-					nodes, err := placer.ContainerNodes(p.Unit)
-					if err != nil {
-						return err
-					}
-					for name, node := range nodes {
-						if node != p.Node {
-							return fmt.Errorf("container %s of %s runs on %s, its pod on %s", name, p.Unit, node, p.Node)
-						}
-					}
-				}
-				return nil
-			}},
-		{Group: g, Pattern: `^the operator pod and the workload pod run on different nodes$`,
-			Example: `Then the operator pod and the workload pod run on different nodes`,
-			Help:    "After a podspec deploy (R1.6): the scheduler put the charm's operator pod and its workload pod on two nodes, which a sidecar unit's one pod never is.",
-			run: func(s *scenario, _ []string, _ string) error {
-				pd, ok := s.sub.(substrate.PodspecDeployer)
-				if !ok || !s.podspec {
-					return fmt.Errorf("no podspec pods: add \"When the charm is deployed the podspec way on 2 nodes\" first")
-				}
-				op, wl, err := pd.PodspecNodes()
-				if err != nil {
-					return err
-				}
-				if op == "" || wl == "" || op == wl {
-					return fmt.Errorf("the operator pod is on %q and the workload pod on %q, want two nodes", op, wl)
-				}
-				return nil
-			}},
-		{Group: g, Pattern: `^the units run on (?P<n>\d+) different nodes$`,
-			Example: `Then the units run on 2 different nodes`,
-			Help:    "How many nodes the units' pods are spread over.",
-			run: func(s *scenario, a []string, _ string) error {
-				pods, err := s.sub.Pods()
-				if err != nil {
-					return err
-				}
-				nodes := map[string]bool{}
-				for _, p := range pods {
-					nodes[p.Node] = true
-				}
-				want, _ := strconv.Atoi(a[0])
-				if len(nodes) != want {
-					return fmt.Errorf("the units run on %d nodes, want %d", len(nodes), want)
-				}
-				return nil
-			}},
-		{Group: g, Pattern: `^the charm received these events` + within + `:$`,
-			Example: "Then the charm received these events:\n  \"\"\"\n  install\n  leader-elected\n  config-changed\n  start\n  redis-pebble-ready\n  \"\"\"",
-			Help:    "Every event the unit's charm received, in order, one per line (R2).",
-			run: func(s *scenario, a []string, doc string) error {
-				var want []string
-				for _, l := range strings.Split(doc, "\n") {
-					if l = strings.TrimSpace(l); l != "" {
-						want = append(want, l)
-					}
-				}
-				return s.check(a[0], func() error {
-					got, err := s.eventNames()
-					if err != nil {
-						return err
-					}
-					if strings.Join(got, "\n") != strings.Join(want, "\n") {
-						return fmt.Errorf("the charm of %s received [%s], want [%s]", s.unit, strings.Join(got, " "), strings.Join(want, " "))
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^the charm received "(?P<event>[^"]*)"` + within + `$`,
-			Example: `Then the charm received "redis-pebble-ready" within 15s`,
-			Help:    "An event was received, once or more.",
-			run: func(s *scenario, a []string, _ string) error {
-				return s.check(a[1], func() error {
-					got, err := s.eventNames()
-					if err != nil {
-						return err
-					}
-					if !slices.Contains(got, a[0]) {
-						return fmt.Errorf("the charm of %s has not received %s (it received %s)", s.unit, a[0], strings.Join(got, " "))
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^the charm received "(?P<event>[^"]*)" (?P<n>\d+) times?` + within + staysFor + `$`,
-			Example: `Then the charm received "redis-pebble-ready" 2 times within 15s and stays so for 2s`,
-			Help:    "How many times the charm received an event. " + countHelp,
-			run: func(s *scenario, a []string, _ string) error {
-				want, _ := strconv.Atoi(a[1])
-				return s.countCheck(a[2], a[3], want, func() (int, string, error) {
-					got, err := s.eventNames()
-					if err != nil {
-						return 0, "", err
-					}
-					n := 0
-					for _, e := range got {
-						if e == a[0] {
-							n++
-						}
-					}
-					return n, fmt.Sprintf("the charm of %s received %s %d times", s.unit, a[0], n), nil
-				})
-			}},
-		{Group: g, Pattern: `^the charm's "(?P<event>[^"]*)" handler (?P<outcome>succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`,
-			Example: `Then the charm's "config-changed" handler failed with "not found"`,
-			Help:    "How the charm's handler for the last such event went (a handler acting before Pebble answers cannot connect: R2.6).",
-			run: func(s *scenario, a []string, _ string) error {
-				if err := s.afterDeploy(); err != nil {
-					return err
-				}
-				s.checkedHook(a[0])
-				s.catchUp()
-				events, err := s.sub.Events(s.unit)
-				if err != nil {
-					return err
-				}
-				for i := len(events) - 1; i >= 0; i-- {
-					e := events[i]
-					if e.Name != a[0] {
-						continue
-					}
-					if a[1] == "succeeded" {
-						if len(e.Errors) > 0 {
-							return fmt.Errorf("the %s handler failed: %s", a[0], strings.Join(e.Errors, "; "))
-						}
-						return nil
-					}
-					want := a[2] + a[3]
-					for _, msg := range e.Errors {
-						if strings.Contains(msg, want) {
-							return nil
-						}
-					}
-					return fmt.Errorf("the %s handler did not fail with %q (errors: %v)", a[0], want, e.Errors)
-				}
-				return fmt.Errorf("the charm of %s has not received %s", s.unit, a[0])
-			}},
-		{Group: g, Pattern: `^the charm (can|cannot) connect to "(?P<address>[^"]*)"` + within + `$`,
-			Example: `Then the charm cannot connect to "redis"`,
-			Help:    "ops' can_connect(): whether the workload's Pebble answers on its socket (R2.6).",
-			run: func(s *scenario, a []string, _ string) error {
-				if err := s.afterDeploy(); err != nil {
-					return err
-				}
-				return s.check(a[2], func() error {
-					connected := false
-					if pc, err := s.sub.Pebble(s.unit, a[1]); err == nil {
-						connected = spec.CanConnect(pc)
-					}
-					if connected != (a[0] == "can") {
-						return fmt.Errorf("the charm of %s can connect to %s: %v, want %v", s.unit, a[1], connected, a[0] == "can")
-					}
-					return nil
-				})
-			}},
-		{Group: g, Pattern: `^the charm's last action (?P<outcome>succeeded|failed with (?:"(?P<error>[^"]*)"|'(?P<error>[^']*)'))$`,
-			Example: `Then the charm's last action failed with "not-found"`,
-			Help:    "How the last action step went: its error kind (not-found, permission-denied, generic-file-error) or a part of its message; single quotes for a message holding double quotes.",
-			run: func(s *scenario, a []string, _ string) error {
-				s.checked = true
-				if a[0] == "succeeded" {
-					if s.lastErr != nil {
-						return fmt.Errorf("the last action failed: %v", s.lastErr)
-					}
-					return nil
-				}
-				want := a[1] + a[2]
-				if s.lastErr == nil {
-					return fmt.Errorf("the last action succeeded, want it to fail with %q", want)
-				}
-				if errorKind(s.lastErr) == want || strings.Contains(s.lastErr.Error(), want) {
-					return nil
-				}
-				return fmt.Errorf("the last action failed with %q (kind %q), want %q", s.lastErr, errorKind(s.lastErr), want)
-			}},
-		{Group: g, Pattern: `^the command (?P<outcome>printed "(?P<output>[^"]*)"|exited with (?P<code>\d+))$`,
-			Example: `Then the command printed "pong"`,
-			Help:    "What the last command the charm ran printed, or its exit code.",
-			run: func(s *scenario, a []string, _ string) error {
-				if s.exec == nil {
-					return fmt.Errorf("no command ran: use \"When the charm runs \\\"...\\\" in \\\"<container>\\\"\" first")
-				}
-				if a[1] != "" || strings.HasPrefix(a[0], "printed") {
-					if strings.TrimSuffix(s.exec.Stdout, "\n") != a[1] {
-						return fmt.Errorf("the command printed %q, want %q", s.exec.Stdout, a[1])
-					}
-					return nil
-				}
-				want, _ := strconv.Atoi(a[2])
-				if s.exec.ExitCode != want {
-					return fmt.Errorf("the command exited with %d, want %d", s.exec.ExitCode, want)
-				}
-				return nil
-			}},
 	}
 }
 
@@ -642,7 +373,6 @@ func (s *scenario) countCheck(withinArg, staysArg string, want int, count func()
 	return nil
 }
 
-// check runs cond under an optional "within".
 // toldOfCheck waits, once a step has seen a check's state in Pebble's
 // API, until the charm was told of it as well: Pebble tells the charm of
 // a check going down (check-failed) or up again (check-recovered) with a
@@ -682,6 +412,7 @@ func (s *scenario) toldOfCheck(container, check, state string) error {
 // charm as its event: milliseconds, unless the charm is busy in a hook.
 const checkNoticeWait = 10 * time.Second
 
+// check runs cond under an optional "within".
 func (s *scenario) check(withinArg string, cond func() error) error {
 	if err := s.afterDeploy(); err != nil {
 		return err
@@ -715,18 +446,4 @@ func (s *scenario) listeningPorts() ([]int, error) {
 		return slices.Compact(ports), nil
 	}
 	return nil, lastErr
-}
-
-func (s *scenario) eventNames() ([]string, error) {
-	events, err := s.sub.Events(s.unit)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range events {
-		if s.at == now || e.At <= s.at {
-			out = append(out, e.Name)
-		}
-	}
-	return out, nil
 }
