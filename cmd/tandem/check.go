@@ -47,6 +47,10 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs.StringVar(&f.run.format, "format", "", "also write reports, comma-separated: junit:FILE, html:FILE")
 	fs.StringVar(&f.run.artifacts, "artifacts", "", "keep every check's trace in this directory (failed ones are always kept, in "+defaultArtifacts+"/ by default)")
 	fs.Int64Var(&f.run.seed, "seed", 1, "seed for the model's random choices")
+	// Checks run at once by default: each mostly waits on Pebble and on
+	// hooks (the reference charm's 8 checks take 78 s one by one, with
+	// 24 s of CPU), and the suite holds beside a CPU hog on every core.
+	fs.IntVar(&f.run.concurrency, "concurrency", 4, "checks run at once")
 	// Flags may come after the charm too (tandem check ./my-charm
 	// --config port=80): the flag package stops at the first argument
 	// that is not one, so parse on from after each.
@@ -63,7 +67,10 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	if len(charm) != 1 {
 		return nil, fmt.Errorf("name one charm, not %d: tandem check [flags] CHARM", len(charm))
 	}
-	f.run.charm, f.run.concurrency, f.run.reference, f.run.repeat = charm[0], 1, true, 1
+	if f.run.concurrency < 1 {
+		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	f.run.charm, f.run.reference, f.run.repeat = charm[0], true, 1
 	for _, part := range strings.Split(f.run.format, ",") {
 		if name, file, _ := strings.Cut(part, ":"); part != "" && (name != "junit" && name != "html" || file == "") {
 			return nil, fmt.Errorf("--format %s: want junit:FILE or html:FILE (the table of checks is always printed)", part)
@@ -151,8 +158,9 @@ func checkSuite(f *checkFlags) ([]checksuite.File, error) {
 	return checksuite.Render(checksuite.Options{Config: f.config, Relations: relations, ExpectStatus: f.expectStatus})
 }
 
-// runChecks runs the rendered suite and prints a row per check as it
-// ends, then the tally.
+// runChecks runs the rendered suite and prints a row per check, in the
+// suite's order as soon as it and the checks before it have ended, then
+// the tally.
 func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 	var release func()
 	var err error
@@ -165,13 +173,10 @@ func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 	stopSignals := tearDownOnSignal(stderr, release)
 	defer stopSignals()
 	fmt.Fprintf(stdout, "tandem check %s on %s\n\n", f.run.charm, f.run.substrate)
-	var mu sync.Mutex
-	f.run.onResult = func(r steps.Result) {
-		mu.Lock()
-		defer mu.Unlock()
-		printCheck(stdout, r)
-	}
+	rows := newRowsInOrder(paths, func(r steps.Result) { printCheck(stdout, r) })
+	f.run.onResult = rows.add
 	all, code := runSuite(&f.run, paths, f.run.artifacts, 0, io.Discard, stderr)
+	rows.flush()
 	counts := map[string]int{}
 	for _, r := range all {
 		counts[r.Status]++
@@ -214,4 +219,60 @@ func printCheck(w io.Writer, r steps.Result) {
 	for _, l := range lines {
 		fmt.Fprintf(w, "      %s\n", l)
 	}
+}
+
+// rowsInOrder holds the rows of checks that end before an earlier one,
+// so the table reads in the suite's order whatever ran at once.
+type rowsInOrder struct {
+	mu      sync.Mutex
+	order   map[string]int // a feature file's base name: its place
+	ended   map[int]steps.Result
+	next    int
+	print   func(steps.Result)
+	unknown []steps.Result
+}
+
+func newRowsInOrder(paths []string, print func(steps.Result)) *rowsInOrder {
+	r := &rowsInOrder{order: map[string]int{}, ended: map[int]steps.Result{}, print: print}
+	for i, p := range paths {
+		r.order[filepath.Base(p)] = i
+	}
+	return r
+}
+
+func (r *rowsInOrder) add(res steps.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i, ok := r.order[filepath.Base(res.URI)]
+	if !ok {
+		r.unknown = append(r.unknown, res)
+		return
+	}
+	r.ended[i] = res
+	for {
+		res, ok := r.ended[r.next]
+		if !ok {
+			return
+		}
+		r.print(res)
+		delete(r.ended, r.next)
+		r.next++
+	}
+}
+
+// flush prints what is held once the run is over: the rows after a
+// check that never ended (a run stopped), and any not in the suite.
+func (r *rowsInOrder) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := r.next; len(r.ended) > 0; i++ {
+		if res, ok := r.ended[i]; ok {
+			r.print(res)
+			delete(r.ended, i)
+		}
+	}
+	for _, res := range r.unknown {
+		r.print(res)
+	}
+	r.unknown = nil
 }

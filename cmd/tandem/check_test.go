@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tandem-harness/tandem/internal/checksuite"
+	"github.com/tandem-harness/tandem/steps"
 )
 
 // referenceCharmDir is tandem's reference ops charm, from this package.
@@ -70,6 +71,7 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 		{[]string{referenceCharmDir, "--config", "port"}, "--config port: write it as key=value"},
 		{[]string{}, "name one charm, not 0: tandem check [flags] CHARM"},
 		{[]string{referenceCharmDir, referenceCharmDir}, "name one charm, not 2"},
+		{[]string{"--concurrency", "0", referenceCharmDir}, "--concurrency must be at least 1"},
 	} {
 		code, _, errOut := run(t, append([]string{"check"}, c.args...)...)
 		require.Equal(t, exitUsage, code, "%v: %s", c.args, errOut)
@@ -107,4 +109,28 @@ func TestCheckRelationsFileGoesIntoEachCheck(t *testing.T) {
 		require.Equal(t, exitUsage, code, errOut)
 		require.Equal(t, "tandem check: "+says, strings.SplitN(strings.TrimSpace(errOut), " (", 2)[0])
 	}
+}
+
+// TestCheckRowsReadInTheSuitesOrder: checks that run at once end in any
+// order; the table prints each as soon as the checks before it have
+// ended, and at the end whatever a check that never ended held back.
+func TestCheckRowsReadInTheSuitesOrder(t *testing.T) {
+	paths := []string{"/tmp/x/01-deploy.feature", "/tmp/x/02-kill.feature", "/tmp/x/03-restart.feature", "/tmp/x/04-pod.feature"}
+	var printed []string
+	rows := newRowsInOrder(paths, func(r steps.Result) { printed = append(printed, r.Name) })
+	ended := func(file string) { rows.add(steps.Result{Name: file, URI: "x/" + file}) }
+
+	ended("03-restart.feature")
+	require.Empty(t, printed, "a check printed before the ones ahead of it ended")
+	ended("01-deploy.feature")
+	require.Equal(t, []string{"01-deploy.feature"}, printed)
+	ended("02-kill.feature")
+	require.Equal(t, []string{"01-deploy.feature", "02-kill.feature", "03-restart.feature"}, printed)
+
+	printed = nil
+	rows = newRowsInOrder(paths, func(r steps.Result) { printed = append(printed, r.Name) })
+	ended("04-pod.feature")
+	ended("01-deploy.feature")
+	rows.flush() // 02 and 03 never ended: the run was stopped
+	require.Equal(t, []string{"01-deploy.feature", "04-pod.feature"}, printed)
 }
