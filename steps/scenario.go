@@ -127,9 +127,16 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		started = time.Now()
 		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
 		s.noted, s.afterKills, s.notes, s.scaledDown = nil, nil, nil, 0
+		// A scenario that cannot start is reported failed here: After
+		// reports only what had a substrate, and a caller counts and
+		// prints what it hears of.
+		cannotStart := func(err error) (context.Context, error) {
+			s.report(pickle, "failed", "", err, "", nil, started)
+			return ctx, err
+		}
 		need, err := needs(pickle.Tags)
 		if err != nil {
-			return ctx, fmt.Errorf("%s: %w", pickle.Uri, err)
+			return cannotStart(fmt.Errorf("%s: %w", pickle.Uri, err))
 		}
 		// A scenario of your own charm needs a substrate that runs one.
 		if cfg.Charm != "" {
@@ -149,7 +156,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		}
 		sub, err := substrate.New(ctx, cfg.Substrate, substrate.Options{Seed: cfg.Seed, Scenario: pickle.Name, RunID: cfg.RunID})
 		if err != nil {
-			return ctx, err
+			return cannotStart(err)
 		}
 		s.sub = sub
 		if cfg.Charm != "" {

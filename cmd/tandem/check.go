@@ -170,10 +170,16 @@ func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 		}
 		defer release()
 	}
-	stopSignals := tearDownOnSignal(stderr, release)
+	// A Ctrl-C still prints the rows of the checks that had ended.
+	rows := newRowsInOrder(paths, func(r steps.Result) { printCheck(stdout, r) })
+	stopSignals := tearDownOnSignal(stderr, func() {
+		rows.flush()
+		if release != nil {
+			release()
+		}
+	})
 	defer stopSignals()
 	fmt.Fprintf(stdout, "tandem check %s on %s\n\n", f.run.charm, f.run.substrate)
-	rows := newRowsInOrder(paths, func(r steps.Result) { printCheck(stdout, r) })
 	f.run.onResult = rows.add
 	all, code := runSuite(&f.run, paths, f.run.artifacts, 0, io.Discard, stderr)
 	rows.flush()
@@ -224,16 +230,16 @@ func printCheck(w io.Writer, r steps.Result) {
 // rowsInOrder holds the rows of checks that end before an earlier one,
 // so the table reads in the suite's order whatever ran at once.
 type rowsInOrder struct {
-	mu      sync.Mutex
-	order   map[string]int // a feature file's base name: its place
-	ended   map[int]steps.Result
-	next    int
-	print   func(steps.Result)
-	unknown []steps.Result
+	mu    sync.Mutex
+	order map[string]int // a feature file's base name: its place
+	ended map[int]steps.Result
+	next  int // the place of the first row not yet printed
+	n     int
+	print func(steps.Result)
 }
 
 func newRowsInOrder(paths []string, print func(steps.Result)) *rowsInOrder {
-	r := &rowsInOrder{order: map[string]int{}, ended: map[int]steps.Result{}, print: print}
+	r := &rowsInOrder{order: map[string]int{}, ended: map[int]steps.Result{}, n: len(paths), print: print}
 	for i, p := range paths {
 		r.order[filepath.Base(p)] = i
 	}
@@ -244,35 +250,30 @@ func (r *rowsInOrder) add(res steps.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i, ok := r.order[filepath.Base(res.URI)]
-	if !ok {
-		r.unknown = append(r.unknown, res)
+	if !ok || i < r.next {
+		r.print(res) // not the suite's, or its place passed: no order to keep
 		return
 	}
 	r.ended[i] = res
-	for {
+	for ; r.next < r.n; r.next++ {
 		res, ok := r.ended[r.next]
 		if !ok {
 			return
 		}
 		r.print(res)
 		delete(r.ended, r.next)
-		r.next++
 	}
 }
 
-// flush prints what is held once the run is over: the rows after a
-// check that never ended (a run stopped), and any not in the suite.
+// flush prints the rows still held, behind a check that had not ended
+// when the run stopped (Ctrl-C).
 func (r *rowsInOrder) flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := r.next; len(r.ended) > 0; i++ {
-		if res, ok := r.ended[i]; ok {
+	for ; r.next < r.n; r.next++ {
+		if res, ok := r.ended[r.next]; ok {
 			r.print(res)
-			delete(r.ended, i)
+			delete(r.ended, r.next)
 		}
 	}
-	for _, res := range r.unknown {
-		r.print(res)
-	}
-	r.unknown = nil
 }

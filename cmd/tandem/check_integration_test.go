@@ -122,7 +122,7 @@ func TestCheckFailsEachBrokenCharmOnItsCheck(t *testing.T) {
 
 // BenchmarkCheckReferenceCharm times the whole of tandem check on the
 // reference charm on local, as a user runs it: a fresh tandem process,
-// its checks one after the other, each compared with the model.
+// its default of checks at once, each compared with the model.
 func BenchmarkCheckReferenceCharm(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "tandem")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

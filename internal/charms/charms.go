@@ -206,7 +206,12 @@ func packedVenv(ctx context.Context, c *spec.RealCharm, venv string) error {
 	if err := os.MkdirAll(filepath.Dir(python), 0o755); err != nil {
 		return err
 	}
-	return os.Symlink(Python, python)
+	// Checks run at once may each get here for the same charm: a link
+	// another has just made is the same link.
+	if err := os.Symlink(Python, python); err != nil && !os.IsExist(err) {
+		return err
+	}
+	return nil
 }
 
 // pythonVersion is this machine's Python as a venv names its
