@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/charms"
 	"github.com/tandem-harness/tandem/internal/checksuite"
+	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
 )
@@ -164,7 +166,9 @@ func checkSuite(f *checkFlags) ([]checksuite.File, error) {
 func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 	var release func()
 	var err error
-	if f.run.substrate == "kind" {
+	// A cluster is brought up only for checks that can run there: where
+	// no charm of your own runs yet, each check is skipped with the reason.
+	if f.run.substrate == "kind" && slices.Contains(substrate.Declared["kind"], spec.CapRealCharm) {
 		if release, err = prepareKind(&f.run, stderr); err != nil {
 			return err.(exitError).code
 		}

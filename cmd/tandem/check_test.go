@@ -81,15 +81,23 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 	}
 }
 
-// TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason: on the model,
-// which does not yet run a charm's own code, every check is skipped with
-// the reason, and the check fails, as no check ran.
+// TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason: where a
+// charm's own code does not run yet (the model, and pods until their
+// charm container does), every check is skipped with the reason, at
+// once (no cluster brought up to skip in), and the check fails, as no
+// check ran.
 func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
-	code, out, _ := run(t, "check", "--substrate", "sim", referenceCharmDir)
-	require.Equal(t, exitFailed, code)
-	require.Equal(t, suiteSize(t), strings.Count(out, "SKIP  "), out)
-	require.Contains(t, out, "needs real-charm, which sim lacks (the model does not yet serve Pebble's API to a charm's own code); runs on local")
-	require.Contains(t, out, fmt.Sprintf("%d checks: 0 passed, 0 failed, %d skipped", suiteSize(t), suiteSize(t)))
+	for name, why := range map[string]string{
+		"sim":  "needs real-charm, which sim lacks (the model does not yet serve Pebble's API to a charm's own code); runs on local",
+		"kind": "needs real-charm, which kind lacks (its charm container is not yet built for a charm's own code); runs on local",
+	} {
+		code, out, errOut := run(t, "check", "--substrate", name, referenceCharmDir)
+		require.Equal(t, exitFailed, code, "%s: %s", name, errOut)
+		require.Equal(t, suiteSize(t), strings.Count(out, "SKIP  "), out)
+		require.Contains(t, out, why)
+		require.Contains(t, out, fmt.Sprintf("%d checks: 0 passed, 0 failed, %d skipped", suiteSize(t), suiteSize(t)))
+		require.NotContains(t, errOut, "cluster", "%s: nothing to bring up", name)
+	}
 }
 
 // TestCheckRelationsFileGoesIntoEachCheck: the related applications are
