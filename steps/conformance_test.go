@@ -2,10 +2,8 @@ package steps_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
-	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -59,18 +57,7 @@ func init() {
 
 func runConformance(t *testing.T, substrateName string) steps.Result {
 	t.Helper()
-	var mu sync.Mutex
-	var got []steps.Result
-	cfg := steps.Config{Substrate: substrateName, Seed: 1, RunID: "conformance", Reference: true, OnResult: func(r steps.Result) {
-		mu.Lock()
-		defer mu.Unlock()
-		got = append(got, r)
-	}}
-	suite := godog.TestSuite{
-		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
-		Options:             &godog.Options{Format: "progress", Paths: []string{"testdata/conformance"}, Strict: true, Output: discard{}},
-	}
-	suite.Run()
+	got, _ := runFeatures(steps.Config{Substrate: substrateName, Seed: 1, RunID: "conformance", Reference: true}, "testdata/conformance")
 	require.Len(t, got, 1)
 	return got[0]
 }

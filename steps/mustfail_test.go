@@ -4,10 +4,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tandem-harness/tandem/steps"
@@ -111,18 +109,11 @@ func TestEveryCheckCanFail(t *testing.T) {
 // runMustFail runs the scenarios of dir on a substrate: each must fail,
 // and its message must match its row's (by same).
 func runMustFail(t *testing.T, substrate, dir string, rows []mustFailRow, same func(require.TestingT, any, any, ...any)) {
-	var mu sync.Mutex
+	results, _ := runFeatures(steps.Config{Substrate: substrate, Seed: 1, RunID: "mustfail"}, dir)
 	got := map[string]steps.Result{}
-	cfg := steps.Config{Substrate: substrate, Seed: 1, RunID: "mustfail", OnResult: func(r steps.Result) {
-		mu.Lock()
-		defer mu.Unlock()
+	for _, r := range results {
 		got[r.URI+"|"+r.Name] = r
-	}}
-	suite := godog.TestSuite{
-		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc, cfg) },
-		Options:             &godog.Options{Format: "progress", Paths: []string{dir}, Strict: true, Output: discard{}},
 	}
-	suite.Run()
 	require.Len(t, got, len(rows), "every scenario of %s has a row, and no more", dir)
 	for _, c := range rows {
 		r, ok := got[dir+"/"+c.file+".feature|"+c.scenario]

@@ -6,14 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/charms"
 	"github.com/tandem-harness/tandem/internal/checksuite"
-	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/steps"
 	"github.com/tandem-harness/tandem/substrate"
 )
@@ -166,9 +164,7 @@ func checkSuite(f *checkFlags) ([]checksuite.File, error) {
 func runChecks(f *checkFlags, paths []string, stdout, stderr io.Writer) int {
 	var release func()
 	var err error
-	// A cluster is brought up only for checks that can run there: where
-	// no charm of your own runs yet, each check is skipped with the reason.
-	if f.run.substrate == "kind" && slices.Contains(substrate.Declared["kind"], spec.CapRealCharm) {
+	if f.run.substrate == "kind" {
 		if release, err = prepareKind(&f.run, stderr); err != nil {
 			return err.(exitError).code
 		}
@@ -238,12 +234,11 @@ type rowsInOrder struct {
 	order map[string]int // a feature file's base name: its place
 	ended map[int]steps.Result
 	next  int // the place of the first row not yet printed
-	n     int
 	print func(steps.Result)
 }
 
 func newRowsInOrder(paths []string, print func(steps.Result)) *rowsInOrder {
-	r := &rowsInOrder{order: map[string]int{}, ended: map[int]steps.Result{}, n: len(paths), print: print}
+	r := &rowsInOrder{order: map[string]int{}, ended: map[int]steps.Result{}, print: print}
 	for i, p := range paths {
 		r.order[filepath.Base(p)] = i
 	}
@@ -259,7 +254,7 @@ func (r *rowsInOrder) add(res steps.Result) {
 		return
 	}
 	r.ended[i] = res
-	for ; r.next < r.n; r.next++ {
+	for ; r.next < len(r.order); r.next++ {
 		res, ok := r.ended[r.next]
 		if !ok {
 			return
@@ -274,7 +269,7 @@ func (r *rowsInOrder) add(res steps.Result) {
 func (r *rowsInOrder) flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for ; r.next < r.n; r.next++ {
+	for ; r.next < len(r.order); r.next++ {
 		if res, ok := r.ended[r.next]; ok {
 			r.print(res)
 			delete(r.ended, r.next)
