@@ -72,9 +72,10 @@ func CharmCommand() []string {
 	return []string{charmBin + "/pebble", "run", "--http", fmt.Sprintf(":%d", CharmPort), "--verbose"}
 }
 
-// InitCommand copies Pebble and the charm agent into /charm/bin.
+// InitCommand copies Pebble, the charm agent and the hook tools into
+// /charm/bin (Juju's copies pebble, containeragent and jujuc).
 func InitCommand() []string {
-	return []string{"/charm-init", "/pebble", "/charm-agent", charmBin}
+	return []string{"/charm-init", "/pebble", "/charm-agent", "/jujuc", charmBin}
 }
 
 func probe(port int, level string, period, threshold int32) *corev1.Probe {
@@ -111,15 +112,22 @@ func PodSpec(cs *spec.CharmSpec, images Images, agentConfig string) corev1.PodSp
 	if agentConfig != "" {
 		charmEnv = append(charmEnv, corev1.EnvVar{Name: AgentConfigEnv, Value: agentConfig})
 	}
+	charmMounts := []corev1.VolumeMount{
+		subPath("charm/bin", charmBin, true),
+		subPath("charm/containers", spec.CharmContainersDir, false),
+		subPath("charm/agent-state", AgentStateDir, false),
+	}
+	if cs.Charm != nil {
+		// A charm of your own: its dir and tools on charm-data, as Juju
+		// lays them, and the workloads' sockets behind the agent's.
+		charmMounts[1] = subPath("charm/containers", WorkloadSocketsDir, false)
+		charmMounts = append(charmMounts, subPath("var/lib/juju", JujuDir, false))
+	}
 	ps.Containers = append(ps.Containers, corev1.Container{
 		Name: spec.CharmContainer, Image: images.Charm, ImagePullPolicy: corev1.PullIfNotPresent,
-		Command: CharmCommand(),
-		Env:     charmEnv,
-		VolumeMounts: []corev1.VolumeMount{
-			subPath("charm/bin", charmBin, true),
-			subPath("charm/containers", spec.CharmContainersDir, false),
-			subPath("charm/agent-state", AgentStateDir, false),
-		},
+		Command:        CharmCommand(),
+		Env:            charmEnv,
+		VolumeMounts:   charmMounts,
 		LivenessProbe:  probe(CharmPort, "alive", 5, 3),
 		ReadinessProbe: probe(CharmPort, "ready", 5, 1),
 		StartupProbe:   probe(CharmPort, "alive", 1, 30),

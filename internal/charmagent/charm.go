@@ -47,6 +47,10 @@ type CharmConfig struct {
 	OutputDir string `json:"output-dir,omitempty"`
 	// UpdateStatus is how often update-status runs (0: never).
 	UpdateStatus time.Duration `json:"update-status,omitempty"`
+	// Source, when set, is the charm as the charm container's image holds
+	// it: the agent copies it into Dir when Dir is missing (a new pod's
+	// charm-data), as Juju's unit agent downloads the charm.
+	Source string `json:"source,omitempty"`
 	// PebbleReadyFirst runs, at the deploy, each workload's pebble-ready
 	// before config-changed (spec.RealCharm's).
 	PebbleReadyFirst bool `json:"pebble-ready-first,omitempty"`
@@ -101,6 +105,9 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 		}
 		u.st = hooktools.NewStore(st)
 	}
+	if err := layCharm(cfg.Source, cfg.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.ToolsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot make the tools directory: %w", err)
 	}
@@ -113,6 +120,29 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 		}
 	}
 	return u, nil
+}
+
+// layCharm copies the charm from src into dir unless dir is there, whole
+// or not at all: a charm container killed while copying copies again.
+func layCharm(src, dir string) error {
+	if src == "" {
+		return nil
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	tmp := dir + ".laying"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+	}
+	if err := os.CopyFS(tmp, os.DirFS(src)); err != nil {
+		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+	}
+	return nil
 }
 
 // begin takes the unit's state from the controller's introduction, unless

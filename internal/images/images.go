@@ -25,7 +25,7 @@ import (
 
 // Set is the tags of tandem's images.
 type Set struct {
-	Init     string // Pebble, the charm agent and the copier, for charm-init
+	Init     string // Pebble, the charm agent, the hook tools and the copier, for charm-init
 	Charm    string // the charm container: Pebble's layer running the agent
 	Workload string // the workload tool
 	Snappass string // the reference charm's web app
@@ -79,7 +79,8 @@ func contexts(bins binaries.Set) []*buildContext {
 	init.files["pebble"] = bins.Pebble
 	init.files["charm-agent"] = bins.CharmAgent
 	init.files["charm-init"] = bins.CharmInit
-	init.dockerfile = "FROM scratch\nCOPY pebble charm-agent charm-init /\nCMD [\"/charm-init\", \"/pebble\", \"/charm-agent\", \"/charm/bin\"]\n"
+	init.files["jujuc"] = bins.Jujuc
+	init.dockerfile = "FROM scratch\nCOPY pebble charm-agent charm-init jujuc /\nCMD [\"/charm-init\", \"/pebble\", \"/charm-agent\", \"/jujuc\", \"/charm/bin\"]\n"
 
 	charm := mk("charm")
 	baseFiles(charm)
@@ -234,48 +235,10 @@ func build(ctx context.Context, log io.Writer) (Set, error) {
 	return set, nil
 }
 
-// buildRedis makes the Redis image from Debian's redis-server package:
-// a minbase root filesystem with it, imported into Docker.
+// buildRedis makes the Redis image from Debian's redis-server package;
+// tandem's charm pushes its own config.
 func buildRedis(ctx context.Context, log io.Writer) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "debootstrap minbase %s %s redis-server\n", DebianSuite, DebianMirror)
-	tag := "tandem/redis:" + hex.EncodeToString(h.Sum(nil))[:12]
-	if Exists(ctx, tag) {
-		return tag, nil
-	}
-	if _, err := exec.LookPath("debootstrap"); err != nil {
-		return "", fmt.Errorf("cannot build %s: debootstrap is missing: apt-get install -y debootstrap", tag)
-	}
-	root, err := os.MkdirTemp(binaries.CacheDir(), "redis-rootfs-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(root)
-	fmt.Fprintf(log, "tandem: building image %s from Debian's redis-server (debootstrap, about a minute)\n", tag)
-	if err := run(ctx, "debootstrap", "--variant=minbase", "--include=redis-server", DebianSuite, root, DebianMirror); err != nil {
-		return "", fmt.Errorf("cannot build %s: debootstrap failed (retry: the mirror %s must be reachable): %w", tag, DebianMirror, err)
-	}
-	// The package leaves its own config; tandem's charm pushes its own.
-	tarCmd := exec.CommandContext(ctx, "tar", "-C", root, "-c", ".")
-	imp := exec.CommandContext(ctx, "docker", "import", "--change", `CMD ["/usr/bin/redis-server"]`, "-", tag)
-	pipe, err := tarCmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	imp.Stdin = pipe
-	var impErr bytes.Buffer
-	imp.Stderr = &impErr
-	if err := imp.Start(); err != nil {
-		return "", err
-	}
-	if err := tarCmd.Run(); err != nil {
-		imp.Wait()
-		return "", fmt.Errorf("cannot build %s: tar: %w", tag, err)
-	}
-	if err := imp.Wait(); err != nil {
-		return "", fmt.Errorf("cannot build %s: docker import: %v: %s", tag, err, impErr.String())
-	}
-	return tag, nil
+	return buildDebian(ctx, log, "redis", DebianSuite, "redis-server", "/usr/bin/redis-server")
 }
 
 func run(ctx context.Context, name string, args ...string) error {

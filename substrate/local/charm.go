@@ -6,11 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/internal/charms"
+	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 // A real charm's charm container holds what Juju's does (JUJU-CONTRACT.md
@@ -18,14 +19,8 @@ import (
 // hook tools linked to jujuc, and the agent running dispatch. Its Python
 // is this machine's (/usr read-only): the venv points at it.
 const (
-	jujuDir  = "/var/lib/juju"
-	jujucBin = "/charm/bin/jujuc"
-	// realSocketsDir is where a real charm's agent reaches the workloads'
-	// own Pebble sockets, behind the proxies it serves the charm.
-	realSocketsDir = "/charm/workloads"
-	// hookRetry is Juju's first hook retry delay (retrystrategy.go: 5 s,
-	// doubling to 5 min).
-	hookRetry, hookRetryLimit = 5 * time.Second, 5 * time.Minute
+	jujuDir  = sidecar.JujuDir
+	jujucBin = sidecar.Jujuc
 )
 
 // prepareCharm readies a real charm for the run: its venv (built once).
@@ -38,84 +33,46 @@ func (l *Local) prepareCharm(ctx context.Context, c *spec.RealCharm) error {
 	return nil
 }
 
-// initialState is what the controller holds for a new unit: the config
-// (defaults, then what the scenario set), leadership for the leader's
-// unit, and the peer relations with their data; l.mu is held.
-func (l *Local) initialState(u *unit) spec.UnitState {
-	id := u.id
-	c := l.charm.Charm
-	st := spec.UnitState{Name: string(id), Leader: id == l.leaderLocked(), Config: map[string]any{}, Address: "127.0.0.1"}
-	for name, o := range c.Meta.Config {
-		st.Config[name] = o.Default
-	}
-	for name, v := range c.Config {
-		st.Config[name] = v
-	}
-	for name, kind := range c.Meta.Resources {
-		if kind != "file" {
-			continue
-		}
-		if st.Resources == nil {
-			st.Resources = map[string]string{}
-		}
-		st.Resources[name] = ""
-		if src, ok := c.Resources[name]; ok {
-			st.Resources[name] = filepath.Join(jujuDir, unitDir(l.charm.App, id), "resources", name, filepath.Base(src))
-		}
-	}
-	for _, op := range spec.InitialRelations(c, u.peers) {
-		data := map[string]map[string]string{}
-		if op.RemoteApp == c.Meta.Name {
-			data = l.peerDataOf(op.ID)
-		}
-		st.Relations = append(st.Relations, spec.Relation{ID: op.ID, Endpoint: op.Endpoint, RemoteApp: op.RemoteApp,
-			Units: op.Units, Data: data})
-	}
-	return st
-}
+// The controller's part, played by l.ctl (realpod.Controller).
 
-// Relation plays a related application's doing on every unit.
+func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) { return l.ctl.UnitView(id) }
+func (l *Local) SetConfig(values map[string]any) error          { return l.ctl.SetConfig(values) }
+func (l *Local) MoveLeader(id spec.UnitID) error                { return l.ctl.MoveLeader(id) }
+func (l *Local) Scale(n int) error                              { return l.ctl.Scale(n) }
 func (l *Local) Relation(op spec.RelationOp) (spec.RelationOp, error) {
-	if l.charm == nil || l.charm.Charm == nil {
-		return op, fmt.Errorf("cannot relate: no charm of your own is deployed")
-	}
-	l.mu.Lock()
-	if op.Op == spec.RelateOp {
-		op.ID = l.nextRelation()
-	}
-	l.relations = append(l.relations, op)
-	l.mu.Unlock()
-	l.Act(spec.Record{Type: spec.RecRelation, Relation: &op})
-	for _, u := range l.alive() {
-		p, err := l.livePod(u.id)
-		if err != nil {
-			return op, err
-		}
-		if err := p.agent.Relation(op); err != nil {
-			return op, err
-		}
-	}
-	return op, nil
+	return l.ctl.Relation(op)
+}
+func (l *Local) RunAction(id spec.UnitID, name string, params map[string]any) (spec.ActionResult, error) {
+	return l.ctl.RunAction(id, name, params)
 }
 
-// nextRelation is the id the controller gives a new relation: after those
-// at deploy and those related since.
-func (l *Local) nextRelation() int {
-	n := len(spec.InitialRelations(l.charm.Charm, nil))
-	for _, op := range l.relations {
-		if op.Op == spec.RelateOp {
-			n++
-		}
+// Agent is the charm agent of the unit's running pod (realpod.Pods).
+func (l *Local) Agent(id spec.UnitID) (*charmagent.Client, error) {
+	p, err := l.livePod(id)
+	if err != nil {
+		return nil, err
 	}
-	return n
+	return p.agent, nil
+}
+
+// StartPod starts the first pod of a unit scaling added (realpod.Pods).
+func (l *Local) StartPod(cu *realpod.Unit) error {
+	u := &unit{id: cu.ID, ctl: cu}
+	l.mu.Lock()
+	l.units = append(l.units, u)
+	l.mu.Unlock()
+	return l.startPod(u)
+}
+
+// RemovePod tears down the pod of a unit scaling removed (realpod.Pods).
+func (l *Local) RemovePod(id spec.UnitID) {
+	if p, err := l.livePod(id); err == nil {
+		p.teardown()
+	}
 }
 
 // unitDir is the unit's agent directory under /var/lib/juju.
-func (p *pod) unitDir() string { return unitDir(p.l.charm.App, p.u.id) }
-
-func unitDir(app string, id spec.UnitID) string {
-	return fmt.Sprintf("agents/unit-%s-%d", app, id.Index())
-}
+func (p *pod) unitDir() string { return sidecar.UnitDir(p.l.charm.App, p.u.id) }
 
 // layCharm copies the charm into the pod's charm-data volume, as Juju
 // downloads it there for each new pod.
@@ -147,17 +104,6 @@ func (p *pod) layCharm() error {
 	return nil
 }
 
-// charmAgentConfig is the agent's part for a real charm.
-func (p *pod) charmAgentConfig() *charmagent.CharmConfig {
-	base := filepath.Join(jujuDir, p.unitDir())
-	return &charmagent.CharmConfig{
-		Dir: filepath.Join(base, "charm"), ToolsDir: filepath.Join(jujuDir, "tools", filepath.Base(p.unitDir())),
-		Jujuc: jujucBin, Path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/charm/bin",
-		Meta: p.l.charm.Charm.Meta, RetryDelay: hookRetry, RetryLimit: hookRetryLimit,
-		OutputDir: filepath.Join(base, "hook-output"), UpdateStatus: p.l.charm.Charm.UpdateStatus, PebbleReadyFirst: p.l.charm.Charm.PebbleReadyFirst,
-	}
-}
-
 // charmBinds are the charm container's extra mounts for a real charm.
 func (p *pod) charmBinds() []string {
 	charmDir := filepath.Join(jujuDir, p.unitDir(), "charm")
@@ -171,73 +117,6 @@ func (p *pod) charmBinds() []string {
 
 // usrLinks are the merged-/usr links a Debian root has.
 var usrLinks = map[string]string{"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"}
-
-// terminate plays the pod's SIGTERM for a real charm: the stop hook runs
-// within the grace period (30 s), then the controller keeps what the unit
-// holds for the next pod.
-func (p *pod) terminate() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p.agent.Terminate(ctx)
-	// The stop hook and its calls into the trace before the pod goes.
-	p.l.CatchUp()
-	if v, err := p.agent.Unit(); err == nil {
-		p.l.keepState(p.u, v.UnitState)
-	}
-}
-
-// keepState is the controller keeping what it holds for a unit; pods'
-// goroutines and the steps' come here.
-func (l *Local) keepState(u *unit, st spec.UnitState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	u.state = &st
-}
-
-func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) {
-	if u, err := l.unit(id); err == nil && u.removed && u.state != nil {
-		// A unit scaling took away: what the controller kept of it.
-		return spec.UnitView{UnitState: *u.state}, nil
-	}
-	p, err := l.livePod(id)
-	if err != nil {
-		return spec.UnitView{}, err
-	}
-	v, err := p.agent.Unit()
-	if err == nil {
-		l.keepState(p.u, v.UnitState)
-	}
-	return v, err
-}
-
-func (l *Local) SetConfig(values map[string]any) error {
-	if l.charm == nil || l.charm.Charm == nil {
-		return fmt.Errorf("cannot set config: no charm of its own is deployed")
-	}
-	l.Act(spec.Record{Type: spec.RecConfig, Message: fmt.Sprint(values)})
-	for _, u := range l.alive() {
-		p, err := l.livePod(u.id)
-		if err != nil {
-			return err
-		}
-		if err := p.agent.SetConfig(values); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (l *Local) RunAction(id spec.UnitID, name string, params map[string]any) (spec.ActionResult, error) {
-	p, err := l.livePod(id)
-	if err != nil {
-		return spec.ActionResult{}, err
-	}
-	l.Act(spec.Record{Type: spec.RecRunAction, Unit: id, Message: name})
-	// Juju's own `juju run` waits 10 minutes by default.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	return p.agent.RunAction(ctx, name, params)
-}
 
 // livePod is the unit's pod, if it runs.
 func (l *Local) livePod(id spec.UnitID) (*pod, error) {

@@ -40,16 +40,8 @@ type Local struct {
 	charm   *spec.CharmSpec
 	units   []*unit
 	venv    string // a real charm's Python environment
-	// relations are the relation ops played since the deploy.
-	relations []spec.RelationOp
-	// leaderID is the unit leadership moved to ("": unit 0); peerData
-	// the peer relations' data, by relation id and owner, as passed on.
-	leaderID spec.UnitID
-	peerData map[int]map[string]map[string]string
-	// introducing orders a unit's introduction and what is passed on to
-	// the units: each unit gets a peer's doing either with its state or
-	// from its agent, never neither.
-	introducing sync.Mutex
+	// ctl plays Juju's controller for the units, from the deploy.
+	ctl *realpod.Controller
 
 	mu     sync.Mutex
 	closed bool
@@ -106,9 +98,7 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 	// back-off) and the StatefulSet (a pod and its placement): what it
 	// records of them is its own doing, not a platform's.
 	rec.Plays(spec.RecRestart, spec.RecPod, spec.RecPlacement)
-	l := &Local{Recorder: rec, bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}
-	rec.PassOn(l.passOn)
-	return l, nil
+	return &Local{Recorder: rec, bins: bins, profile: profile, clock: spec.NewWallClock(), dir: dir}, nil
 }
 
 func (l *Local) Name() string                    { return "local" }
@@ -126,8 +116,9 @@ func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int
 		}
 	}
 	l.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
-	for i := 0; i < units; i++ {
-		u := &unit{id: spec.NewUnitID(cs.App, i), peers: spec.PeersOf(cs.App, units, i)}
+	l.ctl = realpod.NewController(l.Recorder, l, cs, "127.0.0.1")
+	for _, cu := range l.ctl.Deploy(units) {
+		u := &unit{id: cu.ID, ctl: cu}
 		l.units = append(l.units, u)
 		if err := l.startPod(u); err != nil {
 			return err
@@ -344,9 +335,7 @@ func (l *Local) DeletePod(id spec.UnitID) error {
 	if u.pod == nil || u.pod.gone() {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
 	}
-	if l.charm.Charm != nil {
-		u.pod.terminate()
-	}
+	l.ctl.Terminate(u.ctl, u.pod.agent)
 	u.pod.teardown()
 	l.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
 	time.AfterFunc(l.profile.PodRecreate, func() {
@@ -373,6 +362,9 @@ func (l *Local) Close() error {
 	}
 	l.closed = true
 	l.mu.Unlock()
+	if l.ctl != nil {
+		l.ctl.Close()
+	}
 	l.Act(spec.Record{Type: spec.RecEnd})
 	for _, u := range l.units {
 		if p := u.pod; p != nil && !p.gone() {

@@ -13,7 +13,9 @@ import (
 	"github.com/canonical/pebble/client"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
+	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 // pod is one incarnation of a unit's pod: a network namespace held by a
@@ -38,23 +40,13 @@ type pod struct {
 	stopPoll chan struct{}
 }
 
-// unit is what outlives a unit's pods: its id, whether the controller has
-// seen it, its event log.
+// unit is what outlives a unit's pods: its id, its current pod, and
+// what the controller holds of it.
 type unit struct {
-	id    spec.UnitID
-	known bool
-	pod   *pod
-	gen   int
-	// state is what the controller holds for a real charm's unit; a new
-	// pod's agent is introduced with it.
-	state *spec.UnitState
-	// peers are the application's other units when this one came;
-	// scaled, it came by scaling (the others are told it joined); dying,
-	// scaling is taking it away; removed, it took it away.
-	peers   []string
-	scaled  bool
-	dying   bool
-	removed bool
+	id  spec.UnitID
+	pod *pod
+	gen int
+	ctl *realpod.Unit
 }
 
 func (p *pod) gone() bool {
@@ -69,8 +61,8 @@ func (p *pod) agentConfig() charmagent.Config {
 		SocketDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
 	}
 	if p.l.charm.Charm != nil {
-		cfg.Charm = p.charmAgentConfig()
-		cfg.SocketDir, cfg.ProxyDir = realSocketsDir, spec.CharmContainersDir
+		cfg.Charm = realpod.CharmAgent(p.l.charm, p.u.id, "")
+		cfg.SocketDir, cfg.ProxyDir = sidecar.WorkloadSocketsDir, spec.CharmContainersDir
 	}
 	return cfg
 }
@@ -147,45 +139,13 @@ func (p *pod) introduce() {
 		return
 	}
 	u := p.u
-	first := !u.known
-	if err := p.introduceUnit(); err != nil {
+	if err := p.l.ctl.Introduce(u.ctl, p.agent); err != nil {
 		if !p.gone() {
 			p.l.Failf("cannot introduce %s: %v", u.id, err)
 		}
 		return
 	}
-	if first && u.scaled {
-		p.l.joined(u)
-	}
 	p.l.PollEvents(p.agent, u.id, p.l.charm.ContainerNames(), p.l.charm.Charm != nil, p.stopPoll)
-}
-
-// introduceUnit tells the agent its unit, with what the controller holds
-// for a charm of your own, under the lock that orders introductions and
-// what is passed on to the units.
-func (p *pod) introduceUnit() error {
-	u := p.u
-	p.l.introducing.Lock()
-	defer p.l.introducing.Unlock()
-	if p.l.charm.Charm == nil {
-		if err := p.agent.Introduce(!u.known); err != nil {
-			return err
-		}
-		u.known = true
-		return nil
-	}
-	p.l.mu.Lock()
-	if u.state == nil {
-		st := p.l.initialState(u)
-		u.state = &st
-	}
-	st := *u.state
-	p.l.mu.Unlock()
-	if err := p.agent.IntroduceCharm(!u.known, st); err != nil {
-		return err
-	}
-	u.known = true
-	return nil
 }
 
 // waitReady waits until the agent and every workload's Pebble answer.

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -56,7 +57,7 @@ func (s *sandbox) command() []string {
 		if p.l.charm.Charm != nil {
 			// The charm's sockets are the agent's recording proxies; the
 			// workloads' own are where only the agent looks.
-			workloads = realSocketsDir
+			workloads = sidecar.WorkloadSocketsDir
 			args = append(args, "--bind", filepath.Join(p.dir, "cd", "proxy"), spec.CharmContainersDir)
 		}
 		args = append(args,

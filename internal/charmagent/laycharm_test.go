@@ -1,0 +1,34 @@
+package charmagent
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A new pod's charm-data gets the charm from the image; a charm dir
+// already there (the charm container restarted in its pod) is kept.
+func TestTheCharmIsLaidOnlyWhereThereIsNone(t *testing.T) {
+	src, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(src, "venv", "bin"), 0o755)
+	os.WriteFile(filepath.Join(src, "dispatch"), []byte("#!/bin/sh\n"), 0o755)
+	os.Symlink("/usr/bin/python3", filepath.Join(src, "venv", "bin", "python"))
+	dir := filepath.Join(data, "agents", "unit-a-0", "charm")
+	if err := layCharm(src, dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "dispatch"))
+	if err != nil || st.Mode()&0o100 == 0 {
+		t.Fatalf("dispatch laid as %v, %v; want it executable", st, err)
+	}
+	if link, err := os.Readlink(filepath.Join(dir, "venv", "bin", "python")); err != nil || link != "/usr/bin/python3" {
+		t.Fatalf("venv/bin/python laid as %q, %v; want the link kept", link, err)
+	}
+	os.WriteFile(filepath.Join(dir, "written-by-the-charm"), nil, 0o644)
+	if err := layCharm(src, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "written-by-the-charm")); err != nil {
+		t.Fatal("a charm dir already there was laid again")
+	}
+}
