@@ -195,6 +195,9 @@ type Event struct {
 	// Running marks the event whose hook runs now: the agent lists it
 	// before it ends, without its outcome.
 	Running bool `json:"running,omitempty"`
+	// Interrupted marks a hook its agent died in (its charm container was
+	// killed): the charm got the event, and the hook never ended.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Exit is a charm of your own's hook's exit code: not 0, the hook
 	// failed, and Juju retries it.
 	Exit int `json:"exit,omitempty"`

@@ -2,7 +2,9 @@ package charmagent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -51,9 +53,7 @@ func (a *Agent) next() (work, bool) {
 	w := a.waiting[0]
 	a.waiting = a.waiting[1:]
 	w.ev.At = time.Since(a.cfg.Epoch)
-	running := w.ev
-	running.Running = true
-	a.current = &running
+	a.markRunning(w.ev)
 	return w, true
 }
 
@@ -92,10 +92,21 @@ func (a *Agent) dispatch(ctx context.Context) {
 
 // begin marks the event of a hook run again (a retry) as running.
 func (a *Agent) begin(ev spec.Event) {
-	ev.Running = true
 	a.mu.Lock()
-	a.current = &ev
+	a.markRunning(ev)
 	a.mu.Unlock()
+}
+
+// markRunning makes ev the running hook's event, with a.mu held. It is
+// on disk before the hook starts: a charm container killed mid-hook
+// takes the agent with it, and the next agent lists the hook (see
+// interrupted), as the harness may not have asked in between.
+func (a *Agent) markRunning(ev spec.Event) {
+	ev.Running = true
+	a.current = &ev
+	if data, err := json.Marshal(ev); err == nil {
+		os.WriteFile(a.runningPath(), data, 0o644)
+	}
 }
 
 // record logs an event whose hook ended.
@@ -105,6 +116,7 @@ func (a *Agent) record(ev spec.Event) {
 	a.current = nil
 	a.events = append(a.events, ev)
 	appendJSONLine(a.log, ev)
+	os.Remove(a.runningPath())
 }
 
 // runHook runs the declared handlers for one event as an ops charm runs
