@@ -264,7 +264,7 @@ var Declared = map[string][]spec.Capability{
 	// charm's code.
 	"sim":    simCapabilities(),
 	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart, spec.CapRealCharm},
-	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages},
+	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages, spec.CapRealCharm},
 	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart},
 }
 
@@ -382,7 +382,6 @@ func SkipReason(name string, need []spec.Capability) string {
 // lackingWhy says, where it is not plain, why a substrate lacks a
 // capability.
 var lackingWhy = map[string]map[spec.Capability]string{
-	"sim":    {spec.CapRealCharm: "the model does not yet serve Pebble's API to a charm's own code"},
-	"docker": {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
-	"kind":   {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
+	"sim":  {spec.CapRealCharm: "the model does not yet serve Pebble's API to a charm's own code"},
+	"kind": {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
 }

@@ -71,6 +71,19 @@ func TestCheckPassesTheReferenceCharmAndItsPrintedSuiteRunsTheSame(t *testing.T)
 	require.Equal(t, checked, ran, "tandem run of the printed suite:\n%s", out)
 }
 
+// TestCheckPassesTheReferenceCharmOnDocker: the same suite in sidecar
+// pods, the charm in a charm container built as Juju's charm base is.
+func TestCheckPassesTheReferenceCharmOnDocker(t *testing.T) {
+	needDocker(t)
+	bin := buildTandem(t)
+	out, checked := checkOutcomes(t, bin, "check", "--substrate", "docker", referenceCharmDir)
+	n := suiteSize(t)
+	require.Contains(t, out, fmt.Sprintf("%d checks: %d passed, 0 failed, 0 skipped", n, n), out)
+	for name, outcome := range checked {
+		require.Equal(t, "passed", outcome, "check %q", name)
+	}
+}
+
 // TestCheckFailsEachBrokenCharmOnItsCheck: each variant of the reference
 // charm made wrong (fixtures/charms/broken) fails the check that catches
 // its mistake, saying so in a charm author's terms; the first two pass

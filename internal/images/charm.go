@@ -47,11 +47,16 @@ func PythonSuite(venv string) (string, error) {
 	return suite, nil
 }
 
-// CharmImage is the charm container's image for a charm of your own:
-// Debian's python3 at the venv's version, the charm dir with venv as its
-// venv/ at CharmStage, and the layer that runs the agent. It is built
-// once per content (tagged by its hash). log gets a line when it builds.
-func CharmImage(ctx context.Context, log io.Writer, charmDir, venv string) (string, error) {
+// CharmRepository is the repository of charm name's charm container
+// images (CharmImage tags them by their content's hash).
+func CharmRepository(name string) string { return "tandem/charm-" + imageName(strings.ToLower(name)) }
+
+// CharmImage is the charm container's image for the charm of your own
+// named name: Debian's python3 at the venv's version, the charm dir with
+// venv as its venv/ at CharmStage, and the layer that runs the agent. It
+// is built once per content (tagged by its hash). log gets a line when it
+// builds.
+func CharmImage(ctx context.Context, log io.Writer, name, charmDir, venv string) (string, error) {
 	suite, err := PythonSuite(venv)
 	if err != nil {
 		return "", err
@@ -65,8 +70,7 @@ func CharmImage(ctx context.Context, log io.Writer, charmDir, venv string) (stri
 	if err := c.write(h, true); err != nil {
 		return "", fmt.Errorf("cannot read charm %s: %w", charmDir, err)
 	}
-	name := strings.ToLower(filepath.Base(charmDir))
-	tag := "tandem/charm-" + imageName(name) + ":" + hex.EncodeToString(h.Sum(nil))[:12]
+	tag := CharmRepository(name) + ":" + hex.EncodeToString(h.Sum(nil))[:12]
 	if Exists(ctx, tag) {
 		return tag, nil
 	}

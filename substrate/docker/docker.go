@@ -47,6 +47,10 @@ type Docker struct {
 	runID   string
 	charm   *spec.CharmSpec
 	units   []*unit
+	// ctl plays Juju's controller for the units, from the deploy;
+	// charmImage is the charm container's image of a charm of your own.
+	ctl        *realpod.Controller
+	charmImage string
 
 	mu     sync.Mutex
 	closed bool
@@ -154,6 +158,11 @@ func (d *Docker) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes in
 	if d.charm != nil {
 		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, d.charm.App)
 	}
+	if cs.Charm != nil {
+		if err := d.prepareCharm(ctx, cs.Charm); err != nil {
+			return err
+		}
+	}
 	d.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
 	// tandem's own images are named without their content tags.
 	resolved := *cs
@@ -162,8 +171,10 @@ func (d *Docker) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes in
 		resolved.Containers[i].Image = d.imgs.Resolve(resolved.Containers[i].Image)
 	}
 	d.charm = &resolved
-	for i := 0; i < units; i++ {
-		u := &unit{d: d, id: spec.NewUnitID(cs.App, i)}
+	// A unit's address is the pod's loopback, as the model has it.
+	d.ctl = realpod.NewController(d.Recorder, d, d.charm, "127.0.0.1")
+	for _, cu := range d.ctl.Deploy(units) {
+		u := &unit{d: d, id: cu.ID, ctl: cu}
 		d.units = append(d.units, u)
 		d.startPod(u)
 	}
@@ -171,6 +182,8 @@ func (d *Docker) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes in
 }
 
 func (d *Docker) unit(id spec.UnitID) (*unit, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, u := range d.units {
 		if u.id == id {
 			return u, nil
@@ -357,9 +370,10 @@ func (d *Docker) DeletePod(id spec.UnitID) error {
 	if err != nil {
 		return fmt.Errorf("cannot delete the pod of %s: %w", id, err)
 	}
+	u, _ := d.unit(id)
+	d.ctl.Terminate(u.ctl, p.agent)
 	p.teardown()
 	d.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
-	u, _ := d.unit(id)
 	time.AfterFunc(d.profile.PodRecreate, func() {
 		d.mu.Lock()
 		closed := d.closed
@@ -380,7 +394,19 @@ func (d *Docker) Close() error {
 	}
 	d.closed = true
 	d.mu.Unlock()
+	if d.ctl != nil {
+		d.ctl.Close()
+	}
 	d.Act(spec.Record{Type: spec.RecEnd})
+	if d.charm != nil && d.charm.Charm != nil {
+		// What the agents had queued counts, as the model counts it.
+		for _, u := range d.units {
+			if p, err := d.running(u.id); err == nil && p.started() {
+				d.EndQueue(p.agent, u.id)
+			}
+		}
+		d.CatchUp()
+	}
 	var wg sync.WaitGroup
 	for _, u := range d.units {
 		d.mu.Lock()

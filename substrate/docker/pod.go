@@ -23,19 +23,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
+	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 // proxyPort is where the agent serves workload i's Pebble.
 func proxyPort(i int) int { return 38900 + i }
 
 type unit struct {
-	d     *Docker
-	id    spec.UnitID
-	known bool
-	gen   int
-	pod   *pod
+	d   *Docker
+	id  spec.UnitID
+	gen int
+	pod *pod
+	ctl *realpod.Unit
 }
 
 // pod is one incarnation of a unit's pod.
@@ -94,6 +96,10 @@ func (p *pod) agentConfig() (string, error) {
 	}
 	cfg := charmagent.Config{Unit: p.u.id, Spec: *p.d.charm, PollInterval: p.d.profile.PollInterval, Epoch: p.d.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: p.token, ProxyPorts: ports}
+	if p.d.charm.Charm != nil {
+		cfg.Charm = realpod.CharmAgent(p.d.charm, p.u.id, images.CharmStage)
+		cfg.SocketDir, cfg.ProxyDir = sidecar.WorkloadSocketsDir, spec.CharmContainersDir
+	}
 	data, err := json.Marshal(cfg)
 	return string(data), err
 }
@@ -107,7 +113,11 @@ func (p *pod) run() error {
 	if err != nil {
 		return err
 	}
-	ps := sidecar.PodSpec(p.d.charm, sidecar.Images{Init: p.d.imgs.Init, Charm: p.d.imgs.Charm, Workload: p.d.imgs.Workload}, cfg)
+	charmImage := p.d.imgs.Charm
+	if p.d.charmImage != "" {
+		charmImage = p.d.charmImage
+	}
+	ps := sidecar.PodSpec(p.d.charm, sidecar.Images{Init: p.d.imgs.Init, Charm: charmImage, Workload: p.d.imgs.Workload}, cfg)
 	if err := p.startPause(ctx); err != nil {
 		return err
 	}
@@ -251,7 +261,7 @@ func (p *pod) create(ctx context.Context, c corev1.Container, always bool) (stri
 	p.mu.Unlock()
 	req := testcontainers.ContainerRequest{
 		Name: p.name + "-" + c.Name, Image: c.Image, Entrypoint: c.Command, Cmd: c.Args, Env: env, Labels: p.d.labels(),
-		Files: imageFiles(p.d.charm, c.Name),
+		Files: append(imageFiles(p.d.charm, c.Name), p.resourceFiles(c.Name)...),
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.NetworkMode = container.NetworkMode("container:" + pauseID)
 			hc.Mounts = mounts
@@ -327,11 +337,10 @@ func (p *pod) introduce() error {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	if err := p.agent.Introduce(!p.u.known); err != nil {
+	if err := p.d.ctl.Introduce(p.u.ctl, p.agent); err != nil {
 		return err
 	}
-	p.u.known = true
-	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), false, p.stop)
+	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), p.d.charm.Charm != nil, p.stop)
 	return nil
 }
 
