@@ -53,7 +53,11 @@ type CharmMeta struct {
 	Containers map[string]ContainerUse `json:"containers,omitempty"`
 	Storage    []string                `json:"storage,omitempty"`
 	// Resources maps each resource to its type ("file", "oci-image").
-	Resources map[string]string       `json:"resources,omitempty"`
+	Resources map[string]string `json:"resources,omitempty"`
+	// UpstreamSources maps an oci-image resource to the image its
+	// metadata names (upstream-source), which Juju deploys when the
+	// operator gives none.
+	UpstreamSources map[string]string `json:"upstream-sources,omitempty"`
 	Config    map[string]ConfigOption `json:"config,omitempty"`
 	Actions   map[string]ActionMeta   `json:"actions,omitempty"`
 	// Requires, Provides and Peers map each endpoint to its interface.
@@ -95,7 +99,8 @@ type metaFile struct {
 	} `yaml:"containers"`
 	Storage   map[string]any `yaml:"storage"`
 	Resources map[string]struct {
-		Type string `yaml:"type"`
+		Type           string `yaml:"type"`
+		UpstreamSource string `yaml:"upstream-source"`
 	} `yaml:"resources"`
 	Requires map[string]endpointDecl `yaml:"requires"`
 	Provides map[string]endpointDecl `yaml:"provides"`
@@ -168,6 +173,12 @@ func (m metaFile) meta(source string) (CharmMeta, error) {
 			out.Resources = map[string]string{}
 		}
 		out.Resources[name] = r.Type
+		if r.Type == "oci-image" && r.UpstreamSource != "" {
+			if out.UpstreamSources == nil {
+				out.UpstreamSources = map[string]string{}
+			}
+			out.UpstreamSources[name] = r.UpstreamSource
+		}
 	}
 	for name, c := range m.Containers {
 		if !validName.MatchString(name) {
@@ -279,6 +290,21 @@ func (m CharmMeta) ConfigValue(name, text string) (any, error) {
 		return v, nil
 	}
 	return text, nil
+}
+
+// CharmSpecOf is the spec of a charm of your own's application: its
+// containers and storage as its metadata declares them. A container's
+// image is left to the substrate (tandem's workload image, unless a
+// scenario or --image names one).
+func CharmSpecOf(c *RealCharm) CharmSpec {
+	cs := CharmSpec{App: c.Meta.Name, Charm: c}
+	for _, name := range c.Meta.ContainerNames() {
+		cs.Containers = append(cs.Containers, Container{Name: name, Mounts: c.Meta.Containers[name].Mounts})
+	}
+	for _, st := range c.Meta.Storage {
+		cs.Storage = append(cs.Storage, Storage{Name: st, Size: "1Gi"})
+	}
+	return cs
 }
 
 // ContainerNames lists the containers in name order.

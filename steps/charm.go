@@ -335,13 +335,7 @@ func (s *scenario) useCharm(path string) error {
 	if err != nil {
 		return err
 	}
-	s.charm = spec.CharmSpec{App: c.Meta.Name, Charm: c}
-	for _, name := range c.Meta.ContainerNames() {
-		s.charm.Containers = append(s.charm.Containers, spec.Container{Name: name, Mounts: c.Meta.Containers[name].Mounts})
-	}
-	for _, st := range c.Meta.Storage {
-		s.charm.Storage = append(s.charm.Storage, spec.Storage{Name: st, Size: "1Gi"})
-	}
+	s.charm = spec.CharmSpecOf(c)
 	s.unit = spec.NewUnitID(c.Meta.Name, 0)
 	return nil
 }

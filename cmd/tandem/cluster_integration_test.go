@@ -46,6 +46,23 @@ func needKind(t testing.TB) {
 	}
 }
 
+// injectedObjectsAreAccepted: what tandem inject prints for the
+// reference charm is what the cluster's API server accepts, by kubectl
+// apply --dry-run=server (the control plane's own kubectl).
+func injectedObjectsAreAccepted(t *testing.T, bin, cluster string) {
+	t.Helper()
+	objects, err := exec.Command(bin, "inject", "--charm", "../../fixtures/charms/snappass", "--units", "3").Output()
+	require.NoError(t, err)
+	apply := exec.Command("docker", "exec", "-i", cluster+"-control-plane",
+		"kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "apply", "--dry-run=server", "-f", "-")
+	apply.Stdin = strings.NewReader(string(objects))
+	out, err := apply.CombinedOutput()
+	require.NoError(t, err, "kubectl apply --dry-run=server refused tandem inject's objects:\n%s", out)
+	for _, want := range []string{"service/snappass-endpoints created (server dry run)", "statefulset.apps/snappass created (server dry run)", "pod/snappass-0 created (server dry run)"} {
+		require.Contains(t, string(out), want)
+	}
+}
+
 // kindFootprint is Docker's lists and the host's iptables filter and nat
 // rules (counters left out): what a cluster adds and must take away.
 func kindFootprint(t *testing.T) []string {
@@ -109,6 +126,7 @@ func TestClusterLifeCycle(t *testing.T) {
 	cs, err := c.Client()
 	require.NoError(t, err)
 	serviceAcrossWorkersAndPVC(t, cs)
+	injectedObjectsAreAccepted(t, bin, name)
 
 	out, err = tandem("down").CombinedOutput()
 	require.NoError(t, err, "%s", out)

@@ -1,49 +1,75 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/tandem-harness/tandem/conformance"
+	"github.com/tandem-harness/tandem/internal/charms"
 	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )
 
-// injectCommand prints the StatefulSet and Service Juju would make of a
-// charm spec file (YAML or JSON of spec.CharmSpec).
+// injectCommand prints the Service, StatefulSet and first pod Juju would
+// make of a charm: a charm of your own (--charm, a directory or a packed
+// .charm) from its metadata, or a charm spec file (YAML or JSON of
+// spec.CharmSpec).
 func injectCommand(args []string, stdout, stderr io.Writer) int {
+	const want = "tandem inject: want a charm or one charm spec file: tandem inject --charm fixtures/charms/snappass, or tandem inject fixtures/snappass/charm.yaml"
 	fs := flag.NewFlagSet("tandem inject", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // one line for bad input; --help prints the flags
 	units := fs.Int("units", 1, "how many units")
+	charmPath := fs.String("charm", "", "a charm of your own: its directory or packed .charm")
+	overrides := map[string]string{}
+	fs.Func("image", "NAME=REF: container NAME (or its oci-image resource) runs image REF (repeatable)", func(v string) error {
+		name, ref, ok := strings.Cut(v, "=")
+		if !ok || name == "" || ref == "" {
+			return fmt.Errorf("want NAME=REF (a container or its resource, and an image), as in --image redis-image=redis:7")
+		}
+		overrides[name] = ref
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		} else {
+			fmt.Fprintln(stderr, "tandem inject:", err)
+		}
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "tandem inject: want one charm spec file: tandem inject fixtures/snappass/charm.yaml")
-		return exitUsage
-	}
-	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "tandem inject: cannot read %s: %v\n", path, err)
+	if (*charmPath == "") == (fs.NArg() != 1) || fs.NArg() > 1 {
+		fmt.Fprintln(stderr, want)
 		return exitUsage
 	}
 	var cs spec.CharmSpec
-	if err := yaml.UnmarshalStrict(data, &cs); err != nil {
-		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
-		return exitUsage
+	var notes []string
+	var err error
+	if *charmPath != "" {
+		cs, notes, err = injectCharm(*charmPath, overrides)
+	} else {
+		cs, err = injectSpec(fs.Arg(0), overrides)
 	}
-	if err := conformance.CheckSpec(&cs); err != nil {
-		fmt.Fprintf(stderr, "tandem inject: %s: %v\n", path, err)
+	if err != nil {
+		fmt.Fprintln(stderr, "tandem inject:", err)
 		return exitUsage
 	}
 	imgs := sidecar.Images{Init: "tandem/pebble-init", Charm: "tandem/charm", Workload: "tandem/workload"}
-	for _, obj := range []any{sidecar.Service(&cs, nil), sidecar.StatefulSet(&cs, *units, imgs, "", nil)} {
+	if cs.Charm != nil {
+		imgs.Charm = images.CharmRepository(cs.App)
+	}
+	ss := sidecar.StatefulSet(&cs, *units, imgs, "", nil)
+	for _, n := range notes {
+		fmt.Fprintln(stdout, "#", n)
+	}
+	for _, obj := range []any{sidecar.Service(&cs, nil), ss, sidecar.Pod(ss, 0)} {
 		out, err := yaml.Marshal(obj)
 		if err != nil {
 			fmt.Fprintln(stderr, "tandem inject:", err)
@@ -52,6 +78,74 @@ func injectCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "---\n%s", out)
 	}
 	return exitOK
+}
+
+// injectSpec reads a charm spec file; --image names its containers.
+func injectSpec(path string, overrides map[string]string) (spec.CharmSpec, error) {
+	var cs spec.CharmSpec
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cs, fmt.Errorf("cannot read %s: %v", path, err)
+	}
+	if err := yaml.UnmarshalStrict(data, &cs); err != nil {
+		return cs, fmt.Errorf("%s: %v", path, err)
+	}
+	if err := conformance.CheckSpec(&cs); err != nil {
+		return cs, fmt.Errorf("%s: %v", path, err)
+	}
+	for name, ref := range overrides {
+		if _, ok := cs.Container(name); !ok {
+			return cs, fmt.Errorf("--image %s=%s: %s has no container %q (it has %s)", name, ref, path, name, strings.Join(cs.ContainerNames(), ", "))
+		}
+	}
+	for i := range cs.Containers {
+		if ref, ok := overrides[cs.Containers[i].Name]; ok {
+			cs.Containers[i].Image = ref
+		}
+	}
+	return cs, nil
+}
+
+// injectCharm reads a charm of your own's metadata. Each workload runs
+// the image --image names (by container or by resource), else its
+// resource's upstream-source, as Juju deploys it, else tandem's workload
+// image; the notes say which and why, for the output's head.
+func injectCharm(path string, overrides map[string]string) (spec.CharmSpec, []string, error) {
+	c, err := charms.Open(path)
+	if err != nil {
+		return spec.CharmSpec{}, nil, err
+	}
+	cs := spec.CharmSpecOf(c)
+	for name, ref := range overrides {
+		if _, ok := c.Meta.Containers[name]; ok {
+			continue
+		}
+		if c.Meta.Resources[name] == "oci-image" {
+			continue
+		}
+		return cs, nil, fmt.Errorf("--image %s=%s: charm %s has no container or oci-image resource %q (containers: %s)", name, ref, c.Meta.Name, name, strings.Join(c.Meta.ContainerNames(), ", "))
+	}
+	notes := []string{fmt.Sprintf("the Service, StatefulSet and pod %s-0 Juju makes for charm %s; the charm container runs %s, which tandem run builds for docker and kind (tagged by its content)", cs.App, c.Meta.Name, images.CharmRepository(cs.App))}
+	for i := range cs.Containers {
+		ct := &cs.Containers[i]
+		res := c.Meta.Containers[ct.Name].Resource
+		switch {
+		case overrides[ct.Name] != "":
+			ct.Image = overrides[ct.Name]
+			notes = append(notes, fmt.Sprintf("%s runs %s (--image)", ct.Name, ct.Image))
+		case res != "" && overrides[res] != "":
+			ct.Image = overrides[res]
+			notes = append(notes, fmt.Sprintf("%s runs %s (--image %s)", ct.Name, ct.Image, res))
+		case c.Meta.UpstreamSources[res] != "":
+			ct.Image = c.Meta.UpstreamSources[res]
+			notes = append(notes, fmt.Sprintf("%s runs %s (resource %s's upstream-source)", ct.Name, ct.Image, res))
+		case res != "":
+			notes = append(notes, fmt.Sprintf("%s runs tandem/workload: resource %s names no upstream-source (--image %s=REF names one)", ct.Name, res, res))
+		default:
+			notes = append(notes, fmt.Sprintf("%s runs tandem/workload: the container names no resource (--image %s=REF names one)", ct.Name, ct.Name))
+		}
+	}
+	return cs, notes, nil
 }
 
 // imagesCommand builds tandem's images (tandem images build).

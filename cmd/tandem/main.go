@@ -16,7 +16,8 @@ Usage:
   tandem check [flags] CHARM     check a charm's duties in the sidecar pattern, with nothing to write
   tandem steps [--markdown]      list every step phrase with an example
   tandem compare TRACE           replay a kept trace into the model and compare
-  tandem inject [--units N] SPEC the StatefulSet and Service Juju makes of a charm spec
+  tandem inject [--units N] [--image NAME=REF] --charm PATH | SPEC
+                                 the Service, StatefulSet and pod Juju makes of a charm
   tandem images build            build tandem's images (none is pulled)
   tandem images push --registry R
                                  push them to where a --kubeconfig cluster pulls from
