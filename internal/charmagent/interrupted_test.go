@@ -1,7 +1,6 @@
 package charmagent_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -17,38 +17,37 @@ import (
 // while a hook runs takes the agent with it, maybe before the harness
 // asked what ran (a loaded CI run lost an update-status begun 16 ms
 // before the kill, which the model counted). The next agent in the pod
-// lists it, once.
+// lists it, once, in its log, and takes the dead agent's mark away.
 func TestAHookTheAgentDiedInIsListedByTheNext(t *testing.T) {
 	for name, tc := range map[string]struct {
-		running spec.Event
+		running string // running.json as the dead agent left it
 		want    []string
 	}{
-		"mid-hook": {spec.Event{At: 9 * time.Second, Name: "update-status", Running: true}, []string{"install", "update-status (interrupted)"}},
-		"post-log": {spec.Event{At: time.Second, Name: "install", Running: true}, []string{"install"}},
+		"mid-hook": {`{"at":9000000000,"name":"update-status","running":true}`, []string{"install", "update-status (interrupted)"}},
+		// It died after logging the hook, before taking the mark away.
+		"post-log": {`{"at":1000000000,"name":"install","running":true}`, []string{"install"}},
+		// It died before its write was whole.
+		"cut-short": {`{"at":9000000000,"na`, []string{"install"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tmp, pebble := fakePebble(t)
-			pebble.Close()
-			state := filepath.Join(tmp, "state")
+			state := filepath.Join(t.TempDir(), "state")
 			require.NoError(t, os.MkdirAll(state, 0o755))
 			logged, err := json.Marshal(spec.Event{At: time.Second, Name: "install", Took: time.Second})
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(state, "events.jsonl"), append(logged, '\n'), 0o644))
-			running, err := json.Marshal(tc.running)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(state, "running.json"), running, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(state, "running.json"), []byte(tc.running), 0o644))
 
-			c := startAgentOn(t, tmp)
-			c.Freeze(context.Background())
-			events, err := c.Events(context.Background())
+			cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
+			_, err = charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
+				SocketDir: filepath.Join(t.TempDir(), "containers"), StateDir: state})
 			require.NoError(t, err)
-			// The new agent's own hooks (a fresh lifecycle: the fake's
-			// pod is new) begin within a second of its epoch.
+
+			f, err := os.ReadFile(filepath.Join(state, "events.jsonl"))
+			require.NoError(t, err)
 			var got []string
-			for _, e := range events {
-				if e.At < time.Second {
-					continue
-				}
+			for _, line := range splitLines(f) {
+				var e spec.Event
+				require.NoError(t, json.Unmarshal(line, &e))
 				if e.Interrupted {
 					e.Name += " (interrupted)"
 				}
@@ -59,4 +58,22 @@ func TestAHookTheAgentDiedInIsListedByTheNext(t *testing.T) {
 			require.ErrorIs(t, err, os.ErrNotExist, "the next agent's own hooks must not be taken for the dead one's")
 		})
 	}
+}
+
+func splitLines(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] != '\n' {
+			i++
+		}
+		if i > 0 {
+			out = append(out, b[:i])
+		}
+		if i < len(b) {
+			i++
+		}
+		b = b[i:]
+	}
+	return out
 }

@@ -104,8 +104,13 @@ func (a *Agent) begin(ev spec.Event) {
 func (a *Agent) markRunning(ev spec.Event) {
 	ev.Running = true
 	a.current = &ev
+	// Written whole or not at all: a kill between a truncate and a write
+	// would lose the hook.
 	if data, err := json.Marshal(ev); err == nil {
-		os.WriteFile(a.runningPath(), data, 0o644)
+		tmp := a.runningPath() + ".new"
+		if os.WriteFile(tmp, data, 0o644) == nil {
+			os.Rename(tmp, a.runningPath())
+		}
 	}
 }
 

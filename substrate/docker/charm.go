@@ -23,8 +23,12 @@ import (
 // own: its venv (built once, then cached) and the charm staged in it.
 func (d *Docker) prepareCharm(ctx context.Context, c *spec.RealCharm) error {
 	for name, src := range c.Resources {
-		if _, err := os.Stat(src); err != nil {
+		st, err := os.Stat(src)
+		if err != nil {
 			return fmt.Errorf("cannot attach resource %q: %w", name, err)
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("cannot attach resource %q: %s is not a file (a file resource is one file: attach that)", name, src)
 		}
 	}
 	venv, err := charms.Venv(ctx, c, os.Stderr)

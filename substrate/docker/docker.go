@@ -371,7 +371,11 @@ func (d *Docker) DeletePod(id spec.UnitID) error {
 		return fmt.Errorf("cannot delete the pod of %s: %w", id, err)
 	}
 	u, _ := d.unit(id)
-	d.ctl.Terminate(u.ctl, p.agent)
+	// A pod still starting has no agent yet (p.agent is set before
+	// started is): its charm has run no hook to stop.
+	if p.started() {
+		d.ctl.Terminate(u.ctl, p.agent)
+	}
 	p.teardown()
 	d.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
 	time.AfterFunc(d.profile.PodRecreate, func() {
@@ -393,6 +397,7 @@ func (d *Docker) Close() error {
 		return nil
 	}
 	d.closed = true
+	units := append([]*unit(nil), d.units...)
 	d.mu.Unlock()
 	if d.ctl != nil {
 		d.ctl.Close()
@@ -400,7 +405,7 @@ func (d *Docker) Close() error {
 	d.Act(spec.Record{Type: spec.RecEnd})
 	if d.charm != nil && d.charm.Charm != nil {
 		// What the agents had queued counts, as the model counts it.
-		for _, u := range d.units {
+		for _, u := range units {
 			if p, err := d.running(u.id); err == nil && p.started() {
 				d.EndQueue(p.agent, u.id)
 			}
@@ -408,7 +413,7 @@ func (d *Docker) Close() error {
 		d.CatchUp()
 	}
 	var wg sync.WaitGroup
-	for _, u := range d.units {
+	for _, u := range units {
 		d.mu.Lock()
 		p := u.pod
 		d.mu.Unlock()

@@ -80,6 +80,11 @@ func (d *Docker) startPod(u *unit) {
 		token: randomHex(16), ids: map[string]string{}, ctrs: map[string]bool{}, ports: map[string]int{},
 		clients: map[string]*client.Client{}, stop: make(chan struct{})}
 	d.mu.Lock()
+	// A pod due after Close began would come after its sweep: none comes.
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
 	u.pod = p
 	d.mu.Unlock()
 	go func() {
@@ -272,6 +277,10 @@ func (p *pod) create(ctx context.Context, c corev1.Container, always bool) (stri
 	}
 	tc, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
 	if err != nil {
+		// A container made and not started is the caller's to remove.
+		if tc != nil {
+			tc.Terminate(context.Background())
+		}
 		return "", fmt.Errorf("cannot start container %s of %s: %w", c.Name, p.u.id, err)
 	}
 	id := tc.GetContainerID()

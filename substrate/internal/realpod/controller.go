@@ -194,7 +194,7 @@ func ResourcePath(app string, id spec.UnitID, name, src string) string {
 // hook runs within the grace period (30 s), then the controller keeps
 // what the unit holds for the next pod.
 func (c *Controller) Terminate(u *Unit, agent *charmagent.Client) {
-	if c.charm.Charm == nil {
+	if c.charm.Charm == nil || agent == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

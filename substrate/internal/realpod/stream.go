@@ -240,7 +240,9 @@ func (p *eventPoll) poll(ctx context.Context) {
 		p.began = nil
 	}
 	p.seen = len(events)
-	// A hook the agent died in never ends: the next one replaces it.
+	// The running hook is in the trace from its start. One the agent dies
+	// in, the next agent in the pod lists as ended (charmagent's
+	// interrupted), and the loop above ends it here or, unseen, adds it.
 	if running != nil && (p.began == nil || p.began.At != running.At || p.began.Name != running.Name) {
 		p.r.EventBegan(p.unit, p.containers, *running)
 		p.began = running
