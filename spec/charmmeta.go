@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -57,9 +60,9 @@ type CharmMeta struct {
 	// UpstreamSources maps an oci-image resource to the image its
 	// metadata names (upstream-source), which Juju deploys when the
 	// operator gives none.
-	UpstreamSources map[string]string `json:"upstream-sources,omitempty"`
-	Config    map[string]ConfigOption `json:"config,omitempty"`
-	Actions   map[string]ActionMeta   `json:"actions,omitempty"`
+	UpstreamSources map[string]string       `json:"upstream-sources,omitempty"`
+	Config          map[string]ConfigOption `json:"config,omitempty"`
+	Actions         map[string]ActionMeta   `json:"actions,omitempty"`
 	// Requires, Provides and Peers map each endpoint to its interface.
 	Requires map[string]string `json:"requires,omitempty"`
 	Provides map[string]string `json:"provides,omitempty"`
@@ -305,6 +308,38 @@ func CharmSpecOf(c *RealCharm) CharmSpec {
 		cs.Storage = append(cs.Storage, Storage{Name: st, Size: "1Gi"})
 	}
 	return cs
+}
+
+// WorkloadImage is the image a workload container of the charm runs, as
+// Juju picks it: the one the operator gives (overrides, by container or
+// by its resource's name, as --image NAME=REF and juju deploy --resource
+// do), else its oci-image resource's upstream-source; "" leaves it to the
+// substrate. why says which, for a person.
+func (m CharmMeta) WorkloadImage(container string, overrides map[string]string) (image, why string) {
+	res := m.Containers[container].Resource
+	switch {
+	case overrides[container] != "":
+		return overrides[container], "--image " + container
+	case res != "" && overrides[res] != "":
+		return overrides[res], "--image " + res
+	case m.UpstreamSources[res] != "":
+		return m.UpstreamSources[res], "resource " + res + "'s upstream-source"
+	case res != "":
+		return "", "resource " + res + " names no upstream-source (--image " + res + "=REF names one)"
+	}
+	return "", "the container names no resource (--image " + container + "=REF names one)"
+}
+
+// CheckImageOverrides refuses an override that names neither a container
+// nor an oci-image resource of the charm.
+func (m CharmMeta) CheckImageOverrides(overrides map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		if _, ok := m.Containers[name]; ok || m.Resources[name] == "oci-image" {
+			continue
+		}
+		return fmt.Errorf("--image %s=%s: charm %s has no container or oci-image resource %q (containers: %s)", name, overrides[name], m.Name, name, strings.Join(m.ContainerNames(), ", "))
+	}
+	return nil
 }
 
 // ContainerNames lists the containers in name order.

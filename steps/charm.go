@@ -337,6 +337,16 @@ func (s *scenario) useCharm(path string) error {
 	}
 	s.charm = spec.CharmSpecOf(c)
 	s.unit = spec.NewUnitID(c.Meta.Name, 0)
+	if err := c.Meta.CheckImageOverrides(s.cfg.Images); err != nil {
+		return err
+	}
+	// Where the substrate runs images, each workload runs the one Juju
+	// would (local has none: there the workload tool stands in).
+	if slices.Contains(s.sub.Capabilities(), spec.CapImages) {
+		for i := range s.charm.Containers {
+			s.charm.Containers[i].Image, _ = c.Meta.WorkloadImage(s.charm.Containers[i].Name, s.cfg.Images)
+		}
+	}
 	return nil
 }
 

@@ -41,6 +41,11 @@ type Config struct {
 	// Charm, when set, is a charm of your own every scenario runs, as if
 	// each began with Given the charm in "Charm".
 	Charm string
+	// Images names the image a charm of your own's workload container
+	// runs, by container or by its oci-image resource (--image NAME=REF),
+	// over the resource's upstream-source, where the substrate runs
+	// images.
+	Images map[string]string
 	// Recorded puts each scenario's trace in its Result, for a report
 	// that draws it (the HTML report).
 	Recorded bool

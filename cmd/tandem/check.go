@@ -39,6 +39,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 		fmt.Fprintln(stderr, "Usage: tandem check [flags] CHARM\n\nChecks a charm's duties in the sidecar pattern, with nothing to write. CHARM is a charm directory or a packed .charm.")
 		fs.PrintDefaults()
 	}
+	imageFlag(fs, &f.run.images)
 	fs.StringVar(&f.run.substrate, "substrate", "local", "where the checks run: "+strings.Join(substrate.Names(), ", "))
 	fs.Var((*repeated)(&f.config), "config", "a config option the charm needs to settle, as key=value (again for more)")
 	fs.StringVar(&f.relations, "relations", "", "a YAML file of the related applications the charm needs to settle, and their data (see the README)")

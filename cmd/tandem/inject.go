@@ -27,22 +27,19 @@ func injectCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard) // one line for bad input; --help prints the flags
 	units := fs.Int("units", 1, "how many units")
 	charmPath := fs.String("charm", "", "a charm of your own: its directory or packed .charm")
-	overrides := map[string]string{}
-	fs.Func("image", "NAME=REF: container NAME (or its oci-image resource) runs image REF (repeatable)", func(v string) error {
-		name, ref, ok := strings.Cut(v, "=")
-		if !ok || name == "" || ref == "" {
-			return fmt.Errorf("want NAME=REF (a container or its resource, and an image), as in --image redis-image=redis:7")
-		}
-		overrides[name] = ref
-		return nil
-	})
+	var overrides map[string]string
+	imageFlag(fs, &overrides)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)
 			fs.PrintDefaults()
 		} else {
-			fmt.Fprintln(stderr, "tandem inject:", err)
+			fmt.Fprintf(stderr, "tandem inject: %v (tandem inject --help lists the flags)\n", err)
 		}
+		return exitUsage
+	}
+	if *units < 1 {
+		fmt.Fprintf(stderr, "tandem inject: --units %d: a StatefulSet of a charm has 1 unit or more: give --units 1 or more\n", *units)
 		return exitUsage
 	}
 	if (*charmPath == "") == (fs.NArg() != 1) || fs.NArg() > 1 {
@@ -116,34 +113,22 @@ func injectCharm(path string, overrides map[string]string) (spec.CharmSpec, []st
 		return spec.CharmSpec{}, nil, err
 	}
 	cs := spec.CharmSpecOf(c)
-	for name, ref := range overrides {
-		if _, ok := c.Meta.Containers[name]; ok {
-			continue
-		}
-		if c.Meta.Resources[name] == "oci-image" {
-			continue
-		}
-		return cs, nil, fmt.Errorf("--image %s=%s: charm %s has no container or oci-image resource %q (containers: %s)", name, ref, c.Meta.Name, name, strings.Join(c.Meta.ContainerNames(), ", "))
+	if err := c.Meta.CheckImageOverrides(overrides); err != nil {
+		return cs, nil, err
 	}
-	notes := []string{fmt.Sprintf("the Service, StatefulSet and pod %s-0 Juju makes for charm %s; the charm container runs %s, which tandem run builds for docker and kind (tagged by its content)", cs.App, c.Meta.Name, images.CharmRepository(cs.App))}
+	notes := []string{
+		fmt.Sprintf("the Service, StatefulSet and pod %s-0 Juju makes for charm %s", cs.App, c.Meta.Name),
+		fmt.Sprintf("the charm container runs %s: tandem run --substrate docker builds it, tagged by its content (docker images %s); tag or load it where a cluster pulls from", images.CharmRepository(cs.App), images.CharmRepository(cs.App)),
+	}
 	for i := range cs.Containers {
 		ct := &cs.Containers[i]
-		res := c.Meta.Containers[ct.Name].Resource
-		switch {
-		case overrides[ct.Name] != "":
-			ct.Image = overrides[ct.Name]
-			notes = append(notes, fmt.Sprintf("%s runs %s (--image)", ct.Name, ct.Image))
-		case res != "" && overrides[res] != "":
-			ct.Image = overrides[res]
-			notes = append(notes, fmt.Sprintf("%s runs %s (--image %s)", ct.Name, ct.Image, res))
-		case c.Meta.UpstreamSources[res] != "":
-			ct.Image = c.Meta.UpstreamSources[res]
-			notes = append(notes, fmt.Sprintf("%s runs %s (resource %s's upstream-source)", ct.Name, ct.Image, res))
-		case res != "":
-			notes = append(notes, fmt.Sprintf("%s runs tandem/workload: resource %s names no upstream-source (--image %s=REF names one)", ct.Name, res, res))
-		default:
-			notes = append(notes, fmt.Sprintf("%s runs tandem/workload: the container names no resource (--image %s=REF names one)", ct.Name, ct.Name))
+		image, why := c.Meta.WorkloadImage(ct.Name, overrides)
+		if image == "" {
+			notes = append(notes, fmt.Sprintf("%s runs tandem/workload: %s", ct.Name, why))
+			continue
 		}
+		ct.Image = image
+		notes = append(notes, fmt.Sprintf("%s runs %s (%s)", ct.Name, image, why))
 	}
 	return cs, notes, nil
 }

@@ -100,6 +100,8 @@ func TestInjectRefusesWhatItCannotUse(t *testing.T) {
 		"--charm ../../fixtures/charms/snappass --image redis":                      "want NAME=REF",
 		"--charm ../../fixtures/no-such-charm":                                      "cannot open charm",
 		"--charm ../../fixtures/charms/snappass ../../fixtures/snappass/charm.yaml": "want a charm or one charm spec file",
+		"--units 0 --charm ../../fixtures/charms/snappass":                          "give --units 1 or more",
+		"--unit 2 --charm ../../fixtures/charms/snappass":                           "flag provided but not defined: -unit (tandem inject --help lists the flags)",
 		"--image web=nginx:1 ../../fixtures/snappass/charm.yaml":                    `has no container "web"`,
 	} {
 		code, _, errOut := run(t, append([]string{"inject"}, strings.Fields(args)...)...)

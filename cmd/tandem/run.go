@@ -49,8 +49,25 @@ type runFlags struct {
 	load   bool
 	// charm is a charm of your own every scenario runs.
 	charm string
+	// images are --image NAME=REF: a charm of your own's workload images.
+	images map[string]string
 	// onResult, when set, hears each scenario's outcome as it ends.
 	onResult func(steps.Result)
+}
+
+// imageFlag adds --image NAME=REF, repeatable, to fs.
+func imageFlag(fs *flag.FlagSet, into *map[string]string) {
+	fs.Func("image", "NAME=REF: a charm of your own's container NAME (or its oci-image resource) runs image REF, over the resource's upstream-source (docker, kind; repeatable)", func(v string) error {
+		name, ref, ok := strings.Cut(v, "=")
+		if !ok || name == "" || ref == "" {
+			return fmt.Errorf("want NAME=REF (a container or its resource, and an image), as in --image redis-image=redis:7")
+		}
+		if *into == nil {
+			*into = map[string]string{}
+		}
+		(*into)[name] = ref
+		return nil
+	})
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -69,6 +86,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.IntVar(&f.repeat, "repeat", 1, "run the suite this many times and report each scenario's pass rate (a soak; failing traces are kept per run)")
 	fs.BoolVar(&f.load, "load", false, "run beside a CPU hog on every core, for as long as the run lasts (with --repeat, to find flakes that load brings out)")
 	fs.StringVar(&f.charm, "charm", "", "a charm of your own (a charm directory or a packed .charm) that every scenario runs, as if each began with: Given the charm in \"PATH\"")
+	imageFlag(fs, &f.images)
 	registry := fs.String("registry", "", "kind substrate with --kubeconfig: push tandem's images to this registry (host[:port][/path]), which the cluster's nodes pull from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -215,7 +233,7 @@ func runSuite(f *runFlags, files []string, artifacts string, run int, stdout, st
 	}
 	cfg := steps.Config{
 		Substrate: f.substrate, Seed: f.seed, RunID: newRunID(), Reference: f.reference,
-		Artifacts: artifacts, KeepAll: keepAll, OnResult: onResult, Charm: f.charm,
+		Artifacts: artifacts, KeepAll: keepAll, OnResult: onResult, Charm: f.charm, Images: f.images,
 		Recorded: strings.Contains(","+f.format, ",html:"),
 	}
 	suite := godog.TestSuite{
