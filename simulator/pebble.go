@@ -778,6 +778,20 @@ func (c *Client) WaitChange(id string, opts *client.WaitChangeOptions) (*client.
 	return chg.info(), nil
 }
 
+// Change is a change as it is now, without moving the clock (Pebble's
+// GET /v1/changes/{id}).
+func (c *Client) Change(id string) (*client.Change, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	chg, ok := p.changes[id]
+	if !ok {
+		return nil, &client.Error{Kind: "not-found", Message: fmt.Sprintf("cannot find change with id %q", id), StatusCode: 404}
+	}
+	return chg.info(), nil
+}
+
 func (c *Client) Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error) {
 	p, err := c.pebble()
 	if err != nil {

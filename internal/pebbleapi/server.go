@@ -1,0 +1,382 @@
+// Package pebbleapi serves Pebble's HTTP API on a unix socket in front of
+// a Go-level Pebble (spec.PebbleClient): the model's, for a charm's own
+// code to reach through ops' Pebble client as it reaches a real Pebble
+// (issue 16). Answers and errors are shaped as Pebble's daemon shapes them
+// (internals/daemon/response.go and api_*.go in canonical/pebble v1.26.0),
+// so ops and Pebble's Go client read them as they read Pebble's.
+//
+// The backend is not safe for concurrent use (the model runs on one
+// virtual clock): every call goes through the server's lock.
+package pebbleapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/canonical/pebble/client"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// Backend is the Pebble a server stands in front of.
+type Backend interface {
+	spec.PebbleClient
+	spec.FileLister
+	// Change is a change as it is now, without waiting (GET
+	// /v1/changes/{id}).
+	Change(id string) (*client.Change, error)
+}
+
+// Server answers Pebble's API for one backend.
+type Server struct {
+	mu      sync.Mutex
+	backend Backend
+	mux     *http.ServeMux
+}
+
+// New makes a server for backend.
+func New(backend Backend) *Server {
+	s := &Server{backend: backend, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /v1/system-info", s.sysInfo)
+	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.mux.HandleFunc("GET /v1/services", s.services)
+	s.mux.HandleFunc("POST /v1/services", s.serviceAction)
+	s.mux.HandleFunc("POST /v1/layers", s.layers)
+	s.mux.HandleFunc("GET /v1/plan", s.plan)
+	s.mux.HandleFunc("GET /v1/changes/{id}", s.change)
+	s.mux.HandleFunc("GET /v1/changes/{id}/wait", s.waitChange)
+	s.mux.HandleFunc("GET /v1/checks", s.checks)
+	s.mux.HandleFunc("GET /v1/notices", s.notices)
+	s.mux.HandleFunc("POST /v1/notices", s.addNotice)
+	s.mux.HandleFunc("POST /v1/signals", s.signals)
+	s.mux.HandleFunc("GET /v1/files", s.getFiles)
+	s.mux.HandleFunc("POST /v1/files", s.postFiles)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		errorResponse(w, http.StatusNotFound, "", "not found")
+	})
+	return s
+}
+
+// Serve answers on l until it is closed.
+func (s *Server) Serve(l net.Listener) error {
+	err := (&http.Server{Handler: s.mux}).Serve(l)
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// ServeHTTP lets a test or another mux use the server.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// do runs fn on the backend under the server's lock.
+func (s *Server) do(fn func(b Backend)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.backend)
+}
+
+// The response envelope, as Pebble's daemon writes it.
+type response struct {
+	Type       string `json:"type"`
+	StatusCode int    `json:"status-code"`
+	Status     string `json:"status"`
+	Result     any    `json:"result"`
+	Change     string `json:"change,omitempty"`
+}
+
+type errorResult struct {
+	Message string `json:"message"`
+	Kind    string `json:"kind,omitempty"`
+	Value   any    `json:"value,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, r response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(r.StatusCode)
+	json.NewEncoder(w).Encode(r)
+}
+
+func syncResponse(w http.ResponseWriter, result any) {
+	writeJSON(w, response{Type: "sync", StatusCode: http.StatusOK, Status: http.StatusText(http.StatusOK), Result: result})
+}
+
+func asyncResponse(w http.ResponseWriter, change string) {
+	writeJSON(w, response{Type: "async", StatusCode: http.StatusAccepted, Status: http.StatusText(http.StatusAccepted), Change: change})
+}
+
+func errorResponse(w http.ResponseWriter, status int, kind, message string) {
+	writeJSON(w, response{Type: "error", StatusCode: status, Status: http.StatusText(status), Result: errorResult{Message: message, Kind: kind}})
+}
+
+// backendError answers an error the backend gave, with its status and
+// kind where it gave them as Pebble's client does (a *client.Error).
+func backendError(w http.ResponseWriter, err error) {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		status := ce.StatusCode
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		errorResponse(w, status, ce.Kind, ce.Message)
+		return
+	}
+	errorResponse(w, http.StatusBadRequest, "", err.Error())
+}
+
+// names splits a comma-separated query value, as Pebble's strutil does.
+func names(r *http.Request, key string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[key] {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) sysInfo(w http.ResponseWriter, r *http.Request) {
+	var info *client.SysInfo
+	var err error
+	s.do(func(b Backend) { info, err = b.SysInfo() })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, map[string]string{"version": info.Version, "boot-id": info.BootID})
+}
+
+// health answers 200 when healthy, 502 when not, with the same result
+// shape, as Pebble's v1Health does.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	level := r.URL.Query().Get("level")
+	switch level {
+	case "", "alive", "ready":
+	default:
+		errorResponse(w, http.StatusBadRequest, "", `level must be "alive" or "ready"`)
+		return
+	}
+	var healthy bool
+	var err error
+	s.do(func(b Backend) {
+		healthy, err = b.Health(&client.HealthOptions{Level: client.CheckLevel(level), Names: names(r, "names")})
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	status := http.StatusOK
+	if !healthy {
+		status = http.StatusBadGateway
+	}
+	writeJSON(w, response{Type: "sync", StatusCode: status, Status: http.StatusText(status), Result: map[string]bool{"healthy": healthy}})
+}
+
+func (s *Server) services(w http.ResponseWriter, r *http.Request) {
+	var infos []*client.ServiceInfo
+	var err error
+	s.do(func(b Backend) { infos, err = b.Services(&client.ServicesOptions{Names: names(r, "names")}) })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	if infos == nil {
+		infos = []*client.ServiceInfo{}
+	}
+	syncResponse(w, infos)
+}
+
+func (s *Server) serviceAction(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Action   string   `json:"action"`
+		Services []string `json:"services"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		errorResponse(w, http.StatusBadRequest, "", "cannot decode data from request body: "+err.Error())
+		return
+	}
+	opts := &client.ServiceOptions{Names: req.Services}
+	var id string
+	var err error
+	s.do(func(b Backend) {
+		switch req.Action {
+		case "start":
+			id, err = b.Start(opts)
+		case "stop":
+			id, err = b.Stop(opts)
+		case "restart":
+			id, err = b.Restart(opts)
+		case "replan", "autostart":
+			id, err = b.Replan(opts)
+		default:
+			err = &client.Error{Message: "action " + strconv.Quote(req.Action) + " is unsupported", StatusCode: http.StatusBadRequest}
+		}
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	asyncResponse(w, id)
+}
+
+func (s *Server) layers(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Action  string `json:"action"`
+		Combine bool   `json:"combine"`
+		Inner   bool   `json:"inner"`
+		Label   string `json:"label"`
+		Format  string `json:"format"`
+		Layer   string `json:"layer"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+		return
+	}
+	if req.Action != "add" {
+		errorResponse(w, http.StatusBadRequest, "", "invalid action "+strconv.Quote(req.Action))
+		return
+	}
+	if req.Format != "yaml" {
+		errorResponse(w, http.StatusBadRequest, "", "invalid format "+strconv.Quote(req.Format))
+		return
+	}
+	var err error
+	s.do(func(b Backend) {
+		err = b.AddLayer(&client.AddLayerOptions{Combine: req.Combine, Inner: req.Inner, Label: req.Label, LayerData: []byte(req.Layer)})
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, true)
+}
+
+func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
+	if f := r.URL.Query().Get("format"); f != "yaml" {
+		errorResponse(w, http.StatusBadRequest, "", "invalid format "+strconv.Quote(f))
+		return
+	}
+	var data []byte
+	var err error
+	s.do(func(b Backend) { data, err = b.PlanBytes(&client.PlanOptions{}) })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, string(data))
+}
+
+func (s *Server) change(w http.ResponseWriter, r *http.Request) {
+	var chg *client.Change
+	var err error
+	s.do(func(b Backend) { chg, err = b.Change(r.PathValue("id")) })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, changeJSON(chg))
+}
+
+// waitChange waits as Pebble's does: timeout is a Go duration, and the
+// model's wait moves its virtual clock on until the change is ready.
+func (s *Server) waitChange(w http.ResponseWriter, r *http.Request) {
+	var timeout time.Duration
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil {
+			errorResponse(w, http.StatusBadRequest, "", "invalid timeout: "+err.Error())
+			return
+		}
+		timeout = d
+	}
+	var chg *client.Change
+	var err error
+	s.do(func(b Backend) {
+		chg, err = b.WaitChange(r.PathValue("id"), &client.WaitChangeOptions{Timeout: timeout})
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, changeJSON(chg))
+}
+
+// changeJSON is a change as Pebble's daemon lists it: spawn-time always,
+// ready-time once ready, and data beside (changeAndData).
+func changeJSON(c *client.Change) map[string]any {
+	tasks := []map[string]any{}
+	for _, t := range c.Tasks {
+		task := map[string]any{"id": t.ID, "kind": t.Kind, "summary": t.Summary, "status": t.Status,
+			"progress": t.Progress, "spawn-time": t.SpawnTime}
+		if len(t.Log) > 0 {
+			task["log"] = t.Log
+		}
+		if !t.ReadyTime.IsZero() {
+			task["ready-time"] = t.ReadyTime
+		}
+		if len(t.Data) > 0 {
+			task["data"] = t.Data
+		}
+		tasks = append(tasks, task)
+	}
+	out := map[string]any{"id": c.ID, "kind": c.Kind, "summary": c.Summary, "status": c.Status,
+		"tasks": tasks, "ready": c.Ready, "spawn-time": c.SpawnTime}
+	if c.Err != "" {
+		out["err"] = c.Err
+	}
+	if !c.ReadyTime.IsZero() {
+		out["ready-time"] = c.ReadyTime
+	}
+	return out
+}
+
+func (s *Server) checks(w http.ResponseWriter, r *http.Request) {
+	level := r.URL.Query().Get("level")
+	switch level {
+	case "", "alive", "ready":
+	default:
+		errorResponse(w, http.StatusBadRequest, "", `level must be "alive" or "ready"`)
+		return
+	}
+	var infos []*client.CheckInfo
+	var err error
+	s.do(func(b Backend) {
+		infos, err = b.Checks(&client.ChecksOptions{Level: client.CheckLevel(level), Names: names(r, "names")})
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	if infos == nil {
+		infos = []*client.CheckInfo{}
+	}
+	syncResponse(w, infos)
+}
+
+func (s *Server) signals(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Signal   string   `json:"signal"`
+		Services []string `json:"services"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+		return
+	}
+	var err error
+	s.do(func(b Backend) {
+		err = b.SendSignal(&client.SendSignalOptions{Signal: req.Signal, Services: req.Services})
+	})
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	syncResponse(w, true)
+}
