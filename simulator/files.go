@@ -339,7 +339,8 @@ func (fs *filesystem) list(p, pattern string, itself bool) ([]spec.FileEntry, er
 		if n.dir {
 			mode |= os.ModeDir
 		}
-		return spec.FileEntry{Path: fp, Mode: mode, Size: int64(len(n.content)), User: u.byUID[n.uid], Group: u.byGID[n.gid]}
+		uid, gid := n.uid, n.gid
+		return spec.FileEntry{Path: fp, Mode: mode, Size: int64(len(n.content)), User: u.byUID[n.uid], Group: u.byGID[n.gid], UserID: &uid, GroupID: &gid}
 	}
 	if itself || !n.dir {
 		if pattern != "" {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	pathpkg "path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,10 +154,30 @@ func (c *change) maybeReady() {
 }
 
 func (c *change) info() *client.Change {
-	out := &client.Change{ID: c.id, Kind: c.kind, Summary: c.kind, Status: c.status, Ready: c.isDone}
+	epoch := c.p.ctr.pod.u.m.epoch
+	out := &client.Change{ID: c.id, Kind: c.kind, Summary: c.kind, Status: c.status, Ready: c.isDone, SpawnTime: epoch.Add(c.spawn)}
+	if c.isDone {
+		out.ReadyTime = epoch.Add(c.ready)
+	}
 	if len(c.errs) > 0 {
 		sort.Strings(c.errs)
 		out.Err = "cannot perform the following tasks:\n- " + strings.Join(c.errs, "\n- ")
+	}
+	// A task per service, as servstate makes them (the model keeps no
+	// time per task: each has the change's).
+	verb := map[bool]string{true: "stop", false: "start"}[c.kind == "stop"]
+	for _, name := range slices.Sorted(maps.Keys(c.tasks)) {
+		t := &client.Task{ID: c.id + "-" + name, Kind: verb, Summary: fmt.Sprintf("%s service %q", strings.ToUpper(verb[:1])+verb[1:], name),
+			Status: "Doing", SpawnTime: out.SpawnTime, Progress: client.TaskProgress{Total: 1}}
+		if c.tasks[name] {
+			t.Status, t.Progress.Done, t.ReadyTime = "Done", 1, epoch.Add(max(c.ready, c.spawn))
+			for _, e := range c.errs {
+				if strings.HasPrefix(e, name+": ") {
+					t.Status = "Error"
+				}
+			}
+		}
+		out.Tasks = append(out.Tasks, t)
 	}
 	return out
 }
@@ -992,8 +1014,11 @@ func (c *Client) Notify(opts *client.NotifyOptions) (string, error) {
 			return n.ID, nil
 		}
 	}
-	n := &client.Notice{ID: strconv.Itoa(len(p.notices) + 1), Type: opts.Type, Key: opts.Key,
-		FirstOccurred: at, LastOccurred: at, LastRepeated: at, Occurrences: 1, LastData: opts.Data}
+	// The charm adds it as root (user-id 0); Pebble keeps a notice a
+	// week after it last occurred unless told (state.defaultNoticeExpireAfter).
+	root := uint32(0)
+	n := &client.Notice{ID: strconv.Itoa(len(p.notices) + 1), Type: opts.Type, Key: opts.Key, UserID: &root,
+		FirstOccurred: at, LastOccurred: at, LastRepeated: at, Occurrences: 1, LastData: opts.Data, ExpireAfter: 7 * 24 * time.Hour}
 	p.notices = append(p.notices, n)
 	p.ctr.pod.noticeEvent(p.ctr, opts.Key)
 	return n.ID, nil

@@ -45,11 +45,13 @@ var _ PebbleClient = (*client.Client)(nil)
 
 // FileEntry is one entry of a directory listing.
 type FileEntry struct {
-	Path  string      `json:"path"`
-	Mode  os.FileMode `json:"mode"`
-	Size  int64       `json:"size"`
-	User  string      `json:"user,omitempty"`
-	Group string      `json:"group,omitempty"`
+	Path    string      `json:"path"`
+	Mode    os.FileMode `json:"mode"`
+	Size    int64       `json:"size"`
+	User    string      `json:"user,omitempty"`
+	Group   string      `json:"group,omitempty"`
+	UserID  *int        `json:"user-id,omitempty"`
+	GroupID *int        `json:"group-id,omitempty"`
 }
 
 // FileLister lists files as Pebble's ListFiles does.
@@ -80,7 +82,7 @@ func (r RealFiles) ListFiles(opts *client.ListFilesOptions) ([]FileEntry, error)
 	}
 	out := make([]FileEntry, 0, len(infos))
 	for _, fi := range infos {
-		out = append(out, FileEntry{Path: fi.Path(), Mode: fi.Mode(), Size: fi.Size(), User: fi.User(), Group: fi.Group()})
+		out = append(out, FileEntry{Path: fi.Path(), Mode: fi.Mode(), Size: fi.Size(), User: fi.User(), Group: fi.Group(), UserID: fi.UserID(), GroupID: fi.GroupID()})
 	}
 	return out, nil
 }

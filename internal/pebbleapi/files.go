@@ -50,6 +50,24 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request) {
 	syncResponse(w, out)
 }
 
+// notice is one notice by its id.
+func (s *Server) notice(w http.ResponseWriter, r *http.Request) {
+	var notices []*client.Notice
+	var err error
+	s.do(func(b Backend) { notices, err = b.Notices(&client.NoticesOptions{}) })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	for _, n := range notices {
+		if n.ID == r.PathValue("id") {
+			syncResponse(w, noticeJSON(n))
+			return
+		}
+	}
+	errorResponse(w, http.StatusNotFound, "not-found", fmt.Sprintf("cannot find notice with ID %q", r.PathValue("id")))
+}
+
 // noticeJSON is a notice as Pebble's daemon writes it: durations as Go
 // duration strings.
 func noticeJSON(n *client.Notice) map[string]any {
@@ -149,7 +167,7 @@ func (s *Server) listFiles(w http.ResponseWriter, p, pattern string, itself bool
 		for _, f := range entries {
 			info := map[string]any{"path": f.Path, "name": path.Base(f.Path), "type": fileType(f.Mode),
 				"permissions": fmt.Sprintf("%03o", f.Mode.Perm()), "last-modified": time.Time{}.Format(time.RFC3339),
-				"user": f.User, "group": f.Group}
+				"user-id": f.UserID, "user": f.User, "group-id": f.GroupID, "group": f.Group}
 			if f.Mode.IsRegular() {
 				info["size"] = f.Size
 			}

@@ -54,6 +54,7 @@ func New(backend Backend) *Server {
 	s.mux.HandleFunc("GET /v1/checks", s.checks)
 	s.mux.HandleFunc("GET /v1/notices", s.notices)
 	s.mux.HandleFunc("POST /v1/notices", s.addNotice)
+	s.mux.HandleFunc("GET /v1/notices/{id}", s.notice)
 	s.mux.HandleFunc("POST /v1/signals", s.signals)
 	s.mux.HandleFunc("GET /v1/files", s.getFiles)
 	s.mux.HandleFunc("POST /v1/files", s.postFiles)
@@ -355,10 +356,25 @@ func (s *Server) checks(w http.ResponseWriter, r *http.Request) {
 		backendError(w, err)
 		return
 	}
-	if infos == nil {
-		infos = []*client.CheckInfo{}
+	out := []checkInfo{}
+	for _, c := range infos {
+		out = append(out, checkInfo{Name: c.Name, Level: string(c.Level), Startup: string(c.Startup), Status: string(c.Status),
+			Successes: c.Successes, Failures: c.Failures, Threshold: c.Threshold, ChangeID: c.ChangeID})
 	}
-	syncResponse(w, infos)
+	syncResponse(w, out)
+}
+
+// checkInfo is a check as Pebble's daemon lists it (api_checks.go):
+// counts of 0, no level and no change are left out.
+type checkInfo struct {
+	Name      string `json:"name"`
+	Level     string `json:"level,omitempty"`
+	Startup   string `json:"startup"`
+	Status    string `json:"status"`
+	Successes *int   `json:"successes,omitempty"`
+	Failures  int    `json:"failures,omitempty"`
+	Threshold int    `json:"threshold"`
+	ChangeID  string `json:"change-id,omitempty"`
 }
 
 func (s *Server) signals(w http.ResponseWriter, r *http.Request) {

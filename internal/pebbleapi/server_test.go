@@ -21,6 +21,20 @@ import (
 // client on that socket, and the model's Go-level client to compare with.
 func served(t *testing.T) (*client.Client, *simulator.Client, *simulator.Model) {
 	t.Helper()
+	sock, model, m := servedOn(t)
+	c, err := client.New(&client.Config{Socket: sock})
+	require.NoError(t, err)
+	return c, model, m
+}
+
+// serve is served's socket alone.
+func serve(t *testing.T) string {
+	sock, _, _ := servedOn(t)
+	return sock
+}
+
+func servedOn(t *testing.T) (string, *simulator.Client, *simulator.Model) {
+	t.Helper()
 	profile := spec.Profiles["sim"]
 	m, err := simulator.New(profile, 1)
 	require.NoError(t, err)
@@ -32,9 +46,7 @@ func served(t *testing.T) (*client.Client, *simulator.Client, *simulator.Model) 
 	require.NoError(t, err)
 	go pebbleapi.New(model).Serve(l)
 	t.Cleanup(func() { l.Close() })
-	c, err := client.New(&client.Config{Socket: sock})
-	require.NoError(t, err)
-	return c, model, m
+	return sock, model, m
 }
 
 const layer = `
