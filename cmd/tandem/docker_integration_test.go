@@ -63,3 +63,15 @@ func TestNothingLeaksOnDocker(t *testing.T) {
 	needDocker(t)
 	leakTest(t, "docker", dockerLists, waitForContainers)
 }
+
+// TestNothingLeaksOnDockerWithACharmOfYourOwn: the same with the
+// reference charm, whose pods have the charm's own container and its
+// juju volume. A first run builds the charm's venv and images (a cache,
+// not in the footprint), so the leak test's waits see pods, not builds.
+func TestNothingLeaksOnDockerWithACharmOfYourOwn(t *testing.T) {
+	needDocker(t)
+	bin := buildTandem(t)
+	out, err := exec.Command(bin, "run", "--substrate", "docker", "--artifacts", t.TempDir(), yourCharmRuns.pass).CombinedOutput()
+	require.NoError(t, err, "the run that builds the images: %s", out)
+	leakTestOf(t, yourCharmRuns, "docker", dockerLists, waitForContainers)
+}

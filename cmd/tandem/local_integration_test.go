@@ -109,6 +109,28 @@ func contains(list []string, s string) bool {
 // and clean flags), and checks after each that footprint is as it was
 // before.
 func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []string, waitStarted func(*testing.T, []string), extra ...string) {
+	leakTestOf(t, declaredCharmRuns, substrateName, footprint, waitStarted, extra...)
+}
+
+// leakRuns are the features a leak test runs: one passing, one failing,
+// one long (interrupted once its unit is deployed, after deployedAt
+// passed steps).
+type leakRuns struct {
+	pass, fail, long string
+	deployedAt       int
+	// failsWith is what the failing run says, so a run that fails for
+	// another reason (the substrate's) does not pass for it.
+	failsWith string
+}
+
+var (
+	declaredCharmRuns = leakRuns{"testdata/local-pass.feature", "testdata/local-fail.feature", "testdata/local-long.feature", longDeployedAt, ""}
+	// The reference charm, a charm of your own.
+	yourCharmRuns = leakRuns{"testdata/yourcharm-pass.feature", "testdata/yourcharm-fail.feature", "testdata/yourcharm-long.feature", 2, `status is "active"`}
+)
+
+// leakTestOf is leakTest with the given runs.
+func leakTestOf(t *testing.T, runs leakRuns, substrateName string, footprint func(*testing.T) []string, waitStarted func(*testing.T, []string), extra ...string) {
 	bin := buildTandem(t)
 	art := t.TempDir()
 	run := func(feature string) *exec.Cmd {
@@ -117,29 +139,30 @@ func leakTest(t *testing.T, substrateName string, footprint func(*testing.T) []s
 	}
 	before := footprint(t)
 
-	out, err := run("testdata/local-pass.feature").CombinedOutput()
+	out, err := run(runs.pass).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, before, footprint(t), "after a passing run")
 
-	out, err = run("testdata/local-fail.feature").CombinedOutput()
+	out, err = run(runs.fail).CombinedOutput()
 	require.Error(t, err, "%s", out)
+	require.Contains(t, string(out), runs.failsWith)
 	require.Equal(t, before, footprint(t), "after a failing run")
 
-	cmd := run("testdata/local-long.feature")
+	cmd := run(runs.long)
 	deployed := stepsPassed(cmd)
 	require.NoError(t, cmd.Start())
 	waitStarted(t, before)
-	deployed(t, longDeployedAt)
+	deployed(t, runs.deployedAt)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	cmd.Wait()
 	require.Equal(t, 130, cmd.ProcessState.ExitCode())
 	require.Equal(t, before, footprint(t), "after a SIGINT")
 
-	cmd = run("testdata/local-long.feature")
+	cmd = run(runs.long)
 	deployed = stepsPassed(cmd)
 	require.NoError(t, cmd.Start())
 	waitStarted(t, before)
-	deployed(t, longDeployedAt)
+	deployed(t, runs.deployedAt)
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
 	clean := []string{"clean"}
