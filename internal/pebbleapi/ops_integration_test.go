@@ -28,7 +28,11 @@ import (
 // against the Pebble on socket: each call's answer shapes, or its error.
 func opsCalls(t *testing.T, python, socket, workload, port string) map[string]any {
 	t.Helper()
-	cmd := exec.Command(python, "testdata/opscalls.py", socket, workload, port)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-X", "faulthandler", "testdata/opscalls.py", socket, workload, port)
+	// A hang shows where: Python dumps its stacks on SIGABRT.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGABRT) }
 	var stderr, stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "%s", stderr.String())
@@ -65,10 +69,20 @@ func TestOpsReadsTheModelsAnswersAsPebbles(t *testing.T) {
 	dir := t.TempDir()
 	real := exec.Command(bins.Pebble, "run", "--create-dirs")
 	real.Env = append(os.Environ(), "PEBBLE="+filepath.Join(dir, "pebble"), "PEBBLE_SOCKET="+filepath.Join(dir, "pebble.socket"))
-	// Its own process group: the services it starts go with it.
-	real.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, real.Start())
-	t.Cleanup(func() { syscall.Kill(-real.Process.Pid, syscall.SIGKILL); real.Wait() })
+	// Pebble starts each service in a process group of its own: it stops
+	// them itself on SIGTERM, before it exits.
+	t.Cleanup(func() {
+		real.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { real.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			real.Process.Kill()
+			t.Errorf("real Pebble did not stop within 15 s of SIGTERM: its services may be left")
+		}
+	})
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(filepath.Join(dir, "pebble.socket")); err == nil {
 			break

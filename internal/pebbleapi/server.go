@@ -38,6 +38,11 @@ type Server struct {
 	mu      sync.Mutex
 	backend Backend
 	mux     *http.ServeMux
+
+	// execMu guards the execs, by change and by task id.
+	execMu   sync.Mutex
+	execs    map[string]*execSession
+	lastExec int
 }
 
 // New makes a server for backend.
@@ -58,6 +63,8 @@ func New(backend Backend) *Server {
 	s.mux.HandleFunc("POST /v1/signals", s.signals)
 	s.mux.HandleFunc("GET /v1/files", s.getFiles)
 	s.mux.HandleFunc("POST /v1/files", s.postFiles)
+	s.mux.HandleFunc("POST /v1/exec", s.exec)
+	s.mux.HandleFunc("GET /v1/tasks/{task}/websocket/{name}", s.taskWebsocket)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		errorResponse(w, http.StatusNotFound, "", "not found")
 	})
@@ -276,6 +283,10 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) change(w http.ResponseWriter, r *http.Request) {
+	if e := s.session(r.PathValue("id")); e != nil && e.id == r.PathValue("id") {
+		syncResponse(w, e.info())
+		return
+	}
 	var chg *client.Change
 	var err error
 	s.do(func(b Backend) { chg, err = b.Change(r.PathValue("id")) })
@@ -297,6 +308,10 @@ func (s *Server) waitChange(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		timeout = d
+	}
+	if e := s.session(r.PathValue("id")); e != nil && e.id == r.PathValue("id") {
+		s.waitExec(w, e, timeout)
+		return
 	}
 	var chg *client.Change
 	var err error

@@ -161,3 +161,30 @@ func TestNoticesThroughTheServer(t *testing.T) {
 	_, err = c.Notify(&client.NotifyOptions{Type: client.CustomNotice, Key: "not a key"})
 	require.Error(t, err, "a custom notice's key is a domain and path")
 }
+
+// TestExecThroughTheServer: Pebble's Go client runs a command on the
+// model over the exec websockets, as on Pebble: its output, its exit
+// code, stderr apart when asked.
+func TestExecThroughTheServer(t *testing.T) {
+	c, model, _ := served(t)
+	command := []string{spec.WorkloadTool, "--exit-after=0s", "--print=pong"}
+	want, err := model.Run(command, 0)
+	require.NoError(t, err)
+
+	var stdout bytes.Buffer
+	proc, err := c.Exec(&client.ExecOptions{Command: command, Stdout: &stdout, Stdin: strings.NewReader("ignored\n")})
+	require.NoError(t, err)
+	require.NoError(t, proc.Wait())
+	require.Equal(t, want.Stdout+want.Stderr, stdout.String())
+	require.NotEmpty(t, stdout.String())
+
+	failing := []string{spec.WorkloadTool, "--exit-after=0s", "--exit-code=3"}
+	var errOut bytes.Buffer
+	stdout.Reset()
+	proc, err = c.Exec(&client.ExecOptions{Command: failing, Stdout: &stdout, Stderr: &errOut})
+	require.NoError(t, err)
+	err = proc.Wait()
+	var exit *client.ExitError
+	require.ErrorAs(t, err, &exit)
+	require.Equal(t, 3, exit.ExitCode())
+}

@@ -30,9 +30,11 @@ def recording(*args, **kwargs):
 client._request = recording
 
 
-def shape(v):
+def shape(v, key=None):
+    if key == 'environment':
+        return 'environment'  # its variables are the machine's
     if isinstance(v, dict):
-        return {k: shape(x) for k, x in sorted(v.items())}
+        return {k: shape(x, k) for k, x in sorted(v.items())}
     if isinstance(v, list):
         return [shape(v[0])] if v else []
     if isinstance(v, bool):
@@ -86,6 +88,8 @@ call('notify', lambda: state.__setitem__('notice', client.notify(ops.pebble.Noti
 call('get_notices', lambda: client.get_notices(types=[ops.pebble.NoticeType.CUSTOM]))
 call('get_notice', lambda: client.get_notice(state['notice']))
 call('send_signal', lambda: client.send_signal('SIGHUP', ['srv']))
+call('exec', lambda: client.exec([workload, '--exit-after=0s', '--print=pong']).wait_output())
+call('exec_failing', lambda: client.exec([workload, '--exit-after=0s', '--exit-code=3']).wait())
 call('pull_missing', lambda: client.pull('/tmp/tandem-opscalls/none'))
 
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
