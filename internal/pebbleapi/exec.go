@@ -1,7 +1,6 @@
 package pebbleapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -56,8 +55,7 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 		SplitStderr bool     `json:"split-stderr"`
 		Terminal    bool     `json:"terminal"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	if len(req.Command) == 0 {

@@ -94,8 +94,7 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 		RepeatAfter string            `json:"repeat-after"`
 		Data        map[string]string `json:"data"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	if req.Action != "add" {
@@ -123,6 +122,16 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	syncResponse(w, map[string]string{"id": id})
+}
+
+// ownership is how a pushed file or a made directory is to be owned, in
+// a files request.
+type ownership struct {
+	Permissions string `json:"permissions"`
+	UserID      *int   `json:"user-id"`
+	User        string `json:"user"`
+	GroupID     *int   `json:"group-id"`
+	Group       string `json:"group"`
 }
 
 // fileResult is one path's outcome in a files answer.
@@ -239,19 +248,14 @@ func (s *Server) postFiles(w http.ResponseWriter, r *http.Request) {
 		Dirs   []struct {
 			Path        string `json:"path"`
 			MakeParents bool   `json:"make-parents"`
-			Permissions string `json:"permissions"`
-			UserID      *int   `json:"user-id"`
-			User        string `json:"user"`
-			GroupID     *int   `json:"group-id"`
-			Group       string `json:"group"`
+			ownership
 		} `json:"dirs"`
 		Paths []struct {
 			Path      string `json:"path"`
 			Recursive bool   `json:"recursive"`
 		} `json:"paths"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	var results []fileResult
@@ -291,13 +295,9 @@ func (s *Server) writeFiles(w http.ResponseWriter, mr *multipart.Reader) {
 	var req struct {
 		Action string `json:"action"`
 		Files  []struct {
-			Path        string `json:"path"`
-			MakeDirs    bool   `json:"make-dirs"`
-			Permissions string `json:"permissions"`
-			UserID      *int   `json:"user-id"`
-			User        string `json:"user"`
-			GroupID     *int   `json:"group-id"`
-			Group       string `json:"group"`
+			Path     string `json:"path"`
+			MakeDirs bool   `json:"make-dirs"`
+			ownership
 		} `json:"files"`
 	}
 	if err := json.NewDecoder(part).Decode(&req); err != nil || req.Action != "write" {

@@ -138,6 +138,16 @@ func backendError(w http.ResponseWriter, err error) {
 	errorResponse(w, http.StatusBadRequest, "", err.Error())
 }
 
+// decodeBody reads a JSON request body into v; where it cannot, it
+// answers 400 as Pebble does, and says so.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
 // names splits a comma-separated query value, as Pebble's strutil does.
 func names(r *http.Request, key string) []string {
 	var out []string
@@ -207,8 +217,7 @@ func (s *Server) serviceAction(w http.ResponseWriter, r *http.Request) {
 		Action   string   `json:"action"`
 		Services []string `json:"services"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode data from request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	opts := &client.ServiceOptions{Names: req.Services}
@@ -244,8 +253,7 @@ func (s *Server) layers(w http.ResponseWriter, r *http.Request) {
 		Format  string `json:"format"`
 		Layer   string `json:"layer"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	if req.Action != "add" {
@@ -397,8 +405,7 @@ func (s *Server) signals(w http.ResponseWriter, r *http.Request) {
 		Signal   string   `json:"signal"`
 		Services []string `json:"services"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		errorResponse(w, http.StatusBadRequest, "", "cannot decode request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	var err error
