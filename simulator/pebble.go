@@ -153,6 +153,12 @@ func (c *change) maybeReady() {
 	c.wake(false)
 }
 
+// hasTask says whether the change acts on service.
+func (c *change) hasTask(service string) bool {
+	_, ok := c.tasks[service]
+	return ok
+}
+
 func (c *change) info() *client.Change {
 	epoch := c.p.ctr.pod.u.m.epoch
 	out := &client.Change{ID: c.id, Kind: c.kind, Summary: c.kind, Status: c.status, Ready: c.isDone, SpawnTime: epoch.Add(c.spawn)}
@@ -798,6 +804,31 @@ func (c *Client) WaitChange(id string, opts *client.WaitChangeOptions) (*client.
 		return nil, &client.Error{Message: fmt.Sprintf("timeout waiting for change %s", id), StatusCode: 504}
 	}
 	return chg.info(), nil
+}
+
+// Changes lists the changes as they are now, oldest first: those in
+// progress, those ready, or all (Pebble's GET /v1/changes, its select).
+func (c *Client) Changes(opts *client.ChangesOptions) ([]*client.Change, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, err
+	}
+	var out []*client.Change
+	for i := 1; i <= p.lastChg; i++ {
+		chg, ok := p.changes[strconv.Itoa(i)]
+		if !ok {
+			continue
+		}
+		switch {
+		case opts != nil && opts.Selector == client.ChangesInProgress && chg.isDone,
+			opts != nil && opts.Selector == client.ChangesReady && !chg.isDone:
+			continue
+		case opts != nil && opts.ServiceName != "" && !chg.hasTask(opts.ServiceName):
+			continue
+		}
+		out = append(out, chg.info())
+	}
+	return out, nil
 }
 
 // Change is a change as it is now, without moving the clock (Pebble's

@@ -31,6 +31,8 @@ type Backend interface {
 	// Change is a change as it is now, without waiting (GET
 	// /v1/changes/{id}).
 	Change(id string) (*client.Change, error)
+	// Changes lists them (GET /v1/changes).
+	Changes(opts *client.ChangesOptions) ([]*client.Change, error)
 }
 
 // Server answers Pebble's API for one backend.
@@ -54,7 +56,9 @@ func New(backend Backend) *Server {
 	s.mux.HandleFunc("POST /v1/services", s.serviceAction)
 	s.mux.HandleFunc("POST /v1/layers", s.layers)
 	s.mux.HandleFunc("GET /v1/plan", s.plan)
+	s.mux.HandleFunc("GET /v1/changes", s.changes)
 	s.mux.HandleFunc("GET /v1/changes/{id}", s.change)
+	s.mux.HandleFunc("GET /v1/identities", func(w http.ResponseWriter, r *http.Request) { syncResponse(w, map[string]any{}) })
 	s.mux.HandleFunc("GET /v1/changes/{id}/wait", s.waitChange)
 	s.mux.HandleFunc("GET /v1/checks", s.checks)
 	s.mux.HandleFunc("GET /v1/notices", s.notices)
@@ -66,7 +70,7 @@ func New(backend Backend) *Server {
 	s.mux.HandleFunc("POST /v1/exec", s.exec)
 	s.mux.HandleFunc("GET /v1/tasks/{task}/websocket/{name}", s.taskWebsocket)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		errorResponse(w, http.StatusNotFound, "", "not found")
+		errorResponse(w, http.StatusNotFound, "", "invalid API endpoint requested")
 	})
 	return s
 }
@@ -288,6 +292,34 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	syncResponse(w, string(data))
+}
+
+// changes lists the model's changes (not the execs'), by Pebble's select:
+// in-progress unless told, all, or ready; for a service with "for".
+func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
+	opts := &client.ChangesOptions{Selector: client.ChangesInProgress, ServiceName: r.URL.Query().Get("for")}
+	switch sel := r.URL.Query().Get("select"); sel {
+	case "", "in-progress":
+	case "all":
+		opts.Selector = client.ChangesAll
+	case "ready":
+		opts.Selector = client.ChangesReady
+	default:
+		errorResponse(w, http.StatusBadRequest, "", "select should be one of: all,in-progress,ready")
+		return
+	}
+	var chgs []*client.Change
+	var err error
+	s.do(func(b Backend) { chgs, err = b.Changes(opts) })
+	if err != nil {
+		backendError(w, err)
+		return
+	}
+	out := []map[string]any{}
+	for _, c := range chgs {
+		out = append(out, changeJSON(c))
+	}
+	syncResponse(w, out)
 }
 
 func (s *Server) change(w http.ResponseWriter, r *http.Request) {
