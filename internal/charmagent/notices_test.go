@@ -122,9 +122,15 @@ func fakePebble(t *testing.T) (string, net.Listener) {
 // startAgentOn runs a declared-handlers agent for demo/0, whose one
 // workload container, app, has its Pebble in tmp, and introduces it.
 func startAgentOn(t *testing.T, tmp string) *charmagent.Client {
-	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
-	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
-		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: time.Hour})
+	return startAgentFor(t, tmp, spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}, time.Hour)
+}
+
+// startAgentFor runs a declared-handlers agent for unit 0 of cs, whose
+// workloads' Pebbles are in tmp, polling them every poll, and
+// introduces it.
+func startAgentFor(t *testing.T, tmp string, cs spec.CharmSpec, poll time.Duration) *charmagent.Client {
+	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID(cs.App, 0), Spec: cs, Epoch: time.Now(),
+		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: poll})
 	require.NoError(t, err)
 	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
 	require.NoError(t, err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -38,18 +37,7 @@ func TestTheFirstPollTakesTheWorkloadsInNameOrder(t *testing.T) {
 		go srv.Serve(l)
 		t.Cleanup(func() { srv.Close() })
 	}
-	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "alpha"}, {Name: "beta"}}}
-	agent, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(),
-		SocketDir: filepath.Join(tmp, "containers"), StateDir: filepath.Join(tmp, "state"), PollInterval: 100 * time.Millisecond})
-	require.NoError(t, err)
-	l, err := net.Listen("unix", filepath.Join(tmp, "agent.sock"))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { agent.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := charmagent.NewUnixClient(filepath.Join(tmp, "agent.sock"))
-	require.NoError(t, c.Introduce(true))
+	c := startAgentFor(t, tmp, spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "alpha"}, {Name: "beta"}}}, 100*time.Millisecond)
 
 	var ready []string
 	require.Eventually(t, func() bool {

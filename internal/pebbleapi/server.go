@@ -152,6 +152,18 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// levelOf reads a health or checks query's level; where it is neither
+// alive nor ready, it answers 400 as Pebble does, and says so.
+func levelOf(w http.ResponseWriter, r *http.Request) (string, bool) {
+	level := r.URL.Query().Get("level")
+	switch level {
+	case "", "alive", "ready":
+		return level, true
+	}
+	errorResponse(w, http.StatusBadRequest, "", `level must be "alive" or "ready"`)
+	return "", false
+}
+
 // names splits a comma-separated query value, as Pebble's strutil does.
 func names(r *http.Request, key string) []string {
 	var out []string
@@ -179,11 +191,8 @@ func (s *Server) sysInfo(w http.ResponseWriter, r *http.Request) {
 // health answers 200 when healthy, 502 when not, with the same result
 // shape, as Pebble's v1Health does.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	level := r.URL.Query().Get("level")
-	switch level {
-	case "", "alive", "ready":
-	default:
-		errorResponse(w, http.StatusBadRequest, "", `level must be "alive" or "ready"`)
+	level, ok := levelOf(w, r)
+	if !ok {
 		return
 	}
 	var healthy bool
@@ -395,11 +404,8 @@ func changeJSON(c *client.Change) map[string]any {
 }
 
 func (s *Server) checks(w http.ResponseWriter, r *http.Request) {
-	level := r.URL.Query().Get("level")
-	switch level {
-	case "", "alive", "ready":
-	default:
-		errorResponse(w, http.StatusBadRequest, "", `level must be "alive" or "ready"`)
+	level, ok := levelOf(w, r)
+	if !ok {
 		return
 	}
 	var infos []*client.CheckInfo
