@@ -780,13 +780,9 @@ func (c *Client) Restart(opts *client.ServiceOptions) (string, error) {
 // a model callback (a charm handler) time cannot pass, so it reports the
 // change as it stands.
 func (c *Client) WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error) {
-	p, err := c.pebble()
+	p, chg, err := c.change(id)
 	if err != nil {
 		return nil, err
-	}
-	chg, ok := p.changes[id]
-	if !ok {
-		return nil, &client.Error{Kind: "not-found", Message: fmt.Sprintf("cannot find change with id %q", id), StatusCode: 404}
 	}
 	clock := c.u.m.Clock
 	limit := time.Hour
@@ -834,15 +830,25 @@ func (c *Client) Changes(opts *client.ChangesOptions) ([]*client.Change, error) 
 // Change is a change as it is now, without moving the clock (Pebble's
 // GET /v1/changes/{id}).
 func (c *Client) Change(id string) (*client.Change, error) {
-	p, err := c.pebble()
+	_, chg, err := c.change(id)
 	if err != nil {
 		return nil, err
 	}
+	return chg.info(), nil
+}
+
+// change finds a change of the container's Pebble by its id, as Pebble's
+// API does: not found is a 404.
+func (c *Client) change(id string) (*pebble, *change, error) {
+	p, err := c.pebble()
+	if err != nil {
+		return nil, nil, err
+	}
 	chg, ok := p.changes[id]
 	if !ok {
-		return nil, &client.Error{Kind: "not-found", Message: fmt.Sprintf("cannot find change with id %q", id), StatusCode: 404}
+		return nil, nil, &client.Error{Kind: "not-found", Message: fmt.Sprintf("cannot find change with id %q", id), StatusCode: 404}
 	}
-	return chg.info(), nil
+	return p, chg, nil
 }
 
 func (c *Client) Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error) {

@@ -144,10 +144,7 @@ func resultOf(p string, err error) fileResult {
 	if err == nil {
 		return fileResult{Path: p}
 	}
-	e := &errorResult{Message: err.Error()}
-	if ce, ok := err.(*client.Error); ok {
-		e.Message, e.Kind, e.Value = ce.Message, ce.Kind, ce.Value
-	}
+	e, _ := errorOf(err)
 	return fileResult{Path: p, Error: e}
 }
 
@@ -340,11 +337,8 @@ func permissions(s string) (os.FileMode, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if len(s) != 3 && len(s) != 4 {
-		return 0, &client.Error{Kind: "generic-file-error", Message: "permissions must be a 3- or 4-digit octal string, got " + strconv.Quote(s)}
-	}
 	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil {
+	if err != nil || (len(s) != 3 && len(s) != 4) {
 		return 0, &client.Error{Kind: "generic-file-error", Message: "permissions must be a 3- or 4-digit octal string, got " + strconv.Quote(s)}
 	}
 	return os.FileMode(n), nil

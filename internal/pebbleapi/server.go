@@ -130,16 +130,22 @@ func errorResponse(w http.ResponseWriter, status int, kind, message string) {
 // backendError answers an error the backend gave, with its status and
 // kind where it gave them as Pebble's client does (a *client.Error).
 func backendError(w http.ResponseWriter, err error) {
+	e, status := errorOf(err)
+	errorResponse(w, status, e.Kind, e.Message)
+}
+
+// errorOf is a backend's error as Pebble's answer holds it, and its
+// status: a *client.Error's own, 400 otherwise.
+func errorOf(err error) (*errorResult, int) {
 	var ce *client.Error
-	if errors.As(err, &ce) {
-		status := ce.StatusCode
-		if status == 0 {
-			status = http.StatusBadRequest
-		}
-		errorResponse(w, status, ce.Kind, ce.Message)
-		return
+	if !errors.As(err, &ce) {
+		return &errorResult{Message: err.Error()}, http.StatusBadRequest
 	}
-	errorResponse(w, http.StatusBadRequest, "", err.Error())
+	status := ce.StatusCode
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	return &errorResult{Message: ce.Message, Kind: ce.Kind, Value: ce.Value}, status
 }
 
 // decodeBody reads a JSON request body into v; where it cannot, it
