@@ -36,7 +36,10 @@ def shape(v, key=None):
     if isinstance(v, dict):
         return {k: shape(x, k) for k, x in sorted(v.items())}
     if isinstance(v, list):
-        return [shape(v[0])] if v else []
+        # Each kind of element once, in a fixed order: Pebble lists some
+        # things (changes) in no defined order.
+        kinds = {json.dumps(shape(x), sort_keys=True) for x in v}
+        return [json.loads(k) for k in sorted(kinds)]
     if isinstance(v, bool):
         return 'bool'
     if isinstance(v, (int, float)):
