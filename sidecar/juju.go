@@ -1,18 +1,8 @@
 package sidecar
 
-import (
-	"fmt"
-	"path"
-
-	"github.com/tandem-harness/tandem/spec"
-)
-
-// Where Juju puts a charm of your own in the charm container
-// (../shared/JUJU-CONTRACT.md §1.1).
+// What the charm container of a charm of your own has beside Juju's
+// layout on charm-data (spec.JujuDir and the unit's dirs under it).
 const (
-	// JujuDir is the charm-data volume's var/lib/juju, in the charm
-	// container: the unit's agent dir, its charm dir, its tools.
-	JujuDir = "/var/lib/juju"
 	// Jujuc is the hook tools' binary, which charm-init copies.
 	Jujuc = charmBin + "/jujuc"
 	// WorkloadSocketsDir is where the agent of a charm of your own
@@ -24,18 +14,3 @@ const (
 	// container's own, with /charm/bin (containeragent's --append-env).
 	HookPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + charmBin
 )
-
-// UnitDir is the unit's agent dir under JujuDir: agents/unit-<app>-<n>.
-func UnitDir(app string, id spec.UnitID) string {
-	return fmt.Sprintf("agents/unit-%s-%d", app, id.Index())
-}
-
-// CharmDir is the unit's charm dir ($JUJU_CHARM_DIR).
-func CharmDir(app string, id spec.UnitID) string {
-	return path.Join(JujuDir, UnitDir(app, id), "charm")
-}
-
-// ToolsDir is where the unit's hook tools are linked to Jujuc.
-func ToolsDir(app string, id spec.UnitID) string {
-	return path.Join(JujuDir, "tools", path.Base(UnitDir(app, id)))
-}

@@ -121,7 +121,7 @@ func PodSpec(cs *spec.CharmSpec, images Images, agentConfig string) corev1.PodSp
 		// A charm of your own: its dir and tools on charm-data, as Juju
 		// lays them, and the workloads' sockets behind the agent's.
 		charmMounts[1] = subPath("charm/containers", WorkloadSocketsDir, false)
-		charmMounts = append(charmMounts, subPath("var/lib/juju", JujuDir, false))
+		charmMounts = append(charmMounts, subPath("var/lib/juju", spec.JujuDir, false))
 	}
 	ps.Containers = append(ps.Containers, corev1.Container{
 		Name: spec.CharmContainer, Image: images.Charm, ImagePullPolicy: corev1.PullIfNotPresent,

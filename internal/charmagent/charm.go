@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,6 +55,22 @@ type CharmConfig struct {
 	// PebbleReadyFirst runs, at the deploy, each workload's pebble-ready
 	// before config-changed (spec.RealCharm's).
 	PebbleReadyFirst bool `json:"pebble-ready-first,omitempty"`
+	// Resources, when set, are the charm's attached file resources as the
+	// charm container's image holds them, by name: the agent copies each
+	// into ResourcesDir/<name>/ when it is not there (a new pod's
+	// charm-data), as Juju's unit agent downloads them.
+	Resources    map[string]string `json:"resources,omitempty"`
+	ResourcesDir string            `json:"resources-dir,omitempty"`
+}
+
+// Place puts the unit's charm dir, hook tools, hook output and resources
+// where Juju's unit agent has them for unit id of app: on the charm-data
+// volume under /var/lib/juju. A StatefulSet's pods share one config, so
+// each agent places its own unit's.
+func (c *CharmConfig) Place(app string, id spec.UnitID) {
+	base := path.Join(spec.JujuDir, spec.UnitDir(app, id))
+	c.Dir, c.ToolsDir = spec.CharmDir(app, id), spec.ToolsDir(app, id)
+	c.OutputDir, c.ResourcesDir = path.Join(base, "hook-output"), spec.ResourcesDir(app, id)
 }
 
 // work is one queued operation: an event's hook, or an action.
@@ -108,6 +125,11 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 	if err := layCharm(cfg.Source, cfg.Dir); err != nil {
 		return nil, err
 	}
+	for name, src := range cfg.Resources {
+		if err := layResource(src, filepath.Join(cfg.ResourcesDir, name, filepath.Base(src))); err != nil {
+			return nil, fmt.Errorf("cannot lay resource %q: %w", name, err)
+		}
+	}
 	if err := os.MkdirAll(cfg.ToolsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot make the tools directory: %w", err)
 	}
@@ -143,6 +165,26 @@ func layCharm(src, dir string) error {
 		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
 	}
 	return nil
+}
+
+// layResource copies an attached file resource from src to dst unless
+// dst is there, whole or not at all.
+func layResource(src, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".laying"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 // begin takes the unit's state from the controller's introduction, unless

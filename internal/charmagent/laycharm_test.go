@@ -32,3 +32,31 @@ func TestTheCharmIsLaidOnlyWhereThereIsNone(t *testing.T) {
 		t.Fatal("a charm dir already there was laid again")
 	}
 }
+
+// A new pod's charm-data gets the attached resources from the image,
+// each under its name; one already there is kept.
+func TestResourcesAreLaidWhereResourceGetSaysOnlyWhereThereAreNone(t *testing.T) {
+	stage, data := t.TempDir(), t.TempDir()
+	src := filepath.Join(stage, "model", "weights.bin")
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	os.WriteFile(src, []byte("v1"), 0o644)
+	cfg := &CharmConfig{Resources: map[string]string{"model": src}}
+	cfg.Place("app", "app/2")
+	if cfg.ResourcesDir != "/var/lib/juju/agents/unit-app-2/resources" || cfg.Dir != "/var/lib/juju/agents/unit-app-2/charm" {
+		t.Fatalf("placed at %q and %q; want unit-app-2's", cfg.ResourcesDir, cfg.Dir)
+	}
+	dst := filepath.Join(data, "resources", "model", "weights.bin")
+	if err := layResource(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "v1" {
+		t.Fatalf("resource laid as %q, want v1", got)
+	}
+	os.WriteFile(src, []byte("v2"), 0o644)
+	if err := layResource(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "v1" {
+		t.Fatalf("a resource already there was laid again: %q", got)
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -22,6 +24,24 @@ import (
 // agent copies it into the charm dir on the pod's charm-data volume when
 // that has none, as Juju's unit agent downloads the charm into a new pod.
 const CharmStage = "/opt/tandem/charm"
+
+// ResourceStage is where a charm's image holds its attached file
+// resources, each at <name>/<file>: the agent copies them onto a new
+// pod's charm-data, as Juju's unit agent downloads them.
+const ResourceStage = "/opt/tandem/resources"
+
+// StagedResources are where CharmImage puts resources (name -> file on
+// this machine) in the image, by name.
+func StagedResources(resources map[string]string) map[string]string {
+	if len(resources) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for name, src := range resources {
+		out[name] = path.Join(ResourceStage, name, filepath.Base(src))
+	}
+	return out
+}
 
 // PythonSuites are the Debian suites whose python3 is each minor version.
 // A venv is for one minor version, and Juju runs the charm on its base's
@@ -53,10 +73,11 @@ func CharmRepository(name string) string { return "tandem/charm-" + imageName(st
 
 // CharmImage is the charm container's image for the charm of your own
 // named name: Debian's python3 at the venv's version, the charm dir with
-// venv as its venv/ at CharmStage, and the layer that runs the agent. It
-// is built once per content (tagged by its hash). log gets a line when it
+// venv as its venv/ at CharmStage, its attached file resources (name ->
+// file) at StagedResources, and the layer that runs the agent. It is
+// built once per content (tagged by its hash). log gets a line when it
 // builds.
-func CharmImage(ctx context.Context, log io.Writer, name, charmDir, venv string) (string, error) {
+func CharmImage(ctx context.Context, log io.Writer, name, charmDir, venv string, resources map[string]string) (string, error) {
 	suite, err := PythonSuite(venv)
 	if err != nil {
 		return "", err
@@ -65,7 +86,7 @@ func CharmImage(ctx context.Context, log io.Writer, name, charmDir, venv string)
 	if err != nil {
 		return "", err
 	}
-	c := charmContext{base: base, charm: charmDir, venv: venv}
+	c := charmContext{base: base, charm: charmDir, venv: venv, resources: resources}
 	h := sha256.New()
 	if err := c.write(h, true); err != nil {
 		return "", fmt.Errorf("cannot read charm %s: %w", charmDir, err)
@@ -108,6 +129,7 @@ func lastLines(out []byte, n int) string {
 // charmContext is a charm image's build context, written as a tar stream.
 type charmContext struct {
 	base, charm, venv string
+	resources         map[string]string // name -> file
 }
 
 // write writes the context as tar to w; hashOnly writes, for the tag,
@@ -130,6 +152,9 @@ func (c charmContext) write(w io.Writer, hashOnly bool) error {
 		return err
 	}
 	dockerfile := "FROM " + c.base + "\nCOPY rootfs/ /\nCOPY charm/ " + CharmStage + "/\n"
+	if len(c.resources) > 0 {
+		dockerfile += "COPY resources/ " + ResourceStage + "/\n"
+	}
 	if err := put("Dockerfile", 0o644, []byte(dockerfile)); err != nil {
 		return err
 	}
@@ -142,6 +167,16 @@ func (c charmContext) write(w io.Writer, hashOnly bool) error {
 	}
 	if c.venv != ownVenv {
 		if err := addTree(w, tw, c.venv, "charm/venv", func(string) bool { return false }); err != nil {
+			return err
+		}
+	}
+	staged := StagedResources(c.resources)
+	for _, name := range slices.Sorted(maps.Keys(staged)) {
+		data, err := os.ReadFile(c.resources[name])
+		if err != nil {
+			return fmt.Errorf("cannot read resource %q: %w", name, err)
+		}
+		if err := put("resources"+strings.TrimPrefix(staged[name], ResourceStage), 0o644, data); err != nil {
 			return err
 		}
 	}

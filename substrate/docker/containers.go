@@ -132,7 +132,7 @@ func (p *pod) create(ctx context.Context, c corev1.Container, always bool) (stri
 	p.mu.Unlock()
 	req := testcontainers.ContainerRequest{
 		Name: p.name + "-" + c.Name, Image: c.Image, Entrypoint: c.Command, Cmd: c.Args, Env: env, Labels: p.d.labels(),
-		Files: append(imageFiles(p.d.charm, c.Name), p.resourceFiles(c.Name)...),
+		Files: imageFiles(p.d.charm, c.Name),
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.NetworkMode = container.NetworkMode("container:" + pauseID)
 			hc.Mounts = mounts

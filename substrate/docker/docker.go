@@ -40,6 +40,9 @@ const (
 // Docker runs a scenario's units as sidecar pods on Docker.
 type Docker struct {
 	*realpod.Recorder
+	// Controller plays Juju's controller for the units, from the deploy:
+	// it serves substrate.CharmOperator.
+	*realpod.Controller
 	cli     *testcontainers.DockerClient
 	imgs    images.Set
 	profile spec.TimingProfile
@@ -47,9 +50,7 @@ type Docker struct {
 	runID   string
 	charm   *spec.CharmSpec
 	units   []*unit
-	// ctl plays Juju's controller for the units, from the deploy;
 	// charmImage is the charm container's image of a charm of your own.
-	ctl        *realpod.Controller
 	charmImage string
 
 	mu     sync.Mutex
@@ -172,8 +173,8 @@ func (d *Docker) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes in
 	}
 	d.charm = &resolved
 	// A unit's address is the pod's loopback, as the model has it.
-	d.ctl = realpod.NewController(d.Recorder, d, d.charm, "127.0.0.1")
-	for _, cu := range d.ctl.Deploy(units) {
+	d.Controller = realpod.NewController(d.Recorder, d, d.charm, "127.0.0.1")
+	for _, cu := range d.Controller.Deploy(units) {
 		u := &unit{d: d, id: cu.ID, ctl: cu}
 		d.units = append(d.units, u)
 		d.startPod(u)
@@ -374,7 +375,7 @@ func (d *Docker) DeletePod(id spec.UnitID) error {
 	// A pod still starting has no agent yet (p.agent is set before
 	// started is): its charm has run no hook to stop.
 	if p.started() {
-		d.ctl.Terminate(u.ctl, p.agent)
+		d.Controller.Terminate(u.ctl, p.agent)
 	}
 	p.teardown()
 	d.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
@@ -399,8 +400,8 @@ func (d *Docker) Close() error {
 	d.closed = true
 	units := append([]*unit(nil), d.units...)
 	d.mu.Unlock()
-	if d.ctl != nil {
-		d.ctl.Close()
+	if d.Controller != nil {
+		d.Controller.Close()
 	}
 	d.Act(spec.Record{Type: spec.RecEnd})
 	if d.charm != nil && d.charm.Charm != nil {

@@ -17,7 +17,6 @@ import (
 	moby "github.com/moby/moby/client"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
-	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate/internal/realpod"
@@ -96,7 +95,7 @@ func (p *pod) agentConfig() (string, error) {
 	cfg := charmagent.Config{Unit: p.u.id, Spec: *p.d.charm, PollInterval: p.d.profile.PollInterval, Epoch: p.d.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: p.token, ProxyPorts: ports}
 	if p.d.charm.Charm != nil {
-		cfg.Charm = realpod.CharmAgent(p.d.charm, p.u.id, images.CharmStage)
+		cfg.Charm = realpod.CharmAgent(p.d.charm, p.u.id, true)
 		cfg.SocketDir, cfg.ProxyDir = sidecar.WorkloadSocketsDir, spec.CharmContainersDir
 	}
 	data, err := json.Marshal(cfg)
@@ -179,7 +178,7 @@ func (p *pod) introduce() error {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	if err := p.d.ctl.Introduce(p.u.ctl, p.agent); err != nil {
+	if err := p.d.Controller.Introduce(p.u.ctl, p.agent); err != nil {
 		return err
 	}
 	p.d.PollEvents(p.agent, p.u.id, p.d.charm.ContainerNames(), p.d.charm.Charm != nil, p.stop)

@@ -19,7 +19,7 @@ import (
 // hook tools linked to jujuc, and the agent running dispatch. Its Python
 // is this machine's (/usr read-only): the venv points at it.
 const (
-	jujuDir  = sidecar.JujuDir
+	jujuDir  = spec.JujuDir
 	jujucBin = sidecar.Jujuc
 )
 
@@ -31,19 +31,6 @@ func (l *Local) prepareCharm(ctx context.Context, c *spec.RealCharm) error {
 	}
 	l.venv = venv
 	return nil
-}
-
-// The controller's part, played by l.ctl (realpod.Controller).
-
-func (l *Local) UnitView(id spec.UnitID) (spec.UnitView, error) { return l.ctl.UnitView(id) }
-func (l *Local) SetConfig(values map[string]any) error          { return l.ctl.SetConfig(values) }
-func (l *Local) MoveLeader(id spec.UnitID) error                { return l.ctl.MoveLeader(id) }
-func (l *Local) Scale(n int) error                              { return l.ctl.Scale(n) }
-func (l *Local) Relation(op spec.RelationOp) (spec.RelationOp, error) {
-	return l.ctl.Relation(op)
-}
-func (l *Local) RunAction(id spec.UnitID, name string, params map[string]any) (spec.ActionResult, error) {
-	return l.ctl.RunAction(id, name, params)
 }
 
 // Agent is the charm agent of the unit's running pod (realpod.Pods).
@@ -72,7 +59,7 @@ func (l *Local) RemovePod(id spec.UnitID) {
 }
 
 // unitDir is the unit's agent directory under /var/lib/juju.
-func (p *pod) unitDir() string { return sidecar.UnitDir(p.l.charm.App, p.u.id) }
+func (p *pod) unitDir() string { return spec.UnitDir(p.l.charm.App, p.u.id) }
 
 // layCharm copies the charm into the pod's charm-data volume, as Juju
 // downloads it there for each new pod.
@@ -93,7 +80,7 @@ func (p *pod) layCharm() error {
 		if err != nil {
 			return fmt.Errorf("cannot attach resource %q: %w", name, err)
 		}
-		dst := filepath.Join(filepath.Dir(dir), "resources", name, filepath.Base(src))
+		dst := filepath.Join(p.dir, "cd", "juju", strings.TrimPrefix(realpod.ResourcePath(p.l.charm.App, p.u.id, name, src), spec.JujuDir))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}

@@ -33,6 +33,9 @@ func BaseDir() string { return filepath.Join(os.TempDir(), "tandem-local") }
 // Local runs a scenario's units on real Pebble in sandboxes.
 type Local struct {
 	*realpod.Recorder
+	// Controller plays Juju's controller for the units, from the deploy:
+	// it serves substrate.CharmOperator.
+	*realpod.Controller
 	bins    binaries.Set
 	profile spec.TimingProfile
 	clock   *spec.WallClock
@@ -40,8 +43,6 @@ type Local struct {
 	charm   *spec.CharmSpec
 	units   []*unit
 	venv    string // a real charm's Python environment
-	// ctl plays Juju's controller for the units, from the deploy.
-	ctl *realpod.Controller
 
 	mu     sync.Mutex
 	closed bool
@@ -116,8 +117,8 @@ func (l *Local) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int
 		}
 	}
 	l.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
-	l.ctl = realpod.NewController(l.Recorder, l, cs, "127.0.0.1")
-	for _, cu := range l.ctl.Deploy(units) {
+	l.Controller = realpod.NewController(l.Recorder, l, cs, "127.0.0.1")
+	for _, cu := range l.Controller.Deploy(units) {
 		u := &unit{id: cu.ID, ctl: cu}
 		l.units = append(l.units, u)
 		if err := l.startPod(u); err != nil {
@@ -335,7 +336,7 @@ func (l *Local) DeletePod(id spec.UnitID) error {
 	if u.pod == nil || u.pod.gone() {
 		return fmt.Errorf("cannot delete the pod of %s: it has none", id)
 	}
-	l.ctl.Terminate(u.ctl, u.pod.agent)
+	l.Controller.Terminate(u.ctl, u.pod.agent)
 	u.pod.teardown()
 	l.Observe(spec.Record{Type: spec.RecPod, Unit: id, State: "Deleted"})
 	time.AfterFunc(l.profile.PodRecreate, func() {
@@ -362,8 +363,8 @@ func (l *Local) Close() error {
 	}
 	l.closed = true
 	l.mu.Unlock()
-	if l.ctl != nil {
-		l.ctl.Close()
+	if l.Controller != nil {
+		l.Controller.Close()
 	}
 	l.Act(spec.Record{Type: spec.RecEnd})
 	for _, u := range l.units {

@@ -61,7 +61,7 @@ func (p *pod) agentConfig() charmagent.Config {
 		SocketDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
 	}
 	if p.l.charm.Charm != nil {
-		cfg.Charm = realpod.CharmAgent(p.l.charm, p.u.id, "")
+		cfg.Charm = realpod.CharmAgent(p.l.charm, p.u.id, false)
 		cfg.SocketDir, cfg.ProxyDir = sidecar.WorkloadSocketsDir, spec.CharmContainersDir
 	}
 	return cfg
@@ -139,7 +139,7 @@ func (p *pod) introduce() {
 		return
 	}
 	u := p.u
-	if err := p.l.ctl.Introduce(u.ctl, p.agent); err != nil {
+	if err := p.l.Controller.Introduce(u.ctl, p.agent); err != nil {
 		if !p.gone() {
 			p.l.Failf("cannot introduce %s: %v", u.id, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tandem-harness/tandem/internal/charmagent"
+	"github.com/tandem-harness/tandem/internal/images"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )
@@ -94,16 +95,20 @@ func (c *Controller) Deploy(units int) []*Unit {
 }
 
 // CharmAgent is the agent's part for a unit of a charm of your own, in a
-// charm container laid out as Juju's: source, when set, is where the
-// charm container's image holds the charm.
-func CharmAgent(cs *spec.CharmSpec, id spec.UnitID, source string) *charmagent.CharmConfig {
-	base := path.Join(sidecar.JujuDir, sidecar.UnitDir(cs.App, id))
-	return &charmagent.CharmConfig{
-		Dir: sidecar.CharmDir(cs.App, id), ToolsDir: sidecar.ToolsDir(cs.App, id), Source: source,
+// charm container laid out as Juju's. inImage: the charm container's
+// image holds the charm and its file resources (images.CharmImage), for
+// the agent to lay on each new pod's charm-data.
+func CharmAgent(cs *spec.CharmSpec, id spec.UnitID, inImage bool) *charmagent.CharmConfig {
+	c := &charmagent.CharmConfig{
 		Jujuc: sidecar.Jujuc, Path: sidecar.HookPath,
 		Meta: cs.Charm.Meta, RetryDelay: hookRetry, RetryLimit: hookRetryLimit,
-		OutputDir: path.Join(base, "hook-output"), UpdateStatus: cs.Charm.UpdateStatus, PebbleReadyFirst: cs.Charm.PebbleReadyFirst,
+		UpdateStatus: cs.Charm.UpdateStatus, PebbleReadyFirst: cs.Charm.PebbleReadyFirst,
 	}
+	if inImage {
+		c.Source, c.Resources = images.CharmStage, images.StagedResources(cs.Charm.Resources)
+	}
+	c.Place(cs.App, id)
+	return c
 }
 
 // Introduce introduces a unit's pod to its agent, once the agent and
@@ -187,7 +192,7 @@ func (c *Controller) initialState(u *Unit) spec.UnitState {
 // ResourcePath is where an attached file resource lies in the charm
 // container, beside the charm dir, where Juju downloads it.
 func ResourcePath(app string, id spec.UnitID, name, src string) string {
-	return path.Join(sidecar.JujuDir, sidecar.UnitDir(app, id), "resources", name, filepath.Base(src))
+	return path.Join(spec.ResourcesDir(app, id), name, filepath.Base(src))
 }
 
 // Terminate plays the pod's SIGTERM for a charm of your own: the stop
