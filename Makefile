@@ -13,7 +13,7 @@ bench:      ## the benchmarks the README reports (local, docker and kind need th
 	go test -tags integration -p 1 -run XXX -bench . -benchtime 10x ./substrate/local/ ./substrate/docker/ ./internal/charmagent/
 	go test -tags integration -p 1 -run XXX -bench ClusterUp -benchtime 1x ./cmd/tandem/
 	go test -tags integration -p 1 -run XXX -bench CheckReferenceCharm -benchtime 3x ./cmd/tandem/
-	go run ./cmd/tandem cluster up && go test -tags integration -p 1 -run XXX -bench UnitReady -benchtime 5x ./cmd/tandem/; go run ./cmd/tandem cluster down
+	go run ./cmd/tandem cluster up && go test -tags integration -p 1 -run XXX -bench 'UnitReady|ReferenceCharmToActiveOnKind' -benchtime 5x ./cmd/tandem/; go run ./cmd/tandem cluster down
 
 steps-doc:  ## regenerate docs/steps.md
 	go run ./cmd/tandem steps --markdown > docs/steps.md

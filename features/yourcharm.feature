@@ -3,7 +3,7 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
   The reference charm (fixtures/charms/snappass) is Python with ops 3.9:
   tandem runs its dispatch in the charm container with Juju 3.6's
   environment and hook tools, in Juju's hook order, against real Pebble.
-  These scenarios need the real-charm capability (local and docker).
+  These scenarios need the real-charm capability (local, docker and kind).
 
   Background:
     Given the charm in "../fixtures/charms/snappass"
@@ -75,6 +75,19 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     And the charm received "snappass-pebble-ready" 2 times within 10s
     And the charm logged "Redis is up (its layer added 1 times in this pod)" 2 times within 10s
     And the charm logged "Redis is up (its layer added 2 times in this pod)" 0 times
+
+  @R3.7 @needs-nodes
+  Scenario: a failed node: once its pod is force-deleted, the unit comes back on the other node with upgrade-charm, its stored state gone
+    When the charm is deployed on 2 nodes
+    Then the unit's status is "active" with message "serving on 5000" within 30s
+    When the node running the pod fails
+    Then the pod is Terminating within 10m
+    When the pod is force-deleted
+    Then the pod runs on another node within 60s
+    And the charm received "upgrade-charm" within 60s
+    And the unit's status is "active" with message "serving on 5000" within 30s
+    And the charm received "stop" 0 times
+    And the charm logged "Redis is up (its layer added 1 times in this pod)" 2 times within 10s
 
   Scenario: an ingress related after the deploy: the charm gives its port, takes the url, and forgets it when the relation goes
     When the charm is deployed

@@ -265,7 +265,7 @@ var Declared = map[string][]spec.Capability{
 	"sim":    simCapabilities(),
 	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart, spec.CapRealCharm},
 	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages, spec.CapRealCharm},
-	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart},
+	"kind":   {spec.CapNodes, spec.CapProber, spec.CapContainerRestart, spec.CapPodDelete, spec.CapStorage, spec.CapRealPebble, spec.CapImages, spec.CapFreshRestart, spec.CapRealCharm},
 }
 
 // Builtin are tandem's own substrates, in the order the docs name them

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	kindfixtures "github.com/tandem-harness/tandem/fixtures/kind"
+	"github.com/tandem-harness/tandem/internal/charms"
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 	"github.com/tandem-harness/tandem/substrate/kind"
@@ -370,6 +372,9 @@ func TestNothingLeaksOnKind(t *testing.T) {
 		t.Log("tandem's cluster is up already: the run that brings one up is not checked")
 	}
 	leakTest(t, "kind", kindRunFootprint, waitForNamespace)
+	// The reference charm: its charm container's image is loaded into the
+	// nodes (a cache, not in the footprint), its pods rebuilt and removed.
+	leakTestOf(t, yourCharmRuns, "kind", kindRunFootprint, waitForNamespace)
 	c, _ := cluster.Get(clustersDir(), cluster.DefaultName)
 	leakTest(t, "kind", kindRunFootprint, waitForNamespace, "--kubeconfig", c.Kubeconfig)
 }
@@ -405,4 +410,46 @@ func BenchmarkUnitReady(b *testing.B) {
 		require.True(b, ready, "the unit was not Ready within 60s")
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-ready")
+}
+
+// BenchmarkReferenceCharmToActiveOnKind times a unit of the reference ops
+// charm from its deploy (namespace, Service and StatefulSet applied) to
+// its unit active, on tandem's cluster: the pod scheduled, its images on
+// the node, the init container, the charm laid by the agent, and 7 hooks
+// (install to the second pebble-ready), Python and ops in each. A first
+// deploy, untimed, builds and loads the charm's image. The README reports
+// it (issue 15's bar: under 15 s).
+func BenchmarkReferenceCharmToActiveOnKind(b *testing.B) {
+	needKind(b)
+	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
+	if !ok {
+		b.Skip("tandem cluster up first: the benchmark times a unit, not a cluster")
+	}
+	kind.Use(kind.Target{Kubeconfig: c.Kubeconfig, Cluster: c.Name})
+	rc, err := charms.Open(filepath.Join("..", "..", "fixtures", "charms", "snappass"))
+	require.NoError(b, err)
+	cs := spec.CharmSpecOf(rc)
+	toActive := func() time.Duration {
+		s, err := substrate.New(context.Background(), "kind", substrate.Options{RunID: "bench"})
+		require.NoError(b, err)
+		defer substrate.Forget(s)
+		defer s.Close()
+		t0 := time.Now()
+		require.NoError(b, s.Deploy(context.Background(), &cs, 1, 1))
+		op := s.(substrate.CharmOperator)
+		active := spec.WaitFor(s.Clock(), 90*time.Second, 10*time.Millisecond, func() bool {
+			v, err := op.UnitView("snappass/0")
+			return err == nil && v.UnitStatus.Status == "active"
+		})
+		took := time.Since(t0)
+		require.True(b, active, "the unit was not active within 90s")
+		return took
+	}
+	toActive()
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += toActive()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-active")
 }

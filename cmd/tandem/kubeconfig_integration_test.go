@@ -151,17 +151,20 @@ func TestKubeconfigCluster(t *testing.T) {
 	// A run: scenarios of every kind the cluster can run, and some it
 	// cannot (container kills, node failures, the nodes' processes).
 	// files.feature's containers hold files of the scenario's (an image
-	// of their own), which the run pushes.
+	// of their own), which the run pushes; yourcharm_tools.feature's charm
+	// of your own runs in its charm container's image, pushed too, with a
+	// file resource in it.
 	out, err = exec.Command(bin, "run", "--substrate", "kind", "--kubeconfig", f.kubeconfig, "--registry", f.registry,
 		"--format", "progress", "--concurrency", "3", "--artifacts", t.TempDir(),
 		"../../features/colocation.feature", "../../features/failover.feature", "../../features/files.feature",
-		"../../features/services.feature", "../../features/layers.feature").CombinedOutput()
+		"../../features/services.feature", "../../features/layers.feature", "../../features/yourcharm_tools.feature").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "lacks here: "+kind.ForeignReason)
 	require.NotContains(t, string(out), "bringing up kind cluster")
 	held := f.images(t)
 	require.Contains(t, held, f.registry+"/tandem/pebble-init:", "the nodes pulled tandem's images from the registry")
 	require.Contains(t, held, f.registry+"/tandem/custom:", "a scenario's own image was pushed and pulled")
+	require.Contains(t, held, f.registry+"/tandem/charm-toolcheck:", "a charm of your own's image was pushed and pulled")
 
 	leakTest(t, "kind", kindRunFootprintOn(f.kubeconfig), waitForNamespaceOn(f.kubeconfig),
 		"--kubeconfig", f.kubeconfig, "--registry", f.registry)

@@ -100,6 +100,9 @@ func using() Target {
 // Kind runs a scenario's units as a StatefulSet on a cluster.
 type Kind struct {
 	*realpod.Recorder
+	// Controller plays Juju's controller for the units, from the deploy:
+	// it serves substrate.CharmOperator.
+	*realpod.Controller
 	target  Target
 	rest    *rest.Config
 	cs      kubernetes.Interface
@@ -123,6 +126,8 @@ type Kind struct {
 	unlock   func() // releases spread; set once prepare has run
 
 	podspecApp string // the charm DeployPodspec deployed
+	// charmImage is the charm container's image of a charm of your own.
+	charmImage string
 }
 
 // spread lets scenarios share the cluster, except one spread over nodes,
@@ -137,6 +142,7 @@ var (
 	_ substrate.EndpointReader  = (*Kind)(nil)
 	_ substrate.PodDeleter      = (*Kind)(nil)
 	_ substrate.NodeFailer      = (*Kind)(nil)
+	_ substrate.CharmOperator   = (*Kind)(nil)
 )
 
 // New reaches the cluster and makes sure tandem's images are built.
@@ -187,13 +193,20 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 	if k.charm != nil {
 		return fmt.Errorf("cannot deploy %q: this run already has %q", cs.App, k.charm.App)
 	}
+	charmImage := k.imgs.Charm
+	if cs.Charm != nil {
+		var err error
+		if charmImage, err = realpod.CharmImage(ctx, os.Stderr, cs.Charm); err != nil {
+			return err
+		}
+	}
 	k.Act(spec.Record{Type: spec.RecDeploy, Spec: cs, Count: units, Nodes: nodes})
 	if err := k.prepare(ctx, nodes); err != nil {
 		return err
 	}
 	resolved := *cs
 	resolved.Containers = append([]spec.Container(nil), cs.Containers...)
-	load := []string{k.imgs.Init, k.imgs.Charm, k.imgs.Workload}
+	load := []string{k.imgs.Init, charmImage, k.imgs.Workload}
 	for i := range resolved.Containers {
 		c := &resolved.Containers[i]
 		base := k.imgs.Resolve(c.Image)
@@ -220,15 +233,19 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 		return err
 	}
 	ref := k.target.Registry.Ref
-	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: ref(k.imgs.Init), Charm: ref(k.imgs.Charm), Workload: ref(k.imgs.Workload)},
+	ss := sidecar.StatefulSet(k.charm, units, sidecar.Images{Init: ref(k.imgs.Init), Charm: ref(charmImage), Workload: ref(k.imgs.Workload)},
 		agentCfg, map[string]string{LabelRun: k.runID})
 	k.place(&ss.Spec.Template.Spec, cs.App)
 	k.pullPolicy(&ss.Spec.Template.Spec)
 	if _, err := k.cs.CoreV1().Services(k.ns).Create(ctx, sidecar.Service(k.charm, map[string]string{LabelRun: k.runID}), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("cannot make the %s-endpoints Service: %w", cs.App, err)
 	}
-	for i := 0; i < units; i++ {
-		k.units = append(k.units, &unit{k: k, id: spec.NewUnitID(cs.App, i)})
+	// A unit's address is the pod's loopback, as the model has it.
+	k.Controller = realpod.NewController(k.Recorder, k, k.charm, "127.0.0.1")
+	for _, cu := range k.Controller.Deploy(units) {
+		k.mu.Lock()
+		k.units = append(k.units, &unit{k: k, id: cu.ID, ctl: cu})
+		k.mu.Unlock()
 	}
 	k.watch()
 	if _, err := k.cs.AppsV1().StatefulSets(k.ns).Create(ctx, ss, metav1.CreateOptions{}); err != nil {
@@ -380,6 +397,11 @@ func (k *Kind) agentConfig() (string, error) {
 	ports[spec.CharmContainer] = charmProxyPort
 	cfg := charmagent.Config{Spec: *k.charm, PollInterval: k.profile.PollInterval, Epoch: k.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: k.token, ProxyPorts: ports}
+	if k.charm.Charm != nil {
+		// Each pod's agent places the charm for its own unit (Place).
+		cfg.Charm = realpod.CharmAgent(k.charm, spec.NewUnitID(k.charm.App, 0), true)
+		cfg.SocketDir, cfg.ProxyDir = sidecar.WorkloadSocketsDir, spec.CharmContainersDir
+	}
 	data, err := json.Marshal(cfg)
 	return string(data), err
 }
@@ -441,7 +463,7 @@ func (k *Kind) realNode(model string) (string, error) {
 }
 
 func (k *Kind) unit(id spec.UnitID) (*unit, error) {
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		if u.id == id {
 			return u, nil
 		}
@@ -619,7 +641,7 @@ func (k *Kind) Events(id spec.UnitID) ([]spec.Event, error) {
 // Pods is each unit's pod as the API server has it.
 func (k *Kind) Pods() ([]substrate.Pod, error) {
 	var out []substrate.Pod
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		p := substrate.Pod{Unit: u.id, Name: u.id.PodName(), Phase: "Pending", Restarts: map[string]int{}}
 		if k.pods == nil {
 			out = append(out, p)
@@ -661,6 +683,7 @@ func (k *Kind) phase(pod *corev1.Pod) string {
 // StatefulSet makes a new one with the same name (R3.6).
 func (k *Kind) DeletePod(id spec.UnitID) error {
 	k.Act(spec.Record{Type: spec.RecDeletePod, Unit: id})
+	k.terminate(id)
 	return k.deletePod(id, nil)
 }
 
@@ -707,7 +730,7 @@ func (k *Kind) FailNode(node string) error {
 	if out, err := exec.Command("docker", "kill", real).CombinedOutput(); err != nil {
 		return fmt.Errorf("cannot fail node %s: %v: %s", node, err, out)
 	}
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		if inc := u.current(); inc != nil && inc.node == real {
 			inc.stopFollowing()
 		}
@@ -726,9 +749,13 @@ func (k *Kind) Close() error {
 	k.closed = true
 	failed := k.failed
 	k.mu.Unlock()
+	if k.Controller != nil {
+		k.Controller.Close()
+	}
 	k.Act(spec.Record{Type: spec.RecEnd})
+	k.endQueues()
 	close(k.stop)
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		if inc := u.current(); inc != nil {
 			u.end(inc)
 			if !failed[inc.node] { // a dead node's kubelet serves no logs
@@ -870,7 +897,7 @@ func (k *Kind) onNode(n *corev1.Node) {
 	if ready || was {
 		return
 	}
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		if inc := u.current(); inc != nil && inc.node == n.Name {
 			inc.state("Unknown")
 		}

@@ -132,7 +132,7 @@ func (k *Kind) KeepLogs(dir string) []string {
 	var files []string
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for _, u := range k.units {
+	for _, u := range k.allUnits() {
 		inc := u.current()
 		if inc == nil {
 			continue

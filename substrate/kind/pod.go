@@ -16,14 +16,16 @@ import (
 	"github.com/tandem-harness/tandem/internal/charmagent"
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 // unit is one unit and its pods over the scenario.
 type unit struct {
-	k     *Kind
-	id    spec.UnitID
+	k  *Kind
+	id spec.UnitID
+	// ctl is the controller's side of the unit across its pods.
+	ctl   *realpod.Unit
 	mu    sync.Mutex
-	known bool // introduced once: a new pod is upgrade-charm, not install
 	inc   *incarnation
 	ended types.UID // the pod the scenario deleted, until its object goes
 }
@@ -327,16 +329,10 @@ func (inc *incarnation) introduce() error {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	inc.u.mu.Lock()
-	isNew := !inc.u.known
-	inc.u.mu.Unlock()
-	if err := inc.agent.Introduce(isNew); err != nil {
+	if err := k.Controller.Introduce(inc.u.ctl, inc.agent); err != nil {
 		return err
 	}
-	inc.u.mu.Lock()
-	inc.u.known = true
-	inc.u.mu.Unlock()
-	k.PollEvents(inc.agent, inc.u.id, k.charm.ContainerNames(), false, inc.stop)
+	k.PollEvents(inc.agent, inc.u.id, k.charm.ContainerNames(), k.charm.Charm != nil, inc.stop)
 	return nil
 }
 
