@@ -21,8 +21,16 @@ const (
 	// FirstWorkloadPort is the Pebble HTTP port of the first workload
 	// container, in name order; the next gets the next port.
 	FirstWorkloadPort = 38813
-	// AgentPort is where tandem's charm agent listens in the pod.
-	AgentPort = 38800
+	// AgentPort is where tandem's charm agent listens in the pod;
+	// CharmProxyPort and WorkloadProxyPort where it serves each Pebble to
+	// the harness. All lie below Linux's ephemeral ports (32768-60999):
+	// kind's port-forward dials them from inside the pod, and a dial to a
+	// port in that range that nothing listens on yet (an agent starting,
+	// laying its charm) can pick that very port as its source and connect
+	// to itself, which then holds the port (seen: "bind: address already
+	// in use" for a minute and more).
+	AgentPort      = 28800
+	CharmProxyPort = 28899
 	// AgentConfigEnv carries the charm agent's configuration (JSON).
 	AgentConfigEnv = "TANDEM_AGENT_CONFIG"
 	// AgentStateDir is the agent's state on charm-data, in the charm container.
@@ -30,6 +38,10 @@ const (
 	// InitCopies is what the init container copies into /charm/bin.
 	charmBin = "/charm/bin"
 )
+
+// WorkloadProxyPort is where the agent serves workload container i's
+// Pebble (in name order) to the harness (see AgentPort).
+func WorkloadProxyPort(i int) int { return 28900 + i }
 
 // Images are the images tandem's own containers run; a workload
 // container with no image of its own runs Workload.

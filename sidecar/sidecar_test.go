@@ -1,6 +1,8 @@
 package sidecar
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -95,5 +97,26 @@ func TestStatefulSet(t *testing.T) {
 	require.Equal(t, corev1.ClusterIPNone, svc.Spec.ClusterIP)
 	for _, c := range ss.Spec.Template.Spec.Containers {
 		require.Equal(t, corev1.PullIfNotPresent, c.ImagePullPolicy)
+	}
+}
+
+// TestTheAgentsPortsLieBelowTheEphemeralRange: kind's port-forward dials
+// the agent's ports from inside the pod, and a dial to a port in Linux's
+// ephemeral range that nothing listens on yet can take that port as its
+// own source and hold it (AgentPort says how).
+func TestTheAgentsPortsLieBelowTheEphemeralRange(t *testing.T) {
+	low := 32768 // Linux's default, each network namespace's own
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var here int
+		if _, err := fmt.Sscan(string(data), &here); err == nil && here < low {
+			low = here
+		}
+	}
+	ports := []int{AgentPort, CharmProxyPort}
+	for i := 0; i < 32; i++ {
+		ports = append(ports, WorkloadProxyPort(i))
+	}
+	for _, p := range ports {
+		require.Less(t, p, low, "port %d", p)
 	}
 }

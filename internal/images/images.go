@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/tandem-harness/tandem/internal/binaries"
+	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
 )
 
@@ -102,12 +103,12 @@ func contexts(bins binaries.Set) []*buildContext {
 
 // CharmAgentLayer is the charm container's layer: its Pebble runs the
 // agent from /charm/bin, as Juju's charm container runs its agent.
-const CharmAgentLayer = `services:
+var CharmAgentLayer = fmt.Sprintf(`services:
   charm-agent:
     override: replace
     startup: enabled
-    command: /charm/bin/charm-agent --config-env TANDEM_AGENT_CONFIG --listen tcp::38800
-`
+    command: /charm/bin/charm-agent --config-env TANDEM_AGENT_CONFIG --listen tcp::%d
+`, sidecar.AgentPort)
 
 // hash is the content hash of a context: Dockerfile, paths and bytes.
 func (c *buildContext) hash() (string, error) {

@@ -49,7 +49,7 @@ func (p *pod) startPause(ctx context.Context) error {
 	bindings := network.PortMap{}
 	ports := []int{sidecar.AgentPort}
 	for i := range p.d.charm.ContainerNames() {
-		ports = append(ports, proxyPort(i))
+		ports = append(ports, sidecar.WorkloadProxyPort(i))
 	}
 	for _, port := range ports {
 		pp := network.MustParsePort(fmt.Sprintf("%d/tcp", port))

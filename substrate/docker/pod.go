@@ -22,9 +22,6 @@ import (
 	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
-// proxyPort is where the agent serves workload i's Pebble.
-func proxyPort(i int) int { return 38900 + i }
-
 type unit struct {
 	d   *Docker
 	id  spec.UnitID
@@ -90,7 +87,7 @@ func (d *Docker) startPod(u *unit) {
 func (p *pod) agentConfig() (string, error) {
 	ports := map[string]int{}
 	for i, name := range p.d.charm.ContainerNames() {
-		ports[name] = proxyPort(i)
+		ports[name] = sidecar.WorkloadProxyPort(i)
 	}
 	cfg := charmagent.Config{Unit: p.u.id, Spec: *p.d.charm, PollInterval: p.d.profile.PollInterval, Epoch: p.d.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: p.token, ProxyPorts: ports}

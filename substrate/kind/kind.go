@@ -181,12 +181,6 @@ func (k *Kind) Name() string                    { return "kind" }
 func (k *Kind) Capabilities() []spec.Capability { return substrate.Has("kind") }
 func (k *Kind) Clock() spec.Clock               { return k.clock }
 
-// proxyPort is where the agent serves workload i's Pebble in the pod;
-// charmProxyPort, the charm container's own.
-func proxyPort(i int) int { return 38900 + i }
-
-const charmProxyPort = 38899
-
 // Deploy applies the StatefulSet and Service Juju would, in a namespace
 // of the scenario's own, confined to the first `nodes` workers.
 func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error {
@@ -392,9 +386,9 @@ func (k *Kind) PodspecNodes() (string, string, error) {
 func (k *Kind) agentConfig() (string, error) {
 	ports := map[string]int{}
 	for i, name := range k.charm.ContainerNames() {
-		ports[name] = proxyPort(i)
+		ports[name] = sidecar.WorkloadProxyPort(i)
 	}
-	ports[spec.CharmContainer] = charmProxyPort
+	ports[spec.CharmContainer] = sidecar.CharmProxyPort
 	cfg := charmagent.Config{Spec: *k.charm, PollInterval: k.profile.PollInterval, Epoch: k.Epoch,
 		SocketDir: spec.CharmContainersDir, StateDir: sidecar.AgentStateDir, Token: k.token, ProxyPorts: ports}
 	if k.charm.Charm != nil {

@@ -230,9 +230,9 @@ func (inc *incarnation) run() error {
 func (inc *incarnation) forward() error {
 	k := inc.k
 	names := append([]string{"agent", spec.CharmContainer}, k.charm.ContainerNames()...)
-	remote := []int{sidecar.AgentPort, charmProxyPort}
+	remote := []int{sidecar.AgentPort, sidecar.CharmProxyPort}
 	for i := range k.charm.ContainerNames() {
-		remote = append(remote, proxyPort(i))
+		remote = append(remote, sidecar.WorkloadProxyPort(i))
 	}
 	local := make([]int, len(remote))
 	ready := make(chan error, 1)
