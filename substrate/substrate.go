@@ -382,6 +382,5 @@ func SkipReason(name string, need []spec.Capability) string {
 // lackingWhy says, where it is not plain, why a substrate lacks a
 // capability.
 var lackingWhy = map[string]map[spec.Capability]string{
-	"sim":  {spec.CapRealCharm: "the model does not yet serve Pebble's API to a charm's own code"},
-	"kind": {spec.CapRealCharm: "its charm container is not yet built for a charm's own code"},
+	"sim": {spec.CapRealCharm: "the model does not yet run a charm's own code at its events"},
 }

@@ -82,14 +82,11 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 }
 
 // TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason: where a
-// charm's own code does not run yet (the model, and pods until their
-// charm container does), every check is skipped with the reason, at
-// once (no cluster brought up to skip in), and the check fails, as no
-// check ran.
+// charm's own code does not run yet (the model), every check is skipped
+// with the reason, at once, and the check fails, as no check ran.
 func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
 	for name, why := range map[string]string{
-		"sim":  "needs real-charm, which sim lacks (the model does not yet serve Pebble's API to a charm's own code); runs on local",
-		"kind": "needs real-charm, which kind lacks (its charm container is not yet built for a charm's own code); runs on local",
+		"sim": "needs real-charm, which sim lacks (the model does not yet run a charm's own code at its events); runs on local, docker, kind",
 	} {
 		code, out, errOut := run(t, "check", "--substrate", name, referenceCharmDir)
 		require.Equal(t, exitFailed, code, "%s: %s", name, errOut)
