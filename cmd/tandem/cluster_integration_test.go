@@ -379,17 +379,23 @@ func TestNothingLeaksOnKind(t *testing.T) {
 	leakTest(t, "kind", kindRunFootprint, waitForNamespace, "--kubeconfig", c.Kubeconfig)
 }
 
-// BenchmarkUnitReady times a sidecar unit (init + charm + 2 workloads)
-// from the StatefulSet applied to every container Ready (each one's
-// readiness probe on its own Pebble), on tandem's cluster, images loaded.
-// The README reports it.
-func BenchmarkUnitReady(b *testing.B) {
+// onTandemsCluster has a benchmark's kind substrate run on tandem's
+// cluster, which must be up: a benchmark times units, not a cluster.
+func onTandemsCluster(b *testing.B) {
 	needKind(b)
 	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
 	if !ok {
 		b.Skip("tandem cluster up first: the benchmark times a unit, not a cluster")
 	}
 	kind.Use(kind.Target{Kubeconfig: c.Kubeconfig, Cluster: c.Name})
+}
+
+// BenchmarkUnitReady times a sidecar unit (init + charm + 2 workloads)
+// from the StatefulSet applied to every container Ready (each one's
+// readiness probe on its own Pebble), on tandem's cluster, images loaded.
+// The README reports it.
+func BenchmarkUnitReady(b *testing.B) {
+	onTandemsCluster(b)
 	cs := &spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "a"}, {Name: "b"}}}
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
@@ -420,12 +426,7 @@ func BenchmarkUnitReady(b *testing.B) {
 // deploy, untimed, builds and loads the charm's image. The README reports
 // it (issue 15's bar: under 15 s).
 func BenchmarkReferenceCharmToActiveOnKind(b *testing.B) {
-	needKind(b)
-	c, ok := cluster.Get(clustersDir(), cluster.DefaultName)
-	if !ok {
-		b.Skip("tandem cluster up first: the benchmark times a unit, not a cluster")
-	}
-	kind.Use(kind.Target{Kubeconfig: c.Kubeconfig, Cluster: c.Name})
+	onTandemsCluster(b)
 	rc, err := charms.Open(filepath.Join("..", "..", "fixtures", "charms", "snappass"))
 	require.NoError(b, err)
 	cs := spec.CharmSpecOf(rc)
