@@ -55,12 +55,12 @@ type CharmConfig struct {
 	// PebbleReadyFirst runs, at the deploy, each workload's pebble-ready
 	// before config-changed (spec.RealCharm's).
 	PebbleReadyFirst bool `json:"pebble-ready-first,omitempty"`
-	// Resources, when set, are the charm's attached file resources as the
-	// charm container's image holds them, by name: the agent copies each
-	// into ResourcesDir/<name>/ when it is not there (a new pod's
+	// ResourcesSource, when set, is the charm's attached file resources
+	// (<name>/<file>) as the charm container's image holds them: the agent
+	// copies them into ResourcesDir when it is missing (a new pod's
 	// charm-data), as Juju's unit agent downloads them.
-	Resources    map[string]string `json:"resources,omitempty"`
-	ResourcesDir string            `json:"resources-dir,omitempty"`
+	ResourcesSource string `json:"resources-source,omitempty"`
+	ResourcesDir    string `json:"resources-dir,omitempty"`
 }
 
 // Place puts the unit's charm dir, hook tools, hook output and resources
@@ -122,13 +122,11 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 		}
 		u.st = hooktools.NewStore(st)
 	}
-	if err := layCharm(cfg.Source, cfg.Dir); err != nil {
+	if err := layTree("the charm", cfg.Source, cfg.Dir); err != nil {
 		return nil, err
 	}
-	for name, src := range cfg.Resources {
-		if err := layResource(src, filepath.Join(cfg.ResourcesDir, name, filepath.Base(src))); err != nil {
-			return nil, fmt.Errorf("cannot lay resource %q: %w", name, err)
-		}
+	if err := layTree("the resources", cfg.ResourcesSource, cfg.ResourcesDir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.ToolsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot make the tools directory: %w", err)
@@ -144,9 +142,10 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 	return u, nil
 }
 
-// layCharm copies the charm from src into dir unless dir is there, whole
-// or not at all: a charm container killed while copying copies again.
-func layCharm(src, dir string) error {
+// layTree copies what (the charm, its resources) from src into dir unless
+// dir is there, whole or not at all: a charm container killed while
+// copying copies again.
+func layTree(what, src, dir string) error {
 	if src == "" {
 		return nil
 	}
@@ -156,35 +155,15 @@ func layCharm(src, dir string) error {
 	tmp := dir + ".laying"
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+		return fmt.Errorf("cannot lay %s in %s: %w", what, dir, err)
 	}
 	if err := os.CopyFS(tmp, os.DirFS(src)); err != nil {
-		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+		return fmt.Errorf("cannot lay %s in %s: %w", what, dir, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("cannot lay the charm in %s: %w", dir, err)
+		return fmt.Errorf("cannot lay %s in %s: %w", what, dir, err)
 	}
 	return nil
-}
-
-// layResource copies an attached file resource from src to dst unless
-// dst is there, whole or not at all.
-func layResource(src, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return nil
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp := dst + ".laying"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
 }
 
 // begin takes the unit's state from the controller's introduction, unless

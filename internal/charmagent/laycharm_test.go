@@ -14,7 +14,7 @@ func TestTheCharmIsLaidOnlyWhereThereIsNone(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "dispatch"), []byte("#!/bin/sh\n"), 0o755)
 	os.Symlink("/usr/bin/python3", filepath.Join(src, "venv", "bin", "python"))
 	dir := filepath.Join(data, "agents", "unit-a-0", "charm")
-	if err := layCharm(src, dir); err != nil {
+	if err := layTree("the charm", src, dir); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(filepath.Join(dir, "dispatch"))
@@ -25,7 +25,7 @@ func TestTheCharmIsLaidOnlyWhereThereIsNone(t *testing.T) {
 		t.Fatalf("venv/bin/python laid as %q, %v; want the link kept", link, err)
 	}
 	os.WriteFile(filepath.Join(dir, "written-by-the-charm"), nil, 0o644)
-	if err := layCharm(src, dir); err != nil {
+	if err := layTree("the charm", src, dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "written-by-the-charm")); err != nil {
@@ -34,26 +34,27 @@ func TestTheCharmIsLaidOnlyWhereThereIsNone(t *testing.T) {
 }
 
 // A new pod's charm-data gets the attached resources from the image,
-// each under its name; one already there is kept.
+// each under its name; ones already there are kept.
 func TestResourcesAreLaidWhereResourceGetSaysOnlyWhereThereAreNone(t *testing.T) {
 	stage, data := t.TempDir(), t.TempDir()
 	src := filepath.Join(stage, "model", "weights.bin")
 	os.MkdirAll(filepath.Dir(src), 0o755)
 	os.WriteFile(src, []byte("v1"), 0o644)
-	cfg := &CharmConfig{Resources: map[string]string{"model": src}}
+	cfg := &CharmConfig{ResourcesSource: stage}
 	cfg.Place("app", "app/2")
 	if cfg.ResourcesDir != "/var/lib/juju/agents/unit-app-2/resources" || cfg.Dir != "/var/lib/juju/agents/unit-app-2/charm" {
 		t.Fatalf("placed at %q and %q; want unit-app-2's", cfg.ResourcesDir, cfg.Dir)
 	}
-	dst := filepath.Join(data, "resources", "model", "weights.bin")
-	if err := layResource(src, dst); err != nil {
+	dir := filepath.Join(data, "resources")
+	dst := filepath.Join(dir, "model", "weights.bin")
+	if err := layTree("the resources", cfg.ResourcesSource, dir); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(dst); string(got) != "v1" {
 		t.Fatalf("resource laid as %q, want v1", got)
 	}
 	os.WriteFile(src, []byte("v2"), 0o644)
-	if err := layResource(src, dst); err != nil {
+	if err := layTree("the resources", cfg.ResourcesSource, dir); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(dst); string(got) != "v1" {

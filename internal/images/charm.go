@@ -30,19 +30,6 @@ const CharmStage = "/opt/tandem/charm"
 // pod's charm-data, as Juju's unit agent downloads them.
 const ResourceStage = "/opt/tandem/resources"
 
-// StagedResources are where CharmImage puts resources (name -> file on
-// this machine) in the image, by name.
-func StagedResources(resources map[string]string) map[string]string {
-	if len(resources) == 0 {
-		return nil
-	}
-	out := map[string]string{}
-	for name, src := range resources {
-		out[name] = path.Join(ResourceStage, name, filepath.Base(src))
-	}
-	return out
-}
-
 // PythonSuites are the Debian suites whose python3 is each minor version.
 // A venv is for one minor version, and Juju runs the charm on its base's
 // python3: the charm container gets Debian's at the venv's version.
@@ -74,7 +61,7 @@ func CharmRepository(name string) string { return "tandem/charm-" + imageName(st
 // CharmImage is the charm container's image for the charm of your own
 // named name: Debian's python3 at the venv's version, the charm dir with
 // venv as its venv/ at CharmStage, its attached file resources (name ->
-// file) at StagedResources, and the layer that runs the agent. It is
+// file) under ResourceStage, and the layer that runs the agent. It is
 // built once per content (tagged by its hash). log gets a line when it
 // builds.
 func CharmImage(ctx context.Context, log io.Writer, name, charmDir, venv string, resources map[string]string) (string, error) {
@@ -170,13 +157,13 @@ func (c charmContext) write(w io.Writer, hashOnly bool) error {
 			return err
 		}
 	}
-	staged := StagedResources(c.resources)
-	for _, name := range slices.Sorted(maps.Keys(staged)) {
-		data, err := os.ReadFile(c.resources[name])
+	for _, name := range slices.Sorted(maps.Keys(c.resources)) {
+		src := c.resources[name]
+		data, err := os.ReadFile(src)
 		if err != nil {
 			return fmt.Errorf("cannot read resource %q: %w", name, err)
 		}
-		if err := put("resources"+strings.TrimPrefix(staged[name], ResourceStage), 0o644, data); err != nil {
+		if err := put(path.Join("resources", name, filepath.Base(src)), 0o644, data); err != nil {
 			return err
 		}
 	}

@@ -105,7 +105,10 @@ func CharmAgent(cs *spec.CharmSpec, id spec.UnitID, inImage bool) *charmagent.Ch
 		UpdateStatus: cs.Charm.UpdateStatus, PebbleReadyFirst: cs.Charm.PebbleReadyFirst,
 	}
 	if inImage {
-		c.Source, c.Resources = images.CharmStage, images.StagedResources(cs.Charm.Resources)
+		c.Source = images.CharmStage
+		if len(cs.Charm.Resources) > 0 {
+			c.ResourcesSource = images.ResourceStage
+		}
 	}
 	c.Place(cs.App, id)
 	return c
