@@ -404,15 +404,7 @@ func (d *Docker) Close() error {
 		d.Controller.Close()
 	}
 	d.Act(spec.Record{Type: spec.RecEnd})
-	if d.charm != nil && d.charm.Charm != nil {
-		// What the agents had queued counts, as the model counts it.
-		for _, u := range units {
-			if p, err := d.running(u.id); err == nil && p.started() {
-				d.EndQueue(p.agent, u.id)
-			}
-		}
-		d.CatchUp()
-	}
+	d.Controller.EndQueues()
 	var wg sync.WaitGroup
 	for _, u := range units {
 		d.mu.Lock()

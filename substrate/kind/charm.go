@@ -79,26 +79,11 @@ func (k *Kind) setReplicas(n int) error {
 // controller keeps what the unit holds for the next pod.
 func (k *Kind) terminate(id spec.UnitID) {
 	u, err := k.unit(id)
-	if err != nil || k.Controller == nil {
+	if err != nil {
 		return
 	}
-	if agent, err := k.Agent(id); err == nil {
-		k.Controller.Terminate(u.ctl, agent)
-	}
-}
-
-// endQueues records, at the scenario's end, the events each agent of a
-// charm of your own had queued (realpod.Recorder.EndQueue).
-func (k *Kind) endQueues() {
-	if k.charm == nil || k.charm.Charm == nil {
-		return
-	}
-	for _, u := range k.allUnits() {
-		if agent, err := k.Agent(u.id); err == nil {
-			k.EndQueue(agent, u.id)
-		}
-	}
-	k.CatchUp()
+	agent, _ := k.Agent(id) // none yet: its charm ran no hook to stop
+	k.Controller.Terminate(u.ctl, agent)
 }
 
 // allUnits are the scenario's units, the ones scaling added among them.

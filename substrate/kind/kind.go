@@ -126,8 +126,6 @@ type Kind struct {
 	unlock   func() // releases spread; set once prepare has run
 
 	podspecApp string // the charm DeployPodspec deployed
-	// charmImage is the charm container's image of a charm of your own.
-	charmImage string
 }
 
 // spread lets scenarios share the cluster, except one spread over nodes,
@@ -236,11 +234,11 @@ func (k *Kind) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int)
 	}
 	// A unit's address is the pod's loopback, as the model has it.
 	k.Controller = realpod.NewController(k.Recorder, k, k.charm, "127.0.0.1")
+	k.mu.Lock()
 	for _, cu := range k.Controller.Deploy(units) {
-		k.mu.Lock()
 		k.units = append(k.units, &unit{k: k, id: cu.ID, ctl: cu})
-		k.mu.Unlock()
 	}
+	k.mu.Unlock()
 	k.watch()
 	if _, err := k.cs.AppsV1().StatefulSets(k.ns).Create(ctx, ss, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("cannot make the %s StatefulSet: %w", cs.App, err)
@@ -747,7 +745,7 @@ func (k *Kind) Close() error {
 		k.Controller.Close()
 	}
 	k.Act(spec.Record{Type: spec.RecEnd})
-	k.endQueues()
+	k.Controller.EndQueues()
 	close(k.stop)
 	for _, u := range k.allUnits() {
 		if inc := u.current(); inc != nil {

@@ -255,6 +255,22 @@ func (c *Controller) Close() {
 	c.closed = true
 }
 
+// EndQueues records, at a scenario's end, the events each running agent
+// of a charm of your own had queued (Recorder.EndQueue): what Juju's
+// agent decided on counts, as the model counts it. Then the trace is
+// caught up. Nothing for a declared charm, or before the deploy.
+func (c *Controller) EndQueues() {
+	if c == nil || c.charm.Charm == nil {
+		return
+	}
+	for _, u := range c.Alive() {
+		if agent, err := c.pods.Agent(u.ID); err == nil {
+			c.rec.EndQueue(agent, u.ID)
+		}
+	}
+	c.rec.CatchUp()
+}
+
 // mine fails an operation that needs a charm of your own.
 func (c *Controller) mine(what string) error {
 	if c == nil || c.charm.Charm == nil {
