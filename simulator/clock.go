@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"container/heap"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,12 @@ type Clock struct {
 	seq     uint64
 	queue   timerQueue
 	running bool
+
+	// lock, cond and holds are set once the clock holds for work in wall
+	// time (hold.go).
+	lock  sync.Locker
+	cond  *sync.Cond
+	holds []*Hold
 }
 
 // Timer is one scheduled callback.
@@ -54,13 +61,19 @@ func (c *Clock) Sleep(d time.Duration) {
 }
 
 // RunUntil runs every timer due at or before t and leaves the clock at t.
+// Before each timer, and before it returns, it waits for the work it
+// holds for (Settle): time stands still while that runs.
 func (c *Clock) RunUntil(t time.Duration) {
 	if c.running {
 		return
 	}
 	c.running = true
 	defer func() { c.running = false }()
-	for len(c.queue) > 0 && c.queue[0].at <= t {
+	for {
+		c.Settle()
+		if len(c.queue) == 0 || c.queue[0].at > t {
+			break
+		}
 		next := heap.Pop(&c.queue).(*Timer)
 		if next.stopped {
 			continue

@@ -39,6 +39,9 @@ func (a *Agent) charmHandlers(ctx context.Context, mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/relation", a.serveRelation)
 	mux.HandleFunc("POST /v1/leader", a.serveLeader)
 	mux.HandleFunc("POST /v1/die", func(w http.ResponseWriter, r *http.Request) { a.serveDie(ctx, w, r) })
+	if a.cfg.Driven {
+		mux.HandleFunc("POST /v1/run", func(w http.ResponseWriter, r *http.Request) { a.serveRun(ctx, w, r) })
+	}
 }
 
 // goes marks the unit going (its pod deleted, or scaled away): no more
@@ -327,44 +330,12 @@ func (a *Agent) serveAction(ctx context.Context, w http.ResponseWriter, r *http.
 func (a *Agent) runCharm(ctx context.Context, w *work) {
 	delay := a.cfg.Charm.RetryDelay
 	for attempt := 0; ; attempt++ {
-		ev := w.ev
 		if attempt > 0 {
-			ev.At = time.Since(a.cfg.Epoch)
-			a.begin(ev)
+			w.ev.At = time.Since(a.cfg.Epoch)
+			a.begin(w.ev)
 		}
-		r, err := a.unit.run(ctx, w)
-		ev.Took = time.Since(a.cfg.Epoch) - ev.At
-		if err == nil && r.code == 0 && r.hook != nil {
-			ev.Published = r.hook.Published()
-		}
-		if w.action != nil {
-			a.record(ev)
-			a.unit.apply(w, r)
-			w.done <- actionResult(w.action, r, err)
-			return
-		}
-		switch {
-		case err != nil:
-			ev.Errors, ev.Exit = []string{err.Error()}, -1
-		case r.code != 0:
-			ev.Errors, ev.Exit = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}, r.code
-		}
-		a.record(ev)
-		a.unit.apply(w, r)
-		if w.finished != nil {
-			close(w.finished)
-			w.finished = nil
-		}
-		a.mu.Lock()
-		a.failed = ""
-		if ev.Exit != 0 {
-			a.failed = ev.Name
-		}
-		a.mu.Unlock()
-		if ev.Exit == 0 {
-			a.dropBroken(w)
-		}
-		if ev.Exit == 0 || delay <= 0 {
+		ev := a.runOnce(ctx, w)
+		if w.action != nil || ev.Exit == 0 || delay <= 0 {
 			return
 		}
 		select {
@@ -374,6 +345,46 @@ func (a *Agent) runCharm(ctx context.Context, w *work) {
 		}
 		delay = min(delay*2, a.cfg.Charm.RetryLimit)
 	}
+}
+
+// runOnce runs an operation's hook once, marked running, and records and
+// applies how it went: what an action's caller, and a hook's retry, go
+// on from.
+func (a *Agent) runOnce(ctx context.Context, w *work) spec.Event {
+	ev := w.ev
+	r, err := a.unit.run(ctx, w)
+	ev.Took = time.Since(a.cfg.Epoch) - ev.At
+	if err == nil && r.code == 0 && r.hook != nil {
+		ev.Published = r.hook.Published()
+	}
+	if w.action != nil {
+		a.record(ev)
+		a.unit.apply(w, r)
+		w.done <- actionResult(w.action, r, err)
+		return ev
+	}
+	switch {
+	case err != nil:
+		ev.Errors, ev.Exit = []string{err.Error()}, -1
+	case r.code != 0:
+		ev.Errors, ev.Exit = []string{fmt.Sprintf("exit status %d\n%s", r.code, r.failure())}, r.code
+	}
+	a.record(ev)
+	a.unit.apply(w, r)
+	if w.finished != nil {
+		close(w.finished)
+		w.finished = nil
+	}
+	a.mu.Lock()
+	a.failed = ""
+	if ev.Exit != 0 {
+		a.failed = ev.Name
+	}
+	a.mu.Unlock()
+	if ev.Exit == 0 {
+		a.dropBroken(w)
+	}
+	return ev
 }
 
 func actionResult(act *hooktools.Action, r ran, err error) ActionResult {
