@@ -21,6 +21,7 @@ type Clock struct {
 	lock  sync.Locker
 	cond  *sync.Cond
 	holds []*Hold
+	bound time.Duration
 }
 
 // Timer is one scheduled callback.
@@ -61,8 +62,10 @@ func (c *Clock) Sleep(d time.Duration) {
 }
 
 // RunUntil runs every timer due at or before t and leaves the clock at t.
-// Before each timer, and before it returns, it waits for the work it
-// holds for (Settle): time stands still while that runs.
+// Before time moves on, and before it returns, it waits for the work it
+// holds for (Settle): time stands still while that runs. Timers due at
+// the current instant run beside it, as other units' agents run beside a
+// unit's hook.
 func (c *Clock) RunUntil(t time.Duration) {
 	if c.running {
 		return
@@ -70,7 +73,9 @@ func (c *Clock) RunUntil(t time.Duration) {
 	c.running = true
 	defer func() { c.running = false }()
 	for {
-		c.Settle()
+		if !c.dueNow(t) {
+			c.Settle()
+		}
 		if len(c.queue) == 0 || c.queue[0].at > t {
 			break
 		}
@@ -84,6 +89,11 @@ func (c *Clock) RunUntil(t time.Duration) {
 	if t > c.now {
 		c.now = t
 	}
+}
+
+// dueNow says whether a timer is due at the current instant (and by t).
+func (c *Clock) dueNow(t time.Duration) bool {
+	return len(c.queue) > 0 && c.queue[0].at <= c.now && c.queue[0].at <= t
 }
 
 // Dispatching reports whether a timer's callback is running now.

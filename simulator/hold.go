@@ -18,15 +18,23 @@ import (
 // or reads the model holds it, and the clock gives it up while it waits
 // for holds, which take it for each call they make.
 
-// holdBound is how long a hold may stay active in wall time before the
-// clock calls its overdue function: a hook that sleeps, or waits on
-// something that is not the model's, would hold virtual time forever.
-// The reference charm's hooks take 0.7 to 2.5 s each beside a CPU hog
-// (docs/model.md); a test shortens it.
-var holdBound = 30 * time.Second
+// DefaultHoldBound is how long a hold may stay active in wall time
+// before the clock calls its overdue function: a hook that sleeps, or
+// waits on something that is not the model's, would hold virtual time
+// forever. The reference charm's hooks take 0.7 to 2.5 s each beside a
+// CPU hog (docs/model.md).
+const DefaultHoldBound = 30 * time.Second
 
-// HoldBound is the bound, for what names an overdue hold.
-func HoldBound() time.Duration { return holdBound }
+// SetHoldBound sets the clock's bound (DefaultHoldBound until set).
+func (c *Clock) SetHoldBound(d time.Duration) { c.bound = d }
+
+// HoldBound is the clock's bound, for what names an overdue hold.
+func (c *Clock) HoldBound() time.Duration {
+	if c.bound <= 0 {
+		return DefaultHoldBound
+	}
+	return c.bound
+}
 
 // wallNow is the wall clock a hold's bound is measured on (a test's seam).
 var wallNow = time.Now
@@ -54,7 +62,7 @@ func (c *Clock) UseLock(l sync.Locker) {
 
 // Hold stops time until the hold is released, or awaits. overdue is
 // called (with the lock held) once the hold has been active for
-// holdBound of wall time: it should end the work.
+// HoldBound of wall time: it should end the work.
 func (c *Clock) Hold(name string, overdue func()) *Hold {
 	if c.cond == nil {
 		panic("simulator: Clock.Hold without UseLock")
@@ -85,7 +93,8 @@ func (h *Hold) Release() {
 
 // Await lets time move until ready is true, then holds again. The clock
 // checks ready after each timer it runs, so the caller sets a timer for
-// any deadline it has. It reports false if the model ended first.
+// any deadline it has. It reports false if the model ended first, or the
+// hold was released meanwhile (its hook's agent died).
 func (h *Hold) Await(ready func() bool) bool {
 	if h.released || ready() {
 		return !h.released
@@ -93,10 +102,10 @@ func (h *Hold) Await(ready func() bool) bool {
 	c := h.c
 	h.active, h.ready = false, ready
 	c.cond.Broadcast()
-	for !h.active && !h.abandoned {
+	for !h.active && !h.abandoned && !h.released {
 		c.cond.Wait()
 	}
-	return !h.abandoned
+	return !h.abandoned && !h.released
 }
 
 // Settle waits, with the lock held, until no hold is active: every hook
@@ -118,7 +127,7 @@ func (c *Clock) Settle() {
 		if oldest == nil {
 			return
 		}
-		if wait := holdBound - wallNow().Sub(oldest.since); wait <= 0 {
+		if wait := c.HoldBound() - wallNow().Sub(oldest.since); wait <= 0 {
 			oldest.since = wallNow() // called once a bound, not in a loop
 			if oldest.overdue != nil {
 				oldest.overdue()

@@ -41,6 +41,27 @@ func TestTimeStandsStillWhileAHoldIsActive(t *testing.T) {
 	assert.Empty(t, c.Held())
 }
 
+func TestTimersOfTheSameInstantRunBesideAHold(t *testing.T) {
+	c, mu := lockedClock()
+	mu.Lock()
+	defer mu.Unlock()
+	h := c.Hold("snappass/0's install", nil)
+	released := false
+	ranBeside := false
+	// snappass/1's agent comes up at the same instant: it does not wait
+	// for snappass/0's hook.
+	c.AfterFunc(0, func() { ranBeside = !released })
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		released = true
+		h.Release()
+	}()
+	c.RunUntil(time.Second)
+	assert.True(t, ranBeside)
+}
+
 func TestAnAwaitingHoldLetsTimeMoveUntilItsWaitIsOver(t *testing.T) {
 	c, mu := lockedClock()
 	mu.Lock()
@@ -97,9 +118,8 @@ func TestAWaitNotOverLeavesTheHookWaitingWhenTheStepEnds(t *testing.T) {
 }
 
 func TestAnOverdueHoldIsNamed(t *testing.T) {
-	defer func(b time.Duration) { holdBound = b }(holdBound)
-	holdBound = 100 * time.Millisecond
 	c, mu := lockedClock()
+	c.SetHoldBound(100 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	var overdue []string

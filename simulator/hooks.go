@@ -48,6 +48,11 @@ func (a *charmAgent) nextHook() {
 	u := a.pod.u
 	ev.At = u.m.Clock.Now()
 	rec := spec.Record{Type: spec.RecEvent, Message: ev.Name, Key: ev.Key}
+	if u.m.live() {
+		u.observe(rec)
+		a.runLive(ev, len(u.m.trace)-1)
+		return
+	}
 	if u.m.yourCharm() {
 		ran := u.runHook(ev.Name)
 		if !ran.OK {

@@ -54,6 +54,11 @@ type Model struct {
 	leader spec.UnitID
 	// podspec is where DeployPodspec put the operator and workload pods.
 	podspec *[2]string
+	// runner runs a charm of your own's code (sim), rather than a replay
+	// taking how its hooks went from a run (charmrunner.go); err is why
+	// the model cannot go on.
+	runner CharmRunner
+	err    error
 }
 
 // PodTimes is when a pod incarnation was seen running and introduced.

@@ -190,6 +190,9 @@ func (p *pod) stopContainers() {
 		}
 	}
 	if p.charm != nil {
+		if p.charm.up {
+			p.charm.agentDown()
+		}
 		p.charm.up = false
 		p.charm.gen++
 	}
@@ -525,6 +528,9 @@ func (a *charmAgent) start() {
 		if a.gen != gen || !a.pod.alive(a.pod.gen) {
 			return
 		}
+		if !a.agentUp() {
+			return
+		}
 		a.up = true
 		a.pod.updateReady()
 		a.introduce()
@@ -546,6 +552,12 @@ func (a *charmAgent) introduce() {
 		return
 	}
 	isNew := !u.known
+	if u.m.live() {
+		if err := u.m.runner.Introduce(u.id, isNew); err != nil {
+			u.m.Fail(err)
+			return
+		}
+	}
 	if isNew {
 		u.known = true
 		a.fire(spec.EventInstall, "")
@@ -610,6 +622,9 @@ func (a *charmAgent) pollOnce() {
 func (a *charmAgent) die(reason string) {
 	if !a.up && a.gen == 0 {
 		return
+	}
+	if a.up {
+		a.agentDown()
 	}
 	a.up = false
 	a.gen++

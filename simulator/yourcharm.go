@@ -55,9 +55,23 @@ func (m *Model) joinedEvents(u *Unit) []spec.RelationEvent {
 
 // Relation plays the other side's doing, a related application's or a
 // peer's: each unit's charm gets the relation's hooks
-// (spec.RelationOp.RelationEvents), but the peer's whose doing it was.
+// (spec.RelationOp.RelationEvents), but the peer's whose doing it was,
+// and a going unit's, which hears no more of its relations (it departs
+// them itself; internal/charmagent does the same).
 func (m *Model) Relation(op spec.RelationOp) error {
 	m.fault(spec.Record{Type: spec.RecRelation, Relation: &op})
+	return m.relation(op)
+}
+
+// relayed is a peer's doing the controller passes on to the other units,
+// as a real run records it: the charm's.
+func (m *Model) relayed(op spec.RelationOp) {
+	m.record(spec.KindAction, spec.Record{Type: spec.RecRelation, Source: spec.SourceYourCharm, Unit: op.From, Relation: &op})
+	m.relation(op)
+}
+
+// relation gives each unit's charm the relation's hooks.
+func (m *Model) relation(op spec.RelationOp) error {
 	m.initRelations()
 	left := m.relationUnits[op.ID]
 	if op.From != "" {
@@ -78,7 +92,7 @@ func (m *Model) Relation(op spec.RelationOp) error {
 		if joined := u.peerOp(op); op.Op == spec.JoinOp && op.From != "" {
 			op.Units = joined // a join told twice joins once
 		}
-		if p := u.pod; p != nil && p.charm != nil && p.charm.up && op.For(u.id) && op.KnownTo(u.peers) {
+		if p := u.pod; p != nil && p.charm != nil && p.charm.up && !p.charm.dying && op.For(u.id) && op.KnownTo(u.peers) {
 			for _, ev := range op.RelationEvents(left) {
 				p.charm.fire(ev.Name, "")
 			}

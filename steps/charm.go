@@ -165,7 +165,14 @@ func yourCharmPhrases() []Phrase {
 				}
 				n, _ := strconv.Atoi(a[0])
 				if n < len(s.aliveUnits()) {
-					s.scaledDown = s.sub.Clock().Now()
+					s.beforeScaleDown = map[spec.UnitID]int{}
+					for _, id := range s.aliveUnits() {
+						events, err := s.sub.Events(id)
+						if err != nil {
+							return err
+						}
+						s.beforeScaleDown[id] = len(events)
+					}
 				}
 				if err := op.Scale(n); err != nil {
 					return err

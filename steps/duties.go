@@ -243,10 +243,8 @@ func (s *scenario) diedInOrder(id spec.UnitID) error {
 		return err
 	}
 	var names []string
-	for _, e := range events {
-		if e.At >= s.scaledDown {
-			names = append(names, e.Name)
-		}
+	for _, e := range events[min(s.beforeScaleDown[id], len(events)):] {
+		names = append(names, e.Name)
 	}
 	return dyingOrder(id, names, s.relationEndpoints())
 }

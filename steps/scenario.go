@@ -95,9 +95,13 @@ type scenario struct {
 	uri         string               // the feature file, for paths relative to it
 	units       int                  // how many units there have been (deployed, then scaled)
 	removed     map[spec.UnitID]bool // the units scaling took away
-	scaledDown  time.Duration        // when scaling last took units away
-	relations   []spec.RelationOp    // the relations made after the deploy
-	logs        string               // where this scenario's logs were kept, if they were
+	// beforeScaleDown is, when scaling last took units away, how many
+	// events each unit had had: its hooks after are the dying ones. (A
+	// count, not a time: on sim, hooks take no time, and what ran before
+	// the scale-down can share its instant.)
+	beforeScaleDown map[spec.UnitID]int
+	relations       []spec.RelationOp // the relations made after the deploy
+	logs            string            // where this scenario's logs were kept, if they were
 	// charmFromFlag: the charm is --charm's, which the scenario may name
 	// another in place of.
 	charmFromFlag bool
@@ -131,7 +135,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
 		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
-		s.noted, s.afterKills, s.notes, s.scaledDown = nil, nil, nil, 0
+		s.noted, s.afterKills, s.notes, s.beforeScaleDown = nil, nil, nil, nil
 		// A scenario that cannot start is reported failed here: After
 		// reports only what had a substrate, and a caller counts and
 		// prints what it hears of.

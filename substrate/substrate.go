@@ -260,8 +260,8 @@ func Names() []string {
 // cluster whose nodes are elsewhere), and each optional interface comes
 // with its capability (tested).
 var Declared = map[string][]spec.Capability{
-	// The model has every capability but real Pebble's binary and a real
-	// charm's code.
+	// The model has every capability but real Pebble's binary: a charm of
+	// your own's code runs against it (substrate/sim/charm.go).
 	"sim":    simCapabilities(),
 	"local":  {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapFreshRestart, spec.CapRealCharm},
 	"docker": {spec.CapContainerRestart, spec.CapPodDelete, spec.CapRealPebble, spec.CapImages, spec.CapRealCharm},
@@ -275,7 +275,7 @@ var Builtin = []string{"sim", "local", "docker", "kind"}
 func simCapabilities() []spec.Capability {
 	var out []spec.Capability
 	for _, c := range spec.AllCapabilities {
-		if c != spec.CapRealPebble && c != spec.CapRealCharm {
+		if c != spec.CapRealPebble {
 			out = append(out, c)
 		}
 	}
@@ -370,17 +370,5 @@ func SkipReason(name string, need []spec.Capability) string {
 	if len(can) > 0 {
 		where = strings.Join(can, ", ")
 	}
-	because := ""
-	for _, m := range missing {
-		if w := lackingWhy[name][m]; w != "" {
-			because += " (" + w + ")"
-		}
-	}
-	return fmt.Sprintf("needs %s, which %s lacks%s; runs on %s", strings.Join(names, ", "), name, because, where)
-}
-
-// lackingWhy says, where it is not plain, why a substrate lacks a
-// capability.
-var lackingWhy = map[string]map[spec.Capability]string{
-	"sim": {spec.CapRealCharm: "the model does not yet run a charm's own code at its events"},
+	return fmt.Sprintf("needs %s, which %s lacks; runs on %s", strings.Join(names, ", "), name, where)
 }

@@ -84,6 +84,19 @@ func TestCheckPassesTheReferenceCharmOnDocker(t *testing.T) {
 	}
 }
 
+// TestCheckPassesTheReferenceCharmOnSim: the same suite on the model,
+// the charm's code run at the model's events, in virtual time.
+func TestCheckPassesTheReferenceCharmOnSim(t *testing.T) {
+	needLocal(t) // the charm's sandbox is bubblewrap's, as local's
+	bin := buildTandem(t)
+	out, checked := checkOutcomes(t, bin, "check", "--substrate", "sim", referenceCharmDir)
+	n := suiteSize(t)
+	require.Contains(t, out, fmt.Sprintf("%d checks: %d passed, 0 failed, 0 skipped", n, n), out)
+	for name, outcome := range checked {
+		require.Equal(t, "passed", outcome, "check %q", name)
+	}
+}
+
 // TestCheckFailsEachBrokenCharmOnItsCheck: each variant of the reference
 // charm made wrong (fixtures/charms/broken) fails the check that catches
 // its mistake, saying so in a charm author's terms; the first two pass

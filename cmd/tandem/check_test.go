@@ -81,22 +81,6 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 	}
 }
 
-// TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason: where a
-// charm's own code does not run yet (the model), every check is skipped
-// with the reason, at once, and the check fails, as no check ran.
-func TestCheckWhereCharmsCannotRunSkipsEachCheckWithTheReason(t *testing.T) {
-	for name, why := range map[string]string{
-		"sim": "needs real-charm, which sim lacks (the model does not yet run a charm's own code at its events); runs on local, docker, kind",
-	} {
-		code, out, errOut := run(t, "check", "--substrate", name, referenceCharmDir)
-		require.Equal(t, exitFailed, code, "%s: %s", name, errOut)
-		require.Equal(t, suiteSize(t), strings.Count(out, "SKIP  "), out)
-		require.Contains(t, out, why)
-		require.Contains(t, out, fmt.Sprintf("%d checks: 0 passed, 0 failed, %d skipped", suiteSize(t), suiteSize(t)))
-		require.NotContains(t, errOut, "cluster", "%s: nothing to bring up", name)
-	}
-}
-
 // TestCheckRelationsFileGoesIntoEachCheck: the related applications are
 // related in each Background and their data set right after each deploy,
 // in steps tandem run knows; a bad file is named with its line.

@@ -65,6 +65,13 @@ func (a *Agent) take(req RunRequest) (work, error) {
 	return work{ev: spec.Event{Unit: a.cfg.Unit, Name: req.Name, Key: req.Key}, workload: req.Workload, noticeID: req.NoticeID}, nil
 }
 
+// RunResult is how a hook a driven agent ran went, and an action's
+// result when it was an action.
+type RunResult struct {
+	Event  spec.Event    `json:"event"`
+	Action *ActionResult `json:"action,omitempty"`
+}
+
 // serveRun runs one hook the model's order reached, and answers how it
 // went. A failed hook stays first in the queue: the model retries it
 // with Juju's back-off, later events waiting.
@@ -87,24 +94,35 @@ func (a *Agent) serveRun(ctx context.Context, w http.ResponseWriter, r *http.Req
 		ev := wk.ev
 		ev.At, ev.Dropped = time.Since(a.cfg.Epoch), true
 		a.record(ev)
-		json.NewEncoder(w).Encode(ev)
+		json.NewEncoder(w).Encode(RunResult{Event: ev})
 		return
 	}
 	wk.ev.At = time.Since(a.cfg.Epoch)
 	a.begin(wk.ev)
-	ev := a.runOnce(ctx, &wk)
-	if ev.Exit != 0 && wk.action == nil {
+	res := RunResult{Event: a.runOnce(ctx, &wk)}
+	switch {
+	case wk.action != nil:
+		act := <-wk.done // runOnce has sent it (the channel holds one)
+		res.Action = &act
+	case res.Event.Exit != 0:
 		a.mu.Lock()
 		a.waiting = append([]work{wk}, a.waiting...)
 		a.mu.Unlock()
 	}
-	json.NewEncoder(w).Encode(ev)
+	json.NewEncoder(w).Encode(res)
 }
 
 // Run asks a driven agent to run an event's hook now, and returns how it
-// went (its exit code and errors, what it published to its peers).
-func (c *Client) Run(ctx context.Context, req RunRequest) (spec.Event, error) {
-	var ev spec.Event
-	err := c.doCtx(ctx, "POST", "/v1/run", req, &ev)
-	return ev, err
+// went (its exit code and errors, what it published to its peers, an
+// action's result).
+func (c *Client) Run(ctx context.Context, req RunRequest) (RunResult, error) {
+	var res RunResult
+	err := c.doCtx(ctx, "POST", "/v1/run", req, &res)
+	return res, err
+}
+
+// QueueAction queues an action on a driven agent, as `juju run` does,
+// for its event's turn: its result comes with that Run's.
+func (c *Client) QueueAction(name string, params map[string]any) error {
+	return c.do("POST", "/v1/actions", ActionRequest{Name: name, Params: params}, nil)
 }

@@ -34,7 +34,8 @@ func drivenAgent(t *testing.T) (*charmagent.Client, string) {
 	cs := spec.CharmSpec{App: "demo", Containers: []spec.Container{{Name: "app"}}}
 	a, err := charmagent.New(charmagent.Config{Unit: spec.NewUnitID("demo", 0), Spec: cs, Epoch: time.Now(), Driven: true,
 		SocketDir: filepath.Join(dir, "containers"), StateDir: filepath.Join(dir, "state"),
-		Charm: &charmagent.CharmConfig{Dir: charmDir, ToolsDir: filepath.Join(dir, "tools"), Jujuc: "/bin/false", Path: os.Getenv("PATH")}})
+		Charm: &charmagent.CharmConfig{Dir: charmDir, ToolsDir: filepath.Join(dir, "tools"), Jujuc: "/bin/false", Path: os.Getenv("PATH"),
+			Meta: spec.CharmMeta{Actions: map[string]spec.ActionMeta{"get-url": {}}}}})
 	require.NoError(t, err)
 	socket := filepath.Join(dir, "agent.sock")
 	l, err := net.Listen("unix", socket)
@@ -65,10 +66,10 @@ func TestADrivenAgentRunsOnlyTheHooksItIsAskedFor(t *testing.T) {
 
 	ctx := context.Background()
 	for _, req := range []charmagent.RunRequest{{Name: "install"}, {Name: "peers-relation-created"}, {Name: "app-pebble-ready", Workload: "app"}} {
-		ev, err := c.Run(ctx, req)
+		res, err := c.Run(ctx, req)
 		require.NoError(t, err)
-		assert.Equal(t, req.Name, ev.Name)
-		assert.Zero(t, ev.Exit)
+		assert.Equal(t, req.Name, res.Event.Name)
+		assert.Zero(t, res.Event.Exit)
 	}
 	assert.Equal(t, []string{
 		"hooks/install relation= workload=",
@@ -85,19 +86,30 @@ func TestADrivenAgentKeepsAFailedHookForItsRetry(t *testing.T) {
 	c, dir := drivenAgent(t)
 	ctx := context.Background()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644))
-	ev, err := c.Run(ctx, charmagent.RunRequest{Name: "peers-relation-created"})
+	res, err := c.Run(ctx, charmagent.RunRequest{Name: "peers-relation-created"})
 	require.NoError(t, err)
-	assert.Equal(t, 3, ev.Exit)
+	assert.Equal(t, 3, res.Event.Exit)
 	v, err := c.Unit()
 	require.NoError(t, err)
 	assert.Contains(t, v.Error, "peers-relation-created", "the unit is in error on it")
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "fail")))
-	ev, err = c.Run(ctx, charmagent.RunRequest{Name: "peers-relation-created"})
+	res, err = c.Run(ctx, charmagent.RunRequest{Name: "peers-relation-created"})
 	require.NoError(t, err)
-	assert.Zero(t, ev.Exit)
+	assert.Zero(t, res.Event.Exit)
 	assert.Equal(t, []string{"hooks/peers-relation-created relation=peers:1 workload=", "hooks/peers-relation-created relation=peers:1 workload="},
 		hooksRun(t, dir), "the retry keeps its relation")
 	_, err = c.Run(ctx, charmagent.RunRequest{Name: "peers-relation-created"})
 	require.Error(t, err, "once it succeeded, it is no longer queued")
+}
+
+func TestADrivenAgentRunsAQueuedActionAtItsTurnAndAnswersItsResult(t *testing.T) {
+	c, dir := drivenAgent(t)
+	require.NoError(t, c.QueueAction("get-url", nil), "queueing answers at once")
+	assert.Empty(t, hooksRun(t, dir))
+	res, err := c.Run(context.Background(), charmagent.RunRequest{Name: spec.ActionEvent("get-url")})
+	require.NoError(t, err)
+	require.NotNil(t, res.Action)
+	assert.Equal(t, "completed", res.Action.Status)
+	assert.Equal(t, []string{"actions/get-url relation= workload="}, hooksRun(t, dir))
 }

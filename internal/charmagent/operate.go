@@ -99,6 +99,10 @@ func (a *Agent) serveDie(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	finished := make(chan struct{})
 	a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.EventRemove}, finished: finished})
+	if a.cfg.Driven {
+		fmt.Fprintln(w, `{}`) // queued: they run when the model says (driven.go)
+		return
+	}
 	select {
 	case <-finished:
 		fmt.Fprintln(w, `{}`)
@@ -315,6 +319,10 @@ func (a *Agent) serveAction(ctx context.Context, w http.ResponseWriter, r *http.
 	done := make(chan ActionResult, 1)
 	a.push(work{ev: spec.Event{Unit: a.cfg.Unit, Name: spec.ActionEvent(req.Name)},
 		action: &hooktools.Action{Name: req.Name, ID: hex.EncodeToString(id), Params: params}, done: done})
+	if a.cfg.Driven {
+		fmt.Fprintln(w, `{}`) // queued: the result comes with its Run's (driven.go)
+		return
+	}
 	select {
 	case res := <-done:
 		json.NewEncoder(w).Encode(res)

@@ -6,7 +6,8 @@
 // so ops and Pebble's Go client read them as they read Pebble's.
 //
 // The backend is not safe for concurrent use (the model runs on one
-// virtual clock): every call goes through the server's lock.
+// virtual clock): every call goes through the server's lock, which is the
+// model's own where others drive it too (UseLock).
 package pebbleapi
 
 import (
@@ -37,7 +38,7 @@ type Backend interface {
 
 // Server answers Pebble's API for one backend.
 type Server struct {
-	mu      sync.Mutex
+	lock    sync.Locker
 	backend Backend
 	mux     *http.ServeMux
 
@@ -49,7 +50,7 @@ type Server struct {
 
 // New makes a server for backend.
 func New(backend Backend) *Server {
-	s := &Server{backend: backend, mux: http.NewServeMux()}
+	s := &Server{lock: &sync.Mutex{}, backend: backend, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /v1/system-info", s.sysInfo)
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/services", s.services)
@@ -84,13 +85,18 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
+// UseLock has every call to the backend hold l instead of the server's
+// own lock: the lock of a model that others drive too. Set it before
+// serving.
+func (s *Server) UseLock(l sync.Locker) { s.lock = l }
+
 // ServeHTTP lets a test or another mux use the server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // do runs fn on the backend under the server's lock.
 func (s *Server) do(fn func(b Backend)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	fn(s.backend)
 }
 

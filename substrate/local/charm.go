@@ -64,31 +64,7 @@ func (p *pod) unitDir() string { return spec.UnitDir(p.l.charm.App, p.u.id) }
 // layCharm copies the charm into the pod's charm-data volume, as Juju
 // downloads it there for each new pod.
 func (p *pod) layCharm() error {
-	dir := filepath.Join(p.dir, "cd", "juju", p.unitDir(), "charm")
-	src := os.DirFS(p.l.charm.Charm.Dir)
-	if err := os.CopyFS(dir, src); err != nil {
-		return fmt.Errorf("cannot copy the charm into %s's pod: %w", p.u.id, err)
-	}
-	// The venv is bound over the charm's own (read-only, shared).
-	os.RemoveAll(filepath.Join(dir, "venv"))
-	if err := os.MkdirAll(filepath.Join(dir, "venv"), 0o755); err != nil {
-		return err
-	}
-	// Attached resources beside the charm, where Juju downloads them.
-	for name, src := range p.l.charm.Charm.Resources {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return fmt.Errorf("cannot attach resource %q: %w", name, err)
-		}
-		dst := filepath.Join(p.dir, "cd", "juju", strings.TrimPrefix(realpod.ResourcePath(p.l.charm.App, p.u.id, name, src), spec.JujuDir))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return fmt.Errorf("cannot attach resource %q: %w", name, err)
-		}
-	}
-	return nil
+	return realpod.LayCharm(p.l.charm, p.u.id, filepath.Join(p.dir, "cd", "juju"))
 }
 
 // charmBinds are the charm container's extra mounts for a real charm.

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"github.com/tandem-harness/tandem/spec"
 	"github.com/tandem-harness/tandem/substrate"
 	"github.com/tandem-harness/tandem/substrate/internal/realpod"
+	"github.com/tandem-harness/tandem/substrate/internal/rundir"
 )
 
 func init() {
@@ -28,7 +28,7 @@ func init() {
 }
 
 // BaseDir holds every local run's directories; `tandem clean` empties it.
-func BaseDir() string { return filepath.Join(os.TempDir(), "tandem-local") }
+func BaseDir() string { return rundir.Base() }
 
 // Local runs a scenario's units on real Pebble in sandboxes.
 type Local struct {
@@ -81,17 +81,9 @@ func New(ctx context.Context, opts substrate.Options) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(BaseDir(), 0o755); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(BaseDir(), opts.RunID+"-")
+	dir, err := rundir.New(opts.RunID)
 	if err != nil {
-		return nil, fmt.Errorf("cannot make a run directory: %w", err)
-	}
-	// The owner's pid tells `tandem clean` whether the run is still alive.
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("cannot make a run directory: %w", err)
+		return nil, err
 	}
 	profile := spec.Profiles["local"]
 	rec := realpod.NewRecorder("local", profile, opts.Seed, opts.Scenario)

@@ -215,6 +215,19 @@ func (c *Controller) Terminate(u *Unit, agent *charmagent.Client) {
 	}
 }
 
+// Keep has the controller keep what the unit's agent holds now, for its
+// next pod or, for a unit scaling took away, for good: where the
+// substrate stops the agent itself (sim), after its last hook.
+func (c *Controller) Keep(id spec.UnitID, agent *charmagent.Client) {
+	u, err := c.Unit(id)
+	if err != nil {
+		return
+	}
+	if v, err := agent.Unit(); err == nil {
+		c.keepState(u, v.UnitState)
+	}
+}
+
 // keepState is the controller keeping what it holds for a unit.
 func (c *Controller) keepState(u *Unit, st spec.UnitState) {
 	c.mu.Lock()

@@ -140,6 +140,10 @@ func (c *Controller) joined(u *Unit) {
 	}
 }
 
+// Published plays the controller for a hook's changes to its peer
+// relations, where the substrate sees its hooks end itself (sim).
+func (c *Controller) Published(e spec.Event) { c.passOn(e) }
+
 // passOn plays the controller for a hook's changes to its peer relations.
 func (c *Controller) passOn(e spec.Event) {
 	for _, op := range e.Published {

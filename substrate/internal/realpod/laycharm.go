@@ -1,0 +1,40 @@
+package realpod
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tandem-harness/tandem/spec"
+)
+
+// LayCharm copies a charm of your own into a new pod's charm-data, as
+// Juju downloads it there, for a substrate without a charm image (local,
+// sim): jujuRoot is the host directory mounted at /var/lib/juju. The
+// charm's venv/ is left an empty mount point: the venv built here is
+// bound over it read-only. Attached file resources go beside the charm.
+func LayCharm(cs *spec.CharmSpec, id spec.UnitID, jujuRoot string) error {
+	dir := filepath.Join(jujuRoot, spec.UnitDir(cs.App, id), "charm")
+	if err := os.CopyFS(dir, os.DirFS(cs.Charm.Dir)); err != nil {
+		return fmt.Errorf("cannot copy the charm into %s's pod: %w", id, err)
+	}
+	os.RemoveAll(filepath.Join(dir, "venv"))
+	if err := os.MkdirAll(filepath.Join(dir, "venv"), 0o755); err != nil {
+		return err
+	}
+	for name, src := range cs.Charm.Resources {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("cannot attach resource %q: %w", name, err)
+		}
+		dst := filepath.Join(jujuRoot, strings.TrimPrefix(ResourcePath(cs.App, id, name, src), spec.JujuDir))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return fmt.Errorf("cannot attach resource %q: %w", name, err)
+		}
+	}
+	return nil
+}
