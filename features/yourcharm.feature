@@ -3,7 +3,8 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
   The reference charm (fixtures/charms/snappass) is Python with ops 3.9:
   tandem runs its dispatch in the charm container with Juju 3.6's
   environment and hook tools, in Juju's hook order, against real Pebble.
-  These scenarios need the real-charm capability (local, docker and kind).
+  These scenarios need the real-charm capability: every substrate has it, sim
+  running the charm against the model's Pebble API in virtual time.
 
   Background:
     Given the charm in "../fixtures/charms/snappass"

@@ -99,6 +99,18 @@ func (a *charmAgent) runLive(ev spec.Event, rec int) {
 	})
 }
 
+// CharmCall records one of a charm of your own's Pebble calls, as a real
+// run's recorder does: one that changed a workload as an action (the
+// charm's doing, which a replay applies), any other as an observation.
+func (m *Model) CharmCall(unit spec.UnitID, container, method, path string, status int, act *spec.Action) {
+	if act != nil {
+		m.record(spec.KindAction, spec.Record{Type: spec.RecPebble, Source: spec.SourceYourCharm, Unit: unit, Container: act.Container, Action: act})
+		return
+	}
+	m.record(spec.KindObservation, spec.Record{Type: spec.RecCharmCall, Unit: unit, Container: container,
+		Message: fmt.Sprintf("%s %s -> %d", method, path, status)})
+}
+
 // AwaitChange is a wait for a change made from a hook of a charm of your
 // own (through the model's Pebble API): the hook's hold awaits, and time
 // moves until the change is ready, its Pebble dies, or timeout passes, as

@@ -48,10 +48,20 @@ const (
 // SideBySide renders two traces' observations as one aligned timeline,
 // for a disagreement's report.
 func SideBySide(run, model *spec.Trace) string {
+	return sideBySide(run, model, fmt.Sprintf("the run (%s)", run.Header.Substrate), "the model", "run", "model")
+}
+
+// SideBySideRuns is two runs' timelines of one scenario side by side (a
+// charm of your own on sim and on local, say), the first's column first.
+func SideBySideRuns(a, b *spec.Trace) string {
+	return sideBySide(a, b, a.Header.Substrate+"'s run", b.Header.Substrate+"'s run", a.Header.Substrate, b.Header.Substrate)
+}
+
+func sideBySide(run, model *spec.Trace, runName, modelName, runCol, modelCol string) string {
 	a, b := timeline(run), timeline(model)
 	var b2 strings.Builder
-	fmt.Fprintf(&b2, "%s only in the run (%s), %s only in the model; a line both saw shows both times\n", markRun, run.Header.Substrate, markModel)
-	fmt.Fprintf(&b2, "  %-10s %-10s %s\n", "run", "model", "observation")
+	fmt.Fprintf(&b2, "%s only in %s, %s only in %s; a line both saw shows both times\n", markRun, runName, markModel, modelName)
+	fmt.Fprintf(&b2, "  %-10s %-10s %s\n", runCol, modelCol, "observation")
 	row := func(mark string, runAt, modelAt *time.Duration, text string) {
 		at := func(d *time.Duration) string {
 			if d == nil {

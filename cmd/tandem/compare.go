@@ -25,8 +25,11 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 	if *lateness {
 		return latenessCommand(fs.Args(), stdout, stderr)
 	}
+	if fs.NArg() == 2 {
+		return compareRuns(fs.Arg(0), fs.Arg(1), *timelines, stdout, stderr)
+	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "tandem compare: want one trace file: tandem compare tandem-artifacts/x.trace.jsonl")
+		fmt.Fprintln(stderr, "tandem compare: want one trace file, or two of one scenario: tandem compare tandem-artifacts/x.trace.jsonl [OTHER.trace.jsonl]")
 		return exitUsage
 	}
 	run, err := spec.ReadTraceFile(fs.Arg(0))
@@ -51,6 +54,38 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s agrees with the model (%d records)\n", fs.Arg(0), len(run.Records))
 	fmt.Fprintf(stdout, "not counted as agreement: %s\n", strings.Join(simulator.Uncounted(run), "; "))
+	return exitOK
+}
+
+// compareRuns compares two runs of one scenario (on sim and on local,
+// say) as a run is compared with the model: the second in the model's
+// place, its profile's allowances the first's.
+func compareRuns(pathA, pathB string, timelines bool, stdout, stderr io.Writer) int {
+	var runs [2]*spec.Trace
+	for i, p := range []string{pathA, pathB} {
+		t, err := spec.ReadTraceFile(p)
+		if err != nil {
+			fmt.Fprintln(stderr, "tandem compare:", err)
+			return exitUsage
+		}
+		runs[i] = t
+	}
+	a, b := runs[0], runs[1]
+	if a.Header.Scenario != b.Header.Scenario {
+		fmt.Fprintf(stderr, "tandem compare: %s is a run of %q and %s of %q: give two runs of one scenario\n", pathA, a.Header.Scenario, pathB, b.Header.Scenario)
+		return exitUsage
+	}
+	diffs := simulator.Compare(a, b)
+	for _, d := range diffs {
+		fmt.Fprintln(stdout, d)
+	}
+	if len(diffs) > 0 || timelines {
+		fmt.Fprint(stdout, simulator.SideBySideRuns(a, b))
+	}
+	if len(diffs) > 0 {
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s's run and %s's run of %q agree\n", a.Header.Substrate, b.Header.Substrate, a.Header.Scenario)
 	return exitOK
 }
 

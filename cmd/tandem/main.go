@@ -15,7 +15,8 @@ Usage:
   tandem run [flags] [PATH...]   run feature files (default: features/)
   tandem check [flags] CHARM     check a charm's duties in the sidecar pattern, with nothing to write
   tandem steps [--markdown]      list every step phrase with an example
-  tandem compare TRACE           replay a kept trace into the model and compare
+  tandem compare TRACE [OTHER]   replay a kept trace into the model and compare; with
+                                 OTHER, compare two runs of one scenario (sim's and local's)
   tandem inject [--units N] [--image NAME=REF] --charm PATH | SPEC
                                  the Service, StatefulSet and pod Juju makes of a charm
   tandem images build            build tandem's images (none is pulled)

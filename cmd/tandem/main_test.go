@@ -195,6 +195,24 @@ func TestCompareExitsOneOnAWrongTrace(t *testing.T) {
 	code, out, _ = run(t, "compare", wrong)
 	require.Equal(t, exitFailed, code, out)
 	require.Contains(t, out, "service starts: service demo/0/app/srv: run 2, model 1")
+
+	// Two runs of one scenario, the second in the model's place.
+	code, out, _ = run(t, "compare", files[0], files[0])
+	require.Equal(t, exitOK, code, out)
+	require.Contains(t, out, `sim's run and sim's run of "`)
+	code, out, _ = run(t, "compare", wrong, files[0])
+	require.Equal(t, exitFailed, code, out)
+	require.Contains(t, out, "service starts: service demo/0/app/srv: run 2, model 1")
+	require.Contains(t, out, "only in sim's run")
+	tr.Header.Scenario = "another"
+	other := filepath.Join(dir, "other.trace.jsonl")
+	f, err = os.Create(other)
+	require.NoError(t, err)
+	require.NoError(t, spec.WriteTrace(f, tr))
+	require.NoError(t, f.Close())
+	code, _, stderr := run(t, "compare", other, files[0])
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, `is a run of "another"`)
 }
 
 // TestRepeatReportsEachScenariosPassRate: a soak on sim runs the suite as

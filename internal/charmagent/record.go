@@ -82,7 +82,7 @@ func (a *Agent) recording(name string) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			act = callAction(name, r.URL.Path, r.Header.Get("Content-Type"), body)
+			act = CallAction(name, r.URL.Path, r.Header.Get("Content-Type"), body)
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		proxy.ServeHTTP(rec, r)
@@ -110,9 +110,9 @@ func (s *statusRecorder) Flush() {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// callAction reads a POST to Pebble's API as the action it is, or nil for
+// CallAction reads a POST to Pebble's API as the action it is, or nil for
 // one the model has no action for.
-func callAction(container, path, contentType string, body []byte) *spec.Action {
+func CallAction(container, path, contentType string, body []byte) *spec.Action {
 	act := spec.Action{Container: container}
 	switch path {
 	case "/v1/layers":

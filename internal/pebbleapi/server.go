@@ -11,8 +11,10 @@
 package pebbleapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -46,6 +48,8 @@ type Server struct {
 	execMu   sync.Mutex
 	execs    map[string]*execSession
 	lastExec int
+
+	onCall func(Call)
 }
 
 // New makes a server for backend.
@@ -78,7 +82,7 @@ func New(backend Backend) *Server {
 
 // Serve answers on l until it is closed.
 func (s *Server) Serve(l net.Listener) error {
-	err := (&http.Server{Handler: s.mux}).Serve(l)
+	err := (&http.Server{Handler: s}).Serve(l)
 	if errors.Is(err, net.ErrClosed) {
 		return nil
 	}
@@ -90,8 +94,48 @@ func (s *Server) Serve(l net.Listener) error {
 // serving.
 func (s *Server) UseLock(l sync.Locker) { s.lock = l }
 
+// Call is one request the server answered, as a recorder of the
+// client's calls sees it (exec's websockets aside).
+type Call struct {
+	Method, Path, ContentType string
+	// Body is a POST's.
+	Body   []byte
+	Status int
+}
+
+// OnCall has fn called with each request once it is answered. Set it
+// before serving.
+func (s *Server) OnCall(fn func(Call)) { s.onCall = fn }
+
 // ServeHTTP lets a test or another mux use the server.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.onCall == nil || strings.Contains(r.URL.Path, "/websocket/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	c := Call{Method: r.Method, Path: r.URL.RequestURI(), ContentType: r.Header.Get("Content-Type")}
+	if r.Method == http.MethodPost {
+		c.Body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(c.Body))
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	c.Status = sw.status
+	s.onCall(c)
+}
+
+// statusWriter keeps the status an answer was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // do runs fn on the backend under the server's lock.
 func (s *Server) do(fn func(b Backend)) {

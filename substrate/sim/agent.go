@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,17 @@ func (a *agentProc) serveWorkloads(r *charmRunner, unit spec.UnitID) error {
 		a.listeners = append(a.listeners, l)
 		srv := pebbleapi.New(hookPebble{Client: u.Client(name), r: r, unit: unit})
 		srv.UseLock(&r.s.mu)
+		// The trace holds the charm's calls as a real run's does, at the
+		// instant the model answered each.
+		srv.OnCall(func(c pebbleapi.Call) {
+			var act *spec.Action
+			if c.Method == http.MethodPost {
+				act = charmagent.CallAction(name, strings.SplitN(c.Path, "?", 2)[0], c.ContentType, c.Body)
+			}
+			r.s.mu.Lock()
+			defer r.s.mu.Unlock()
+			r.s.m.CharmCall(unit, name, c.Method, c.Path, c.Status, act)
+		})
 		go srv.Serve(l)
 	}
 	return nil
