@@ -139,9 +139,28 @@ func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error)
 	if st, err := os.Stat(own); err == nil && st.IsDir() {
 		return own, packedVenv(ctx, c, own)
 	}
-	reqs, err := os.ReadFile(filepath.Join(c.Dir, "requirements.txt"))
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(c.Dir, "requirements.txt")); err != nil {
 		return "", fmt.Errorf("cannot build charm %s's Python environment: it has no venv/ and no requirements.txt (list its dependencies, ops among them, in requirements.txt)", c.Meta.Name)
+	}
+	return requirementsVenv(ctx, c, "requirements.txt", log)
+}
+
+// TestingVenv returns a venv with the charm's unit tests' requirements
+// (its requirements-test.txt: ops[testing], pinned), built with pip and
+// cached as Venv's.
+func TestingVenv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error) {
+	if _, err := os.Stat(filepath.Join(c.Dir, "requirements-test.txt")); err != nil {
+		return "", fmt.Errorf("cannot build charm %s's test environment: it has no requirements-test.txt (list ops[testing] there, pinned)", c.Meta.Name)
+	}
+	return requirementsVenv(ctx, c, "requirements-test.txt", log)
+}
+
+// requirementsVenv builds, once, a venv of the charm's requirements file
+// name, cached by its hash and the Python's version.
+func requirementsVenv(ctx context.Context, c *spec.RealCharm, name string, log io.Writer) (string, error) {
+	reqs, err := os.ReadFile(filepath.Join(c.Dir, name))
+	if err != nil {
+		return "", fmt.Errorf("cannot read charm %s's %s: %w", c.Meta.Name, name, err)
 	}
 	python, err := pythonVersion(ctx, c)
 	if err != nil {
@@ -163,15 +182,15 @@ func Venv(ctx context.Context, c *spec.RealCharm, log io.Writer) (string, error)
 	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
 		return dir, nil
 	}
-	fmt.Fprintf(log, "tandem: installing charm %s's requirements into %s (once)\n", c.Meta.Name, dir)
+	fmt.Fprintf(log, "tandem: installing charm %s's %s into %s (once)\n", c.Meta.Name, name, dir)
 	os.RemoveAll(dir)
 	if out, err := exec.CommandContext(ctx, Python, "-m", "venv", dir).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("cannot make a venv for charm %s: %v: %s (install python3-venv: ./scripts/setup-local)", c.Meta.Name, err, lastLine(out))
 	}
-	pip := exec.CommandContext(ctx, filepath.Join(dir, "bin", "pip"), "install", "--disable-pip-version-check", "-q", "-r", filepath.Join(c.Dir, "requirements.txt"))
+	pip := exec.CommandContext(ctx, filepath.Join(dir, "bin", "pip"), "install", "--disable-pip-version-check", "-q", "-r", filepath.Join(c.Dir, name))
 	if out, err := pip.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("cannot install charm %s's requirements.txt with pip: %s (pip must reach an index: set PIP_INDEX_URL, or pack the charm with its venv)", c.Meta.Name, lastLine(out))
+		return "", fmt.Errorf("cannot install charm %s's %s with pip: %s (pip must reach an index: set PIP_INDEX_URL, or pack the charm with its venv)", c.Meta.Name, name, lastLine(out))
 	}
 	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
 }
