@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -61,6 +62,10 @@ type CharmConfig struct {
 	// charm-data), as Juju's unit agent downloads them.
 	ResourcesSource string `json:"resources-source,omitempty"`
 	ResourcesDir    string `json:"resources-dir,omitempty"`
+	// Zygote runs a charmcraft dispatch's hooks from one Python that has
+	// imported ops, forked per hook (zygote.go), rather than a new Python
+	// each: sim's, whose point is speed.
+	Zygote bool `json:"zygote,omitempty"`
 }
 
 // Place puts the unit's charm dir, hook tools, hook output and resources
@@ -109,6 +114,9 @@ type unitAgent struct {
 	running   map[string]*hooktools.Hook // by context id
 	hooks     int                        // hooks run, to name their output files
 	saveMu    sync.Mutex
+
+	zygoteOnce sync.Once
+	zyg        *zygote
 }
 
 func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAgent, error) {
@@ -283,6 +291,21 @@ func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 		return ran{hook: h}, nil // no handler: Juju skips the hook, and it succeeds
 	}
 	var stdout, stderr bytes.Buffer
+	code, err := u.exec(ctx, exe, u.env(w, ctxID, dispatchPath), &stdout, &stderr)
+	u.keepOutput(n, name, stdout.Bytes(), stderr.Bytes())
+	if err != nil {
+		return ran{code: -1, hook: h}, fmt.Errorf("cannot run %s: %w", exe, err)
+	}
+	return ran{code: code, stderr: stderr.String(), logs: h.Logged(), hook: h}, nil
+}
+
+// exec runs a hook's handler in the charm dir with env: from the charm's
+// zygote where there is one and the handler is its dispatch
+// (zygote.go), else as a process of its own. It returns the exit code.
+func (u *unitAgent) exec(ctx context.Context, exe string, env []string, stdout, stderr io.Writer) (int, error) {
+	if z := u.zygote(); z != nil && exe == filepath.Join(u.cfg.Dir, "dispatch") {
+		return z.run(ctx, env, u.cfg.Dir, stdout, stderr)
+	}
 	cmd := exec.CommandContext(ctx, exe)
 	// Its own process group, killed whole when the agent stops; a child
 	// that keeps the hook's output open does not keep the hook running.
@@ -290,19 +313,34 @@ func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Dir = u.cfg.Dir
-	cmd.Env = u.env(w, ctxID, dispatchPath)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	u.keepOutput(n, name, stdout.Bytes(), stderr.Bytes())
-	code := 0
 	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		return ran{code: -1, hook: h}, fmt.Errorf("cannot run %s: %w", exe, err)
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
 	}
-	return ran{code: code, stderr: stderr.String(), logs: h.Logged(), hook: h}, nil
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// zygote is the charm's zygote, started at the first hook, where the
+// harness asked for one and the charm's dispatch is charmcraft's; nil
+// otherwise (then, and should it fail to start, hooks run as processes).
+func (u *unitAgent) zygote() *zygote {
+	if !u.cfg.Zygote {
+		return nil
+	}
+	u.zygoteOnce.Do(func() {
+		z, err := startZygote(u.cfg, filepath.Dir(u.statePath))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "charm-agent:", err, "(hooks run as processes of their own)")
+		}
+		u.zyg = z
+	})
+	return u.zyg
 }
 
 // handler is what runs for the work: dispatch, else hooks/<name> (or

@@ -103,6 +103,7 @@ func (a *agentProc) start(r *charmRunner, unit spec.UnitID) error {
 	cfg := charmagent.Config{Unit: unit, Spec: *r.cs, Epoch: time.Now(), Driven: true,
 		SocketDir: sidecar.WorkloadSocketsDir, ProxyDir: spec.CharmContainersDir, StateDir: "/charm/agent-state",
 		Charm: realpod.CharmAgent(r.cs, unit, false)}
+	cfg.Charm.Zygote = true
 	data, err := json.Marshal(cfg)
 	if err != nil {
 		return err
