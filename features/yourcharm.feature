@@ -143,3 +143,19 @@ Feature: Your charm, for real: tandem as Juju's unit agent for an ops charm
     When the workload in "snappass" turns healthy
     Then the charm received "snappass-pebble-check-recovered" 1 time within 10s
     And the unit's status is "active" within 5s
+
+  @needs-long-waits
+  Scenario: Redis crashes over and over: Pebble backs it off for five minutes
+    When the charm is deployed
+    Then the unit's status is "active" with message "serving on 5000" within 20s
+    When the charm adds layer "crash" to "redis":
+      """
+      services:
+        redis:
+          override: merge
+          command: /usr/bin/workload --tcp=6379 --exit-after=100ms --exit-code=1
+      """
+    And the charm replans "redis"
+    And 5m pass
+    Then Pebble in "redis" logged 'waiting ~30s before restart (backoff 7)'
+    And service "redis" in "redis" is backoff
