@@ -5,6 +5,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"sync"
 
 	"github.com/tandem-harness/tandem/simulator"
@@ -16,6 +17,16 @@ func init() {
 	substrate.Register("sim", func(ctx context.Context, opts substrate.Options) (substrate.Substrate, error) {
 		return New(opts)
 	})
+	narrowWithoutSandbox(exec.LookPath)
+}
+
+// narrowWithoutSandbox has sim skip a charm of your own's scenarios,
+// saying why, where bubblewrap is missing: its code runs in a sandbox
+// (charm.go).
+func narrowWithoutSandbox(lookPath func(string) (string, error)) {
+	if _, err := lookPath("bwrap"); err != nil {
+		substrate.Narrow("sim", []spec.Capability{spec.CapRealCharm}, "bwrap is missing (apt-get install -y bubblewrap, or ./scripts/setup-local): a charm of your own runs in a sandbox")
+	}
 }
 
 // Sim runs a scenario on the reference model.
