@@ -77,15 +77,21 @@ func checkKey(unit spec.UnitID, container, check string) string {
 }
 
 // tickGrid is where a Pebble ticker's ticks fall: every period from an
-// anchor. Until the run shows a tick, the model's ticker runs from its
-// own start; the first failure the run's Pebble logged within half a
-// period of a tick anchors the grid there (the phase: when the layer
-// reached that Pebble). Later ticks stay on the grid, moved only as far
-// as the run's load jitter (the profile's allowance) to a failure the run
-// logged: a Pebble whose ticks drift further, a wrong period say, shows.
+// anchor. Where the run's Pebble logged a failure of the check, the first
+// anchors the grid from the check's start (the phase: when the layer
+// reached that Pebble), so the ticks before it, which passed unlogged in
+// the run, fall where the run's did too: a model ticking on its own phase
+// could fail a tick between two of the run's (a local soak, loaded, saw
+// one 0.38 s of a 0.5 s period late). Where the run logged none, the
+// model's ticker runs from its own start, and the first failure within
+// half a period of a tick anchors the grid there. Later ticks stay on the
+// grid, moved only as far as the run's load jitter (the profile's
+// allowance) to a failure the run logged: a Pebble whose ticks drift
+// further, a wrong period say, shows.
 type tickGrid struct {
 	anchored bool
 	anchor   time.Duration
+	started  bool
 }
 
 // untilTick is how long from now the check's next tick is.
@@ -94,7 +100,21 @@ func (c *chk) untilTick() time.Duration {
 	u := c.p.ctr.pod.u
 	now := u.m.Clock.Now()
 	nominal, window := now+period, period/2
-	if c.ticker.anchored {
+	first := !c.ticker.started
+	c.ticker.started = true
+	if first {
+		if at, ok := c.firstRunTick(now); ok {
+			// Pebble's first tick is a period after the check starts, and
+			// the run's check started no earlier than the model's: the
+			// first of the grid's ticks a period from now or later.
+			anchor := at
+			if at > now+period {
+				anchor = at - (at-now-period)/period*period
+			}
+			c.ticker = tickGrid{anchored: true, anchor: anchor, started: true}
+			nominal, window = anchor, min(u.m.profile.Allowance, period/2)
+		}
+	} else if c.ticker.anchored {
 		k := (now - c.ticker.anchor + period/2) / period // the tick just made, rounded
 		nominal, window = c.ticker.anchor+(k+1)*period, min(u.m.profile.Allowance, period/2)
 	}
@@ -107,6 +127,23 @@ func (c *chk) untilTick() time.Duration {
 		c.ticker = tickGrid{anchored: true, anchor: at}
 	}
 	return at - now
+}
+
+// firstRunTick is the first failure's tick the run's Pebble logged for
+// this check after now, if any.
+func (c *chk) firstRunTick(now time.Duration) (time.Duration, bool) {
+	u := c.p.ctr.pod.u
+	first, found := time.Duration(0), false
+	for _, t := range u.m.runTicks[checkKey(u.id, c.p.ctr.name, c.cfg.Name)] {
+		at := t.At
+		if t.TimedOut {
+			at -= c.cfg.Timeout.Value
+		}
+		if at > now && (!found || at < first) {
+			first, found = at, true
+		}
+	}
+	return first, found
 }
 
 // runTickNear is the tick of a failure the run's Pebble logged for this

@@ -63,3 +63,47 @@ func loadedProfile() spec.TimingProfile {
 	p.Allowance = spec.Profiles["local"].Allowance
 	return p
 }
+
+// A run whose check ticked later in its period than the model's (its
+// layer came later) and passed a tick the model would have failed: the
+// model takes the run's phase from the check's start, so its first
+// failure is the run's first, not one of its own between two of the
+// run's (a loaded local soak: a 0.5 s check whose run ticks fell 0.38 s
+// after the model's).
+func TestACheckTakesItsPhaseFromTheRunFromItsStart(t *testing.T) {
+	cs := oneContainer()
+	cs.Containers[0].Layers = map[string]string{"001-web.yaml": `
+services:
+  web: {override: replace, startup: enabled, command: /usr/bin/workload --http=8080}
+checks:
+  up: {override: replace, level: ready, period: 10s, threshold: 1, http: {url: "http://localhost:8080/health"}}
+`}
+	run := func(runTicks []RunTick, unhealthyAt time.Duration) []time.Duration {
+		m, err := New(loadedProfile(), 1)
+		require.NoError(t, err)
+		m.runTicks = map[string][]RunTick{"demo/0/app/up": runTicks}
+		require.NoError(t, m.Deploy(cs, 1, 1))
+		m.Clock.RunUntil(3 * time.Second) // the pod runs
+		require.NoError(t, m.Do("demo/0", spec.Action{Kind: spec.ActReplan, Container: "app"}))
+		m.Clock.RunUntil(unhealthyAt)
+		require.NoError(t, m.SetHealth("demo/0", "app", spec.DefaultHealthFile, false))
+		m.Clock.Sleep(60 * time.Second)
+		var at []time.Duration
+		for _, r := range m.Trace().Records {
+			if r.Type == spec.RecLog && strings.HasPrefix(r.Message, `Check "up" failure`) {
+				at = append(at, r.At)
+			}
+		}
+		return at
+	}
+	own := run(nil, 4*time.Second) // unhealthy before the first tick
+	require.NotEmpty(t, own)
+	first := own[0] // the model's own first tick, on its own phase
+	// The run's ticks: 7.6 s after the model's (0.76 of a period); it
+	// turns unhealthy 1 s before the model's third tick, which the run's
+	// third tick (2.4 s before it) passed; the run logs its fourth.
+	runFail := first + 30*time.Second + 7600*time.Millisecond - 10*time.Second
+	got := run([]RunTick{{At: runFail}}, first+19*time.Second)
+	require.NotEmpty(t, got)
+	require.Equal(t, runFail, got[0], "the model's first failure is the run's")
+}
