@@ -115,8 +115,9 @@ func (m *Model) CharmCall(unit spec.UnitID, container, method, path string, stat
 // own (through the model's Pebble API): the hook's hold awaits, and time
 // moves until the change is ready, its Pebble dies, or timeout passes, as
 // Pebble's wait ends (api_changes.go). Without a hold (no hook runs) time
-// cannot move, and the change is as it stands.
-func (c *Client) AwaitChange(h *Hold, id string, timeout time.Duration) (*client.Change, error) {
+// cannot move, and the change is as it stands. A gone that closes gives
+// the wait up (the charm hung up its request).
+func (c *Client) AwaitChange(h *Hold, id string, timeout time.Duration, gone <-chan struct{}) (*client.Change, error) {
 	p, chg, err := c.change(id)
 	if err != nil {
 		return nil, err
@@ -131,8 +132,8 @@ func (c *Client) AwaitChange(h *Hold, id string, timeout time.Duration) (*client
 	timedOut := false
 	t := clock.AfterFunc(timeout, func() { timedOut = true })
 	defer t.Stop()
-	if !h.Await(func() bool { return chg.isDone || !p.alive || timedOut }) {
-		return nil, &client.Error{Message: "cannot wait for change: the scenario ended", StatusCode: 500}
+	if !h.Await(func() bool { return chg.isDone || !p.alive || timedOut }, gone) {
+		return nil, &client.Error{Message: "cannot wait for change: its hook ended (the scenario did, or its agent died)", StatusCode: 500}
 	}
 	switch {
 	case chg.isDone:

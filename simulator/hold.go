@@ -7,11 +7,13 @@ import (
 
 // A charm of your own runs as a real process, in wall time, while the
 // model's time is virtual (issue 16). Time stands still while the charm's
-// code runs: the clock runs no timer while any Hold is active. It moves
-// while a hook waits for something the model finishes in virtual time (a
-// change, as ops waits for each one): the hook Awaits, the clock runs
-// timers until the wait is over, and holds again. So a hook takes no
-// virtual time but the waits a real Pebble would make it take.
+// code runs: while any Hold is active the clock runs no timer due later
+// than now (those due now still run, as other units' agents run beside a
+// unit's hook: clock.go). It moves while a hook waits for something the
+// model finishes in virtual time (a change, as ops waits for each one):
+// the hook Awaits, the clock runs timers until the wait is over, and
+// holds again. So a hook takes no virtual time but the waits a real
+// Pebble would make it take.
 //
 // The holder runs on goroutines of its own (a hook's process, the
 // Pebble API it calls), so the model has a lock (UseLock): whoever drives
@@ -43,14 +45,34 @@ var wallNow = time.Now
 type Hold struct {
 	c    *Clock
 	name string
-	// active: the work runs; ready, when set, is what its Await waits for.
-	active   bool
-	ready    func() bool
+	// waits are its Awaits still waiting; the work runs while it has none,
+	// or one whose wait is over.
+	waits    []*wait
 	released bool
 	since    time.Time
 	overdue  func()
 	// abandoned: the model ended while the work waited.
 	abandoned bool
+}
+
+// wait is one Await: what it waits for, whether that came, whether its
+// caller is gone (a client that hung up its request).
+type wait struct {
+	ready      func() bool
+	over, gone bool
+}
+
+// active says whether the hold's work runs now.
+func (h *Hold) active() bool {
+	if h.released {
+		return false
+	}
+	for _, w := range h.waits {
+		if !w.over && !w.gone {
+			return false
+		}
+	}
+	return true
 }
 
 // UseLock makes the clock able to hold for work in wall time; l is the
@@ -67,7 +89,7 @@ func (c *Clock) Hold(name string, overdue func()) *Hold {
 	if c.cond == nil {
 		panic("simulator: Clock.Hold without UseLock")
 	}
-	h := &Hold{c: c, name: name, active: true, since: wallNow(), overdue: overdue}
+	h := &Hold{c: c, name: name, since: wallNow(), overdue: overdue}
 	c.holds = append(c.holds, h)
 	return h
 }
@@ -80,7 +102,7 @@ func (h *Hold) Release() {
 	if h.released {
 		return
 	}
-	h.released, h.active, h.ready = true, false, nil
+	h.released = true
 	c := h.c
 	for i, o := range c.holds {
 		if o == h {
@@ -93,19 +115,45 @@ func (h *Hold) Release() {
 
 // Await lets time move until ready is true, then holds again. The clock
 // checks ready after each timer it runs, so the caller sets a timer for
-// any deadline it has. It reports false if the model ended first, or the
-// hold was released meanwhile (its hook's agent died).
-func (h *Hold) Await(ready func() bool) bool {
+// any deadline it has. A gone that closes gives the wait up (its caller
+// hung up). It reports false if the model ended first, the hold was
+// released meanwhile (its hook's agent died), or the caller went.
+func (h *Hold) Await(ready func() bool, gone <-chan struct{}) bool {
 	if h.released || ready() {
 		return !h.released
 	}
 	c := h.c
-	h.active, h.ready = false, ready
+	w := &wait{ready: ready}
+	h.waits = append(h.waits, w)
+	if gone != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-gone:
+				c.lock.Lock()
+				w.gone = true
+				c.cond.Broadcast()
+				c.lock.Unlock()
+			case <-stop:
+			}
+		}()
+	}
 	c.cond.Broadcast()
-	for !h.active && !h.abandoned && !h.released {
+	for !w.over && !w.gone && !h.abandoned && !h.released {
 		c.cond.Wait()
 	}
-	return !h.abandoned && !h.released
+	for i, o := range h.waits {
+		if o == w {
+			h.waits = append(h.waits[:i], h.waits[i+1:]...)
+			break
+		}
+	}
+	if w.over {
+		h.since = wallNow()
+	}
+	c.cond.Broadcast()
+	return w.over && !h.abandoned && !h.released
 }
 
 // Settle waits, with the lock held, until no hold is active: every hook
@@ -134,7 +182,13 @@ func (c *Clock) Settle() {
 			}
 			continue
 		} else if alarm == nil {
-			alarm = time.AfterFunc(wait, c.cond.Broadcast)
+			// Under the lock: a broadcast between this check and the
+			// Wait below would be lost.
+			alarm = time.AfterFunc(wait, func() {
+				c.lock.Lock()
+				c.cond.Broadcast()
+				c.lock.Unlock()
+			})
 		} else {
 			alarm.Reset(wait)
 		}
@@ -142,13 +196,15 @@ func (c *Clock) Settle() {
 	}
 }
 
-// wakeReady makes active again each awaiting hold whose wait is over.
+// wakeReady ends each wait whose wait is over: its hold is active again.
 func (c *Clock) wakeReady() {
 	woke := false
 	for _, h := range c.holds {
-		if !h.active && h.ready != nil && h.ready() {
-			h.active, h.ready, h.since = true, nil, wallNow()
-			woke = true
+		for _, w := range h.waits {
+			if !w.over && !w.gone && w.ready() {
+				w.over, woke = true, true
+				h.since = wallNow()
+			}
 		}
 	}
 	if woke {
@@ -160,7 +216,7 @@ func (c *Clock) wakeReady() {
 func (c *Clock) oldestActive() *Hold {
 	var oldest *Hold
 	for _, h := range c.holds {
-		if h.active && (oldest == nil || h.since.Before(oldest.since)) {
+		if h.active() && (oldest == nil || h.since.Before(oldest.since)) {
 			oldest = h
 		}
 	}

@@ -76,7 +76,7 @@ func TestAnAwaitingHoldLetsTimeMoveUntilItsWaitIsOver(t *testing.T) {
 	go func() {
 		mu.Lock()
 		defer mu.Unlock()
-		ok = h.Await(func() bool { return done })
+		ok = h.Await(func() bool { return done }, nil)
 		resumedAt = c.Now()
 		// Back in wall time: nothing past 5 s runs until the hook ends.
 		assert.Empty(t, later)
@@ -102,7 +102,7 @@ func TestAWaitNotOverLeavesTheHookWaitingWhenTheStepEnds(t *testing.T) {
 	go func() {
 		mu.Lock()
 		defer mu.Unlock()
-		h.Await(func() bool { return done })
+		h.Await(func() bool { return done }, nil)
 		resumed <- c.Now()
 		h.Release()
 	}()
@@ -142,7 +142,7 @@ func TestAbandonEndsEveryWait(t *testing.T) {
 	go func() {
 		mu.Lock()
 		defer mu.Unlock()
-		result <- h.Await(func() bool { return false })
+		result <- h.Await(func() bool { return false }, nil)
 	}()
 	c.Settle() // the hook waits now
 	c.Abandon()
@@ -157,4 +157,46 @@ func TestTimeMovesWithoutHolds(t *testing.T) {
 	c.RunUntil(2 * time.Second)
 	assert.Equal(t, 1, fired)
 	c.Settle() // without UseLock: nothing to wait for
+}
+
+// TestAWaitWhoseCallerWentNeitherHoldsNorWakesAnother: ops gives up a
+// wait request after its socket's 5 s and asks again; the first request's
+// wait must not keep the hook counted as waiting, nor be woken by the
+// second's change.
+func TestAWaitWhoseCallerWentNeitherHoldsNorWakesAnother(t *testing.T) {
+	c, mu := lockedClock()
+	mu.Lock()
+	defer mu.Unlock()
+	done := false
+	c.AfterFunc(5*time.Second, func() { done = true })
+	var later []time.Duration
+	c.AfterFunc(7*time.Second, func() { later = append(later, c.Now()) })
+	h := c.Hold("config-changed", nil)
+	gone := make(chan struct{})
+	first := make(chan bool, 1)
+	go func() {
+		mu.Lock()
+		defer mu.Unlock()
+		first <- h.Await(func() bool { return false }, gone)
+	}()
+	c.Settle() // the first wait is parked
+	close(gone)
+	mu.Unlock()
+	require.False(t, <-first, "the wait whose caller went gives up")
+	mu.Lock()
+	resumed := make(chan time.Duration, 1)
+	go func() {
+		mu.Lock()
+		defer mu.Unlock()
+		h.Await(func() bool { return done }, nil)
+		resumed <- c.Now()
+		assert.Empty(t, later, "nothing later runs while the hook runs again")
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		h.Release()
+	}()
+	c.RunUntil(10 * time.Second)
+	assert.Equal(t, 5*time.Second, <-resumed)
+	assert.Equal(t, []time.Duration{7 * time.Second}, later)
 }

@@ -304,7 +304,16 @@ func (u *unitAgent) run(ctx context.Context, w *work) (ran, error) {
 // (zygote.go), else as a process of its own. It returns the exit code.
 func (u *unitAgent) exec(ctx context.Context, exe string, env []string, stdout, stderr io.Writer) (int, error) {
 	if z := u.zygote(); z != nil && exe == filepath.Join(u.cfg.Dir, "dispatch") {
-		return z.run(ctx, env, u.cfg.Dir, stdout, stderr)
+		code, err := z.run(ctx, env, u.cfg.Dir, stdout, stderr)
+		if !errors.Is(err, errZygoteGone) {
+			return code, err
+		}
+		// It died: this hook and the next run as processes.
+		fmt.Fprintln(os.Stderr, "charm-agent:", err, "(hooks run as processes of their own from now)")
+		u.mu.Lock()
+		u.zyg = nil
+		u.mu.Unlock()
+		z.stop()
 	}
 	cmd := exec.CommandContext(ctx, exe)
 	// Its own process group, killed whole when the agent stops; a child
@@ -338,8 +347,12 @@ func (u *unitAgent) zygote() *zygote {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "charm-agent:", err, "(hooks run as processes of their own)")
 		}
+		u.mu.Lock()
 		u.zyg = z
+		u.mu.Unlock()
 	})
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	return u.zyg
 }
 

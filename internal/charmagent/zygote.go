@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,14 +31,38 @@ import (
 //go:embed zygote.py
 var zygoteScript []byte
 
-// charmcraftDispatch is the line a charmcraft dispatch ends with, and the
-// script it runs (src/charm.py, or a variant's).
-var charmcraftDispatch = regexp.MustCompile(`(?m)^exec "\$python_path" "\$dispatch_path/(src/[A-Za-z0-9_]+\.py)"$`)
+// charmcraftDispatch is charmcraft's dispatch (its comments aside), and
+// the script it runs (src/charm.py, or a variant's): a dispatch that does
+// anything else runs as it is.
+var charmcraftDispatch = regexp.MustCompile(`^#!/bin/sh
+dispatch_path="\$\(dirname "\$\(realpath "\$0"\)"\)"
+python_path="\$dispatch_path/venv/bin/python"
+if \[ ! -e "\$python_path" \]; then
+    mkdir -p "\$dispatch_path/venv/bin"
+    ln -s "\$\(which python3\)" "\$python_path"
+fi
+PYTHONPATH="\$dispatch_path/lib:\$dispatch_path/src" \\
+LD_LIBRARY_PATH="\$dispatch_path/usr/lib:\$dispatch_path/lib:\$dispatch_path/usr/lib/\$\(uname -m\)-linux-gnu" \\
+exec "\$python_path" "\$dispatch_path/(src/[A-Za-z0-9_]+\.py)"
+$`)
+
+// withoutComments is a script without its comment lines (its #! kept).
+func withoutComments(script []byte) []byte {
+	var out []string
+	for i, line := range strings.Split(string(script), "\n") {
+		if i > 0 && strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return []byte(strings.Join(out, "\n"))
+}
 
 // zygote is the running zygote of a charm.
 type zygote struct {
 	socket string
 	script string // what dispatch runs, under the charm dir
+	dir    string // the charm dir
 	cmd    *exec.Cmd
 	mu     sync.Mutex // one hook at a time, as the agent runs them
 }
@@ -49,7 +74,7 @@ func startZygote(cfg *CharmConfig, stateDir string) (*zygote, error) {
 	if err != nil {
 		return nil, nil
 	}
-	m := charmcraftDispatch.FindSubmatch(dispatch)
+	m := charmcraftDispatch.FindSubmatch(withoutComments(dispatch))
 	if m == nil {
 		return nil, nil
 	}
@@ -61,7 +86,7 @@ func startZygote(cfg *CharmConfig, stateDir string) (*zygote, error) {
 	if _, err := os.Stat(python); err != nil {
 		python = "python3"
 	}
-	z := &zygote{socket: filepath.Join(stateDir, "zygote.socket"), script: filepath.Join(cfg.Dir, string(m[1]))}
+	z := &zygote{socket: filepath.Join(stateDir, "zygote.socket"), script: filepath.Join(cfg.Dir, string(m[1])), dir: cfg.Dir}
 	os.Remove(z.socket)
 	z.cmd = exec.Command(python, path, z.socket, cfg.Dir)
 	z.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
@@ -76,11 +101,13 @@ func startZygote(cfg *CharmConfig, stateDir string) (*zygote, error) {
 	}
 	ready := make(chan error, 1)
 	go func() {
-		line, err := bufio.NewReader(out).ReadString('\n')
+		r := bufio.NewReader(out)
+		line, err := r.ReadString('\n')
 		if err == nil && strings.TrimSpace(line) != "ready" {
 			err = fmt.Errorf("it said %q", line)
 		}
 		ready <- err
+		io.Copy(io.Discard, r) // nothing more, but never a full pipe
 	}()
 	select {
 	case err = <-ready:
@@ -101,7 +128,7 @@ func (z *zygote) run(ctx context.Context, env []string, dir string, stdout, stde
 	defer z.mu.Unlock()
 	conn, err := net.Dial("unix", z.socket)
 	if err != nil {
-		return -1, fmt.Errorf("cannot reach the charm's zygote: %w", err)
+		return -1, fmt.Errorf("%w: %v", errZygoteGone, err)
 	}
 	defer conn.Close()
 	outR, outW, err := os.Pipe()
@@ -119,6 +146,9 @@ func (z *zygote) run(ctx context.Context, env []string, dir string, stdout, stde
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
+	// What dispatch adds to the hook's environment before its exec.
+	vars["PYTHONPATH"] = z.dir + "/lib:" + z.dir + "/src"
+	vars["LD_LIBRARY_PATH"] = z.dir + "/usr/lib:" + z.dir + "/lib:" + z.dir + "/usr/lib/" + machine() + "-linux-gnu"
 	req, _ := json.Marshal(map[string]any{"env": vars, "cwd": dir, "argv": []string{z.script}, "script": z.script})
 	_, _, err = conn.(*net.UnixConn).WriteMsgUnix(req, syscall.UnixRights(int(outW.Fd()), int(errW.Fd())), nil)
 	outW.Close()
@@ -138,16 +168,20 @@ func (z *zygote) run(ctx context.Context, env []string, dir string, stdout, stde
 	defer errR.Close()
 	if err != nil {
 		copied.Wait()
-		return -1, fmt.Errorf("cannot run a hook from the charm's zygote: %w", err)
+		return -1, fmt.Errorf("%w: %v", errZygoteGone, err)
 	}
 	answers := bufio.NewReader(conn)
 	var started struct{ Pid int }
 	if err := readAnswer(answers, &started); err != nil {
 		copied.Wait()
-		return -1, fmt.Errorf("cannot run a hook from the charm's zygote: %w", err)
+		return -1, fmt.Errorf("%w: %v", errZygoteGone, err)
 	}
-	// Killed whole, as an exec'd hook is, when the agent stops.
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-started.Pid, syscall.SIGKILL) })
+	// Killed whole, as an exec'd hook is, when the agent stops (the
+	// child itself too, should it not have made its group yet).
+	stop := context.AfterFunc(ctx, func() {
+		syscall.Kill(-started.Pid, syscall.SIGKILL)
+		syscall.Kill(started.Pid, syscall.SIGKILL)
+	})
 	defer stop()
 	var ended struct{ Exit int }
 	err = readAnswer(answers, &ended)
@@ -160,8 +194,31 @@ func (z *zygote) run(ctx context.Context, env []string, dir string, stdout, stde
 	if err != nil {
 		return -1, fmt.Errorf("cannot run a hook from the charm's zygote: %w", err)
 	}
+	if ended.Exit < 0 {
+		return -1, nil // killed by a signal, as exec reports it
+	}
 	return ended.Exit, nil
 }
+
+// machine is uname -m's answer.
+func machine() string {
+	var u syscall.Utsname
+	if syscall.Uname(&u) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range u.Machine {
+		if c == 0 {
+			break
+		}
+		b.WriteByte(byte(c))
+	}
+	return b.String()
+}
+
+// errZygoteGone is a zygote that did not start the hook: it runs as a
+// process of its own instead.
+var errZygoteGone = errors.New("cannot reach the charm's zygote")
 
 func readAnswer(r *bufio.Reader, v any) error {
 	line, err := r.ReadBytes('\n')

@@ -11,17 +11,20 @@ then its exit code. What a hook pays for Python's start and ops' import is
 paid once (zygote.go says when the agent uses it).
 """
 
+import atexit
 import json
 import os
 import runpy
 import socket
 import sys
-import traceback
+import threading
 
 
 def main(path: str, charm_dir: str) -> None:
-    # dispatch's PYTHONPATH: the charm's lib, then its src.
-    sys.path[:0] = [os.path.join(charm_dir, 'lib'), os.path.join(charm_dir, 'src')]
+    # sys.path as `python src/charm.py` under dispatch's PYTHONPATH has
+    # it: the script's directory, then lib and src.
+    src, lib = os.path.join(charm_dir, 'src'), os.path.join(charm_dir, 'lib')
+    sys.path[0:1] = [src, lib, src]
     try:
         import ops  # noqa: F401 (imported once, for every hook)
         import ops.main  # noqa: F401
@@ -35,7 +38,10 @@ def main(path: str, charm_dir: str) -> None:
     while True:
         conn, _ = server.accept()
         with conn:
-            serve(server, conn)
+            try:
+                serve(server, conn)
+            except OSError:
+                pass  # the agent hung up: the next hook asks anew
 
 
 def serve(server: socket.socket, conn: socket.socket) -> None:
@@ -73,9 +79,14 @@ def run(request: dict, fds: list) -> None:
         if not isinstance(e.code, int) and e.code is not None:
             print(e.code, file=sys.stderr)
     except BaseException:
-        traceback.print_exc()
+        # As the interpreter would: ops' hook logs it through juju-log.
+        sys.excepthook(*sys.exc_info())
     finally:
         try:
+            # As the interpreter ends: its threads, then its exit handlers
+            # (logging's, ops' tracing).
+            threading._shutdown()
+            atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
         finally:

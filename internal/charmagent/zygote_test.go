@@ -56,7 +56,7 @@ func TestAHookFromTheZygoteIsKilledWithItsContext(t *testing.T) {
 	start := time.Now()
 	code, err := z.run(ctx, nil, cfg.Dir, &bytes.Buffer{}, &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, -9, code)
+	assert.Equal(t, -1, code, "killed, as exec reports it")
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
@@ -66,4 +66,21 @@ func TestOnlyACharmcraftDispatchGetsAZygote(t *testing.T) {
 	z, err := startZygote(cfg, t.TempDir())
 	require.NoError(t, err)
 	assert.Nil(t, z)
+}
+
+// TestAHookRunsAsAProcessOnceTheZygoteIsGone: a zygote that died takes
+// no hook with it: the hook, and those after, run as processes.
+func TestAHookRunsAsAProcessOnceTheZygoteIsGone(t *testing.T) {
+	cfg := zygoteCharm(t, "print('ran')\n")
+	dir := t.TempDir()
+	u := &unitAgent{cfg: cfg, statePath: filepath.Join(dir, "unit.json")}
+	z := u.zygote()
+	require.NotNil(t, z)
+	z.stop()
+	var out bytes.Buffer
+	code, err := u.exec(context.Background(), filepath.Join(cfg.Dir, "dispatch"), []string{"PATH=" + os.Getenv("PATH")}, &out, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Zero(t, code)
+	assert.Equal(t, "ran\n", out.String())
+	assert.Nil(t, u.zygote(), "the next hook runs as a process too")
 }

@@ -11,10 +11,9 @@
 package pebbleapi
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -36,6 +35,13 @@ type Backend interface {
 	Change(id string) (*client.Change, error)
 	// Changes lists them (GET /v1/changes).
 	Changes(opts *client.ChangesOptions) ([]*client.Change, error)
+}
+
+// ContextWaiter is a backend whose wait for a change is given up when
+// the client hangs up its request (the model's, whose waits hold a
+// charm's hook in virtual time).
+type ContextWaiter interface {
+	WaitChangeContext(ctx context.Context, id string, opts *client.WaitChangeOptions) (*client.Change, error)
 }
 
 // Server answers Pebble's API for one backend.
@@ -93,49 +99,6 @@ func (s *Server) Serve(l net.Listener) error {
 // own lock: the lock of a model that others drive too. Set it before
 // serving.
 func (s *Server) UseLock(l sync.Locker) { s.lock = l }
-
-// Call is one request the server answered, as a recorder of the
-// client's calls sees it (exec's websockets aside).
-type Call struct {
-	Method, Path, ContentType string
-	// Body is a POST's.
-	Body   []byte
-	Status int
-}
-
-// OnCall has fn called with each request once it is answered. Set it
-// before serving.
-func (s *Server) OnCall(fn func(Call)) { s.onCall = fn }
-
-// ServeHTTP lets a test or another mux use the server.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.onCall == nil || strings.Contains(r.URL.Path, "/websocket/") {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
-	c := Call{Method: r.Method, Path: r.URL.RequestURI(), ContentType: r.Header.Get("Content-Type")}
-	if r.Method == http.MethodPost {
-		c.Body, _ = io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(c.Body))
-	}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(sw, r)
-	c.Status = sw.status
-	s.onCall(c)
-}
-
-// statusWriter keeps the status an answer was written with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // do runs fn on the backend under the server's lock.
 func (s *Server) do(fn func(b Backend)) {
@@ -421,7 +384,12 @@ func (s *Server) waitChange(w http.ResponseWriter, r *http.Request) {
 	var chg *client.Change
 	var err error
 	s.do(func(b Backend) {
-		chg, err = b.WaitChange(r.PathValue("id"), &client.WaitChangeOptions{Timeout: timeout})
+		opts := &client.WaitChangeOptions{Timeout: timeout}
+		if cw, ok := b.(ContextWaiter); ok {
+			chg, err = cw.WaitChangeContext(r.Context(), r.PathValue("id"), opts)
+			return
+		}
+		chg, err = b.WaitChange(r.PathValue("id"), opts)
 	})
 	if err != nil {
 		backendError(w, err)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ type agentProc struct {
 	dir       string
 	cmd       *exec.Cmd
 	exited    chan struct{}
+	stopOnce  sync.Once
 	client    *charmagent.Client
 	listeners []net.Listener
 	// ctx ends the agent's hook runs when it stops.
@@ -117,7 +119,7 @@ func (a *agentProc) start(r *charmRunner, unit spec.UnitID) error {
 		}
 	}
 	charmDir := spec.CharmDir(r.cs.App, unit)
-	args := []string{"bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--clearenv",
+	args := []string{"bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--clearenv",
 		"--bind", root, "/", "--proc", "/proc", "--dev", "/dev",
 		"--ro-bind", "/usr", "/usr",
 		"--ro-bind", r.bins.Jujuc, sidecar.Jujuc,
@@ -131,11 +133,17 @@ func (a *agentProc) start(r *charmRunner, unit spec.UnitID) error {
 		"--setenv", "HOME", "/root",
 		"--", "/charm/agent/charm-agent", "--config", "/charm/agent/config.json", "--listen", "unix:/charm/agent-state/agent.socket"}
 	a.cmd = exec.Command(args[0], args[1:]...)
-	a.cmd.Stdout, a.cmd.Stderr = logFile(filepath.Join(a.dir, "agent.log"))
+	log, err := os.Create(filepath.Join(a.dir, "agent.log"))
+	if err != nil {
+		return fmt.Errorf("cannot start %s's charm agent: %w", unit, err)
+	}
+	a.cmd.Stdout, a.cmd.Stderr = log, log
 	// Its own process group, so a Ctrl-C reaches tandem, which tears down;
 	// killed with tandem if tandem is killed.
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := a.cmd.Start(); err != nil {
+	err = a.cmd.Start()
+	log.Close()
+	if err != nil {
 		return fmt.Errorf("cannot start %s's charm agent: %w", unit, err)
 	}
 	go func() { a.cmd.Wait(); close(a.exited) }()
@@ -154,16 +162,19 @@ func (a *agentProc) start(r *charmRunner, unit spec.UnitID) error {
 	return fmt.Errorf("cannot start %s's charm agent: it did not answer within 20s", unit)
 }
 
-// stop kills the agent (its hook with it) and stops serving its Pebbles.
+// stop kills the agent (its hook with it) and stops serving its Pebbles,
+// once: its process group is gone after, and its pid may be another's.
 func (a *agentProc) stop() {
-	a.cancel()
-	if a.cmd != nil && a.cmd.Process != nil {
-		syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
-		<-a.exited
-	}
-	for _, l := range a.listeners {
-		l.Close()
-	}
+	a.stopOnce.Do(func() {
+		a.cancel()
+		if a.cmd != nil && a.cmd.Process != nil {
+			syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+			<-a.exited
+		}
+		for _, l := range a.listeners {
+			l.Close()
+		}
+	})
 }
 
 // makeRoot is the charm container's own filesystem: tandem's base image
@@ -199,13 +210,4 @@ func makeRoot(root string) error {
 		}
 	}
 	return nil
-}
-
-// logFile is where the agent's own output goes, for an error to quote.
-func logFile(path string) (*os.File, *os.File) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil
-	}
-	return f, f
 }

@@ -44,6 +44,10 @@ type charmRunner struct {
 	// actions is the last action each unit ran, until RunAction takes it.
 	actions map[spec.UnitID]*spec.ActionResult
 	runs    sync.WaitGroup
+	// rec is the controller's record: only its failures (a peer's data it
+	// could not pass on) are read, as the model's Err.
+	rec    *realpod.Recorder
+	closed bool
 }
 
 var _ simulator.CharmRunner = (*charmRunner)(nil)
@@ -70,13 +74,17 @@ func newCharmRunner(ctx context.Context, s *Sim, cs *spec.CharmSpec, runID strin
 		agents: map[spec.UnitID]*agentProc{}, hooks: map[spec.UnitID]*simulator.Hold{}, actions: map[spec.UnitID]*spec.ActionResult{}}
 	// The controller's own record is the model's trace here: what it
 	// records for a real substrate's run is not kept.
-	r.ctl = realpod.NewController(realpod.NewRecorder("sim", s.m.Profile(), s.m.Seed(), ""), r, cs, "127.0.0.1")
+	r.rec = realpod.NewRecorder("sim", s.m.Profile(), s.m.Seed(), "")
+	r.ctl = realpod.NewController(r.rec, r, cs, "127.0.0.1")
 	return r, nil
 }
 
 // AgentUp starts the agent of the unit's pod incarnation pod: a new pod
 // gets a charm-data of its own, with the charm laid in it.
 func (r *charmRunner) AgentUp(unit spec.UnitID, pod int) error {
+	if r.closed {
+		return fmt.Errorf("cannot start %s's agent: the scenario has ended", unit)
+	}
 	if a := r.agents[unit]; a != nil {
 		r.AgentDown(unit)
 	}
@@ -130,9 +138,12 @@ func (r *charmRunner) Run(unit spec.UnitID, ev spec.Event, done func(spec.Event)
 	if strings.HasSuffix(ev.Name, "-pebble-custom-notice") {
 		req.NoticeID = r.noticeID(unit, req.Workload, ev.Key)
 	}
+	if r.closed {
+		return
+	}
 	var h *simulator.Hold
 	h = m.Clock.Hold(fmt.Sprintf("%s's %s hook", unit, ev.Name), func() {
-		m.Fail(fmt.Errorf("%s's %s hook ran %s of wall time without waiting on Pebble: on sim, virtual time stands still while a hook runs, so a hook that sleeps (time.sleep) or waits on anything but Pebble cannot go on; wait on a Pebble change, or check again in a later hook",
+		m.Fail(fmt.Errorf("cannot go on: %s's %s hook ran %s of wall time without waiting on Pebble: on sim, virtual time stands still while a hook runs, so a hook that sleeps (time.sleep) or waits on anything but Pebble cannot go on; wait on a Pebble change, or check again in a later hook",
 			unit, ev.Name, m.Clock.HoldBound()))
 		a.stop()
 	})
@@ -147,11 +158,12 @@ func (r *charmRunner) Run(unit spec.UnitID, ev spec.Event, done func(spec.Event)
 			delete(r.hooks, unit)
 		}
 		h.Release()
+		if r.closed || r.agents[unit] != a || a.ctx.Err() != nil {
+			return // its agent was stopped, or the scenario ended: the hook died with it
+		}
 		switch {
-		case err != nil && a.ctx.Err() == nil:
-			m.Fail(fmt.Errorf("cannot run %s on %s: %w", ev.Name, unit, err))
 		case err != nil:
-			// Its agent was stopped: the hook died with it.
+			m.Fail(fmt.Errorf("cannot run %s on %s: %w", ev.Name, unit, err))
 		default:
 			if res.Action != nil {
 				r.actions[unit] = res.Action
@@ -174,11 +186,17 @@ type hookPebble struct {
 }
 
 func (b hookPebble) WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error) {
+	return b.WaitChangeContext(context.Background(), id, opts)
+}
+
+// WaitChangeContext is the wait of a request the charm may hang up (ops
+// does after its socket's 5 s): the hook no longer waits then.
+func (b hookPebble) WaitChangeContext(ctx context.Context, id string, opts *client.WaitChangeOptions) (*client.Change, error) {
 	var timeout = spec.ChangeWait
 	if opts != nil {
 		timeout = opts.Timeout
 	}
-	return b.Client.AwaitChange(b.r.hooks[b.unit], id, timeout)
+	return b.Client.AwaitChange(b.r.hooks[b.unit], id, timeout, ctx.Done())
 }
 
 // noticeID is the id of the custom notice a notice event is about.
@@ -218,10 +236,17 @@ func (r *charmRunner) StartPod(*realpod.Unit) error { return nil }
 func (r *charmRunner) RemovePod(spec.UnitID)        {}
 
 // close stops every agent and removes the run directory; the model's
-// lock is held, and given up while the hooks' goroutines end.
+// lock is held, and given up while the hooks' goroutines end. Nothing
+// starts after it.
 func (r *charmRunner) close() {
-	for unit := range r.agents {
-		r.AgentDown(unit)
+	r.closed = true
+	for unit, a := range r.agents {
+		delete(r.agents, unit)
+		a.stop()
+	}
+	for unit, h := range r.hooks {
+		delete(r.hooks, unit)
+		h.Release()
 	}
 	r.s.m.Clock.Abandon()
 	r.s.mu.Unlock()
@@ -230,7 +255,7 @@ func (r *charmRunner) close() {
 	os.RemoveAll(r.dir)
 }
 
-// runDir is where the unit's pod incarnation keeps its charm-data.
+// podDir is where the unit's pod incarnation keeps its charm-data.
 func (r *charmRunner) podDir(unit spec.UnitID, pod int) string {
 	return filepath.Join(r.dir, fmt.Sprintf("%s-%d", strings.ReplaceAll(string(unit), "/", "-"), pod))
 }

@@ -41,6 +41,7 @@ type Sim struct {
 	runID    string
 	charm    *charmRunner // a charm of your own's, or nil
 	closed   bool
+	final    *spec.Trace // the trace as the scenario ended
 }
 
 var (
@@ -77,7 +78,13 @@ func (s *Sim) locked() func() {
 // start, a hook that ran too long in wall time), or nil.
 func (s *Sim) Err() error {
 	defer s.locked()()
-	return s.m.Err()
+	if err := s.m.Err(); err != nil {
+		return err
+	}
+	if s.charm != nil {
+		return s.charm.rec.Err()
+	}
+	return nil
 }
 
 func (s *Sim) Name() string                    { return "sim" }
@@ -85,16 +92,26 @@ func (s *Sim) Capabilities() []spec.Capability { return substrate.Declared["sim"
 func (s *Sim) Clock() spec.Clock               { return lockedClock{s} }
 
 func (s *Sim) Deploy(ctx context.Context, cs *spec.CharmSpec, units, nodes int) error {
+	var r *charmRunner
 	if cs.Charm != nil {
-		r, err := newCharmRunner(ctx, s, cs, s.runID)
-		if err != nil {
+		// Built before the lock: the venv may take pip a while.
+		var err error
+		if r, err = newCharmRunner(ctx, s, cs, s.runID); err != nil {
 			return err
 		}
 		r.ctl.Deploy(units)
+	}
+	defer s.locked()()
+	if s.closed {
+		if r != nil {
+			r.close()
+		}
+		return fmt.Errorf("cannot deploy: the scenario has ended")
+	}
+	if r != nil {
 		s.charm = r
 		s.m.RunCharm(r)
 	}
-	defer s.locked()()
 	if err := s.m.Deploy(cs, units, nodes); err != nil {
 		return err
 	}
@@ -194,6 +211,9 @@ func (s *Sim) Events(unit spec.UnitID) ([]spec.Event, error) {
 
 func (s *Sim) Trace() *spec.Trace {
 	defer s.locked()()
+	if s.final != nil {
+		return s.final
+	}
 	t := s.m.Trace()
 	t.Header.Scenario = s.scenario
 	return t
@@ -224,6 +244,10 @@ func (s *Sim) Close() error {
 	}
 	s.closed = true
 	s.m.End()
+	// The trace ends here: what a charm's hook or call still in flight
+	// does after is not the scenario's.
+	s.final = s.m.Trace()
+	s.final.Header.Scenario = s.scenario
 	if s.charm != nil {
 		s.charm.close()
 	}

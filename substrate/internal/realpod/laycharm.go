@@ -2,8 +2,10 @@ package realpod
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tandem-harness/tandem/spec"
@@ -16,10 +18,9 @@ import (
 // bound over it read-only. Attached file resources go beside the charm.
 func LayCharm(cs *spec.CharmSpec, id spec.UnitID, jujuRoot string) error {
 	dir := filepath.Join(jujuRoot, spec.UnitDir(cs.App, id), "charm")
-	if err := os.CopyFS(dir, os.DirFS(cs.Charm.Dir)); err != nil {
+	if err := os.CopyFS(dir, withoutVenv{os.DirFS(cs.Charm.Dir)}); err != nil {
 		return fmt.Errorf("cannot copy the charm into %s's pod: %w", id, err)
 	}
-	os.RemoveAll(filepath.Join(dir, "venv"))
 	if err := os.MkdirAll(filepath.Join(dir, "venv"), 0o755); err != nil {
 		return err
 	}
@@ -37,4 +38,16 @@ func LayCharm(cs *spec.CharmSpec, id spec.UnitID, jujuRoot string) error {
 		}
 	}
 	return nil
+}
+
+// withoutVenv is a charm's files but its venv/, which is bound, not
+// copied: a packed charm's is most of it.
+type withoutVenv struct{ fs.FS }
+
+func (f withoutVenv) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(f.FS, name)
+	if name == "." {
+		entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == "venv" })
+	}
+	return entries, err
 }
