@@ -37,7 +37,19 @@ func (d Disagreement) String() string { return d.Rule + ": " + d.What }
 // left out: they would be tandem agreeing with itself (Uncounted).
 //
 // It returns nothing when they agree.
-func Compare(run, model *spec.Trace) []Disagreement {
+func Compare(run, model *spec.Trace) []Disagreement { return compare(run, model, false) }
+
+// CompareRuns compares two runs of one scenario (a charm of your own on
+// local and on sim) by Compare's rules, b in the model's place, but for
+// each unit's events: those its workloads' Pebbles give (pebble-ready,
+// notices, checks) and the rest (the life cycle, the controller's, other
+// units' doing) come from independent sources, which Juju's uniter
+// interleaves as they come, so two runs are held to the same order within
+// each, not across them (a unit added by scaling can have its peer's
+// joined before or after its own pebble-ready).
+func CompareRuns(a, b *spec.Trace) []Disagreement { return compare(a, b, true) }
+
+func compare(run, model *spec.Trace, bySource bool) []Disagreement {
 	var out []Disagreement
 	add := func(rule, format string, args ...any) {
 		out = append(out, Disagreement{Rule: rule, What: fmt.Sprintf(format, args...)})
@@ -83,11 +95,21 @@ func Compare(run, model *spec.Trace) []Disagreement {
 	}
 	sameSeqs("service states", "service", sequences(run, spec.RecService, svcKey, state, true), sequences(model, spec.RecService, svcKey, state, true))
 	sameCounts("service starts", "service", sequences(run, spec.RecStart, svcKey, one, false), sequences(model, spec.RecStart, svcKey, one, false))
-	runEvents := sequences(run, spec.RecEvent, unitKey, eventName, false)
-	for k, evs := range runEvents {
-		runEvents[k] = inModelOrder(evs, sequences(model, spec.RecEvent, unitKey, eventName, false)[k], run.Header.Profile.Allowance)
+	if bySource {
+		byUnitSource := func(r spec.Record) string {
+			if fromPoll(r.Message) || fromNotice(r.Message) {
+				return string(r.Unit) + " (its workloads' events)"
+			}
+			return string(r.Unit) + " (its other events)"
+		}
+		sameSeqs("events", "unit", sequences(run, spec.RecEvent, byUnitSource, eventName, false), sequences(model, spec.RecEvent, byUnitSource, eventName, false))
+	} else {
+		runEvents := sequences(run, spec.RecEvent, unitKey, eventName, false)
+		for k, evs := range runEvents {
+			runEvents[k] = inModelOrder(evs, sequences(model, spec.RecEvent, unitKey, eventName, false)[k], run.Header.Profile.Allowance)
+		}
+		sameSeqs("events", "unit", runEvents, sequences(model, spec.RecEvent, unitKey, eventName, false))
 	}
-	sameSeqs("events", "unit", runEvents, sequences(model, spec.RecEvent, unitKey, eventName, false))
 	played := playedBy(run)
 	if !played[spec.RecRestart] {
 		sameCounts("container restarts", "container", sequences(run, spec.RecRestart, ctrKey, one, false), sequences(model, spec.RecRestart, ctrKey, one, false))

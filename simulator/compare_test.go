@@ -359,3 +359,25 @@ func TestEventsFromThePollAndFromNoticesMaySwap(t *testing.T) {
 	lifecycle := []timed{ev(0, "config-changed"), ev(10*time.Millisecond, "start")}
 	require.Equal(t, []string{"config-changed", "start"}, values(inModelOrder(lifecycle, []timed{ev(0, "start"), ev(0, "config-changed")}, time.Second)))
 }
+
+// Two runs of one scenario may interleave a unit's workload events
+// (pebble-ready) with its other events (a new peer's joined) in either
+// order, as Juju's uniter takes them as they come; within each source
+// the order is held, and the model's comparison holds it across too.
+func TestTwoRunsAgreeOnEachSourcesOrderNotOnTheirInterleaving(t *testing.T) {
+	events := func(names ...string) *spec.Trace {
+		tr := &spec.Trace{Header: spec.TraceHeader{Profile: testProfile()}}
+		for i, n := range names {
+			tr.Records = append(tr.Records, spec.Record{At: time.Duration(i) * time.Second, Kind: spec.KindObservation,
+				Type: spec.RecEvent, Unit: "snappass/1", Message: n})
+		}
+		return tr
+	}
+	a := events("install", "start", "peers-relation-joined", "redis-pebble-ready", "app-pebble-ready")
+	interleaved := events("install", "start", "redis-pebble-ready", "app-pebble-ready", "peers-relation-joined")
+	require.Empty(t, CompareRuns(a, interleaved))
+	require.NotEmpty(t, Compare(a, interleaved), "against the model the order holds across sources")
+	require.NotEmpty(t, CompareRuns(a, events("start", "install", "peers-relation-joined", "redis-pebble-ready", "app-pebble-ready")), "the life cycle's order holds")
+	require.NotEmpty(t, CompareRuns(a, events("install", "start", "peers-relation-joined", "app-pebble-ready", "redis-pebble-ready")), "the workloads' order holds")
+	require.NotEmpty(t, CompareRuns(a, events("install", "start", "redis-pebble-ready", "app-pebble-ready")), "every event is there")
+}

@@ -58,8 +58,9 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 // compareRuns compares two runs of one scenario (on sim and on local,
-// say) as a run is compared with the model: the second in the model's
-// place, its profile's allowances the first's.
+// say) as a run is compared with the model, the second in the model's
+// place, its profile's allowances the first's, but for the order of a
+// unit's events across independent sources (simulator.CompareRuns).
 func compareRuns(pathA, pathB string, timelines bool, stdout, stderr io.Writer) int {
 	var runs [2]*spec.Trace
 	for i, p := range []string{pathA, pathB} {
@@ -75,7 +76,7 @@ func compareRuns(pathA, pathB string, timelines bool, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "tandem compare: %s is a run of %q and %s of %q: give two runs of one scenario\n", pathA, a.Header.Scenario, pathB, b.Header.Scenario)
 		return exitUsage
 	}
-	diffs := simulator.Compare(a, b)
+	diffs := simulator.CompareRuns(a, b)
 	for _, d := range diffs {
 		fmt.Fprintln(stdout, d)
 	}
