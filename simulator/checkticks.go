@@ -132,13 +132,8 @@ func (c *chk) untilTick() time.Duration {
 // firstRunTick is the first failure's tick the run's Pebble logged for
 // this check after now, if any.
 func (c *chk) firstRunTick(now time.Duration) (time.Duration, bool) {
-	u := c.p.ctr.pod.u
 	first, found := time.Duration(0), false
-	for _, t := range u.m.runTicks[checkKey(u.id, c.p.ctr.name, c.cfg.Name)] {
-		at := t.At
-		if t.TimedOut {
-			at -= c.cfg.Timeout.Value
-		}
+	for _, at := range c.runTickTimes() {
 		if at > now && (!found || at < first) {
 			first, found = at, true
 		}
@@ -146,16 +141,26 @@ func (c *chk) firstRunTick(now time.Duration) (time.Duration, bool) {
 	return first, found
 }
 
-// runTickNear is the tick of a failure the run's Pebble logged for this
-// check nearest nominal, within window and after now.
-func (c *chk) runTickNear(nominal, window, now time.Duration) (time.Duration, bool) {
+// runTickTimes are the ticks of the failures the run's Pebble logged for
+// this check: a timed-out one's line came its timeout after its tick.
+func (c *chk) runTickTimes() []time.Duration {
 	u := c.p.ctr.pod.u
-	best, found := time.Duration(0), false
+	var out []time.Duration
 	for _, t := range u.m.runTicks[checkKey(u.id, c.p.ctr.name, c.cfg.Name)] {
 		at := t.At
 		if t.TimedOut {
 			at -= c.cfg.Timeout.Value
 		}
+		out = append(out, at)
+	}
+	return out
+}
+
+// runTickNear is the tick of a failure the run's Pebble logged for this
+// check nearest nominal, within window and after now.
+func (c *chk) runTickNear(nominal, window, now time.Duration) (time.Duration, bool) {
+	best, found := time.Duration(0), false
+	for _, at := range c.runTickTimes() {
 		if at <= now || absDuration(at-nominal) > window {
 			continue
 		}
