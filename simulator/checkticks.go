@@ -104,9 +104,12 @@ func (c *chk) untilTick() time.Duration {
 	c.ticker.started = true
 	if first {
 		if at, ok := c.firstRunTick(now); ok {
-			// Pebble's first tick is a period after the check starts, and
-			// the run's check started no earlier than the model's: the
-			// first of the grid's ticks a period from now or later.
+			// The tick was before the line, if a health query saw it first
+			// (14 ms before it, in a loaded soak). Pebble's first tick is a
+			// period after the check starts, and the run's check started no
+			// earlier than the model's: the first of the grid's ticks a
+			// period from now or later.
+			at = c.beforeItShowed(at, min(u.m.profile.Allowance, period/2), now)
 			anchor := at
 			if at > now+period {
 				anchor = at - (at-now-period)/period*period

@@ -78,10 +78,11 @@ services:
 checks:
   up: {override: replace, level: ready, period: 10s, threshold: 1, http: {url: "http://localhost:8080/health"}}
 `}
-	run := func(runTicks []RunTick, unhealthyAt time.Duration) []time.Duration {
+	run := func(runTicks []RunTick, unhealthyAt time.Duration, answers ...UnhealthyAnswer) []time.Duration {
 		m, err := New(loadedProfile(), 1)
 		require.NoError(t, err)
 		m.runTicks = map[string][]RunTick{"demo/0/app/up": runTicks}
+		m.runUnhealthy = map[string][]UnhealthyAnswer{"demo/0/app": answers}
 		require.NoError(t, m.Deploy(cs, 1, 1))
 		m.Clock.RunUntil(3 * time.Second) // the pod runs
 		require.NoError(t, m.Do("demo/0", spec.Action{Kind: spec.ActReplan, Container: "app"}))
@@ -106,4 +107,13 @@ checks:
 	got := run([]RunTick{{At: runFail}}, first+19*time.Second)
 	require.NotEmpty(t, got)
 	require.Equal(t, runFail, got[0], "the model's first failure is the run's")
+
+	// The run's line came late, after a health query had seen the check
+	// down (14 ms, in a loaded soak): the grid is the query's, so a tick
+	// just after the workload went unhealthy, which the run's passed just
+	// before, is not the model's first failure.
+	shown := runFail - 14*time.Millisecond
+	got = run([]RunTick{{At: runFail}}, shown-10*time.Second+5*time.Millisecond, UnhealthyAnswer{At: shown, Level: "ready"})
+	require.NotEmpty(t, got)
+	require.Equal(t, shown-time.Nanosecond, got[0], "the first failure is at the run's tick, just before the query saw it")
 }
