@@ -165,6 +165,7 @@ func yourCharmPhrases() []Phrase {
 				}
 				n, _ := strconv.Atoi(a[0])
 				if n < len(s.aliveUnits()) {
+					s.scaledDown = s.sub.Clock().Now()
 					s.beforeScaleDown = map[spec.UnitID]int{}
 					for _, id := range s.aliveUnits() {
 						events, err := s.sub.Events(id)

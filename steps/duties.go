@@ -244,7 +244,9 @@ func (s *scenario) diedInOrder(id spec.UnitID) error {
 	}
 	var names []string
 	for _, e := range events[min(s.beforeScaleDown[id], len(events)):] {
-		names = append(names, e.Name)
+		if e.At >= s.scaledDown {
+			names = append(names, e.Name)
+		}
 	}
 	return dyingOrder(id, names, s.relationEndpoints())
 }

@@ -95,10 +95,12 @@ type scenario struct {
 	uri         string               // the feature file, for paths relative to it
 	units       int                  // how many units there have been (deployed, then scaled)
 	removed     map[spec.UnitID]bool // the units scaling took away
-	// beforeScaleDown is, when scaling last took units away, how many
-	// events each unit had had: its hooks after are the dying ones. (A
-	// count, not a time: on sim, hooks take no time, and what ran before
-	// the scale-down can share its instant.)
+	// scaledDown is when scaling last took units away, and beforeScaleDown
+	// how many events each unit had had then: its hooks that began after
+	// both are the dying ones. (The time leaves out a hook a real agent
+	// was running then and lists once it ends; the count, on sim, where
+	// hooks take no time, those that ran at the scale-down's instant.)
+	scaledDown      time.Duration
 	beforeScaleDown map[spec.UnitID]int
 	relations       []spec.RelationOp // the relations made after the deploy
 	logs            string            // where this scenario's logs were kept, if they were
@@ -135,7 +137,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Before(func(ctx context.Context, pickle *godog.Scenario) (context.Context, error) {
 		started = time.Now()
 		s.ctx, s.name, s.at, s.uri, s.action = ctx, pickle.Name, now, pickle.Uri, nil
-		s.noted, s.afterKills, s.notes, s.beforeScaleDown = nil, nil, nil, nil
+		s.noted, s.afterKills, s.notes, s.scaledDown, s.beforeScaleDown = nil, nil, nil, 0, nil
 		// A scenario that cannot start is reported failed here: After
 		// reports only what had a substrate, and a caller counts and
 		// prints what it hears of.
