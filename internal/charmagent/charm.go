@@ -147,6 +147,9 @@ func newUnitAgent(cfg *CharmConfig, unit spec.UnitID, stateDir string) (*unitAge
 			return nil, fmt.Errorf("cannot link hook tool %s: %w", name, err)
 		}
 	}
+	// The zygote's start (Python, ops' import) overlaps the agent's
+	// introduction instead of coming before the first hook.
+	go u.zygote()
 	return u, nil
 }
 
