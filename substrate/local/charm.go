@@ -78,9 +78,6 @@ func (p *pod) charmBinds() []string {
 	}
 }
 
-// usrLinks are the merged-/usr links a Debian root has.
-var usrLinks = map[string]string{"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"}
-
 // livePod is the unit's pod, if it runs.
 func (l *Local) livePod(id spec.UnitID) (*pod, error) {
 	u, err := l.unit(id)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandem-harness/tandem/sidecar"
 	"github.com/tandem-harness/tandem/spec"
+	"github.com/tandem-harness/tandem/substrate/internal/realpod"
 )
 
 // sandbox is one container of a pod, across its restarts.
@@ -114,7 +115,7 @@ func (s *sandbox) makeRoot() error {
 	}
 	if s.name == spec.CharmContainer && s.pod.l.charm.Charm != nil {
 		// A real charm's Python is this machine's, under /usr.
-		for link, target := range usrLinks {
+		for link, target := range realpod.UsrLinks {
 			if err := os.Symlink(target, filepath.Join(s.root, link)); err != nil {
 				return err
 			}

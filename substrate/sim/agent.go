@@ -192,7 +192,7 @@ func makeRoot(root string) error {
 	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777|os.ModeSticky); err != nil {
 		return err
 	}
-	for link, target := range map[string]string{"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"} {
+	for link, target := range realpod.UsrLinks {
 		if _, err := os.Lstat(filepath.Join(root, link)); err == nil {
 			continue
 		}

@@ -11,6 +11,11 @@ import (
 	"github.com/tandem-harness/tandem/spec"
 )
 
+// UsrLinks are the merged-/usr links a Debian root has: a charm
+// container whose Python is this machine's, under /usr, has them (local's
+// and sim's).
+var UsrLinks = map[string]string{"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"}
+
 // LayCharm copies a charm of your own into a new pod's charm-data, as
 // Juju downloads it there, for a substrate without a charm image (local,
 // sim): jujuRoot is the host directory mounted at /var/lib/juju. The
